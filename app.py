@@ -1,0 +1,32 @@
+"""Tabletop's entry point: `python app.py [--host H] [--port P]` runs the server.
+
+`flask --app app ...` finds `create_app` here for the command-line tools.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from tabletop.web import create_app, socketio
+
+__all__ = ["create_app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run the Tabletop server.")
+    parser.add_argument(
+        "--host", default=os.environ.get("HOST", "127.0.0.1"), help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT", "5000")), help="port (default 5000, or $PORT)"
+    )
+    args = parser.parse_args(argv)
+    app = create_app()
+    shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host  # noqa: S104
+    print(f"Tabletop is running: open http://{shown}:{args.port}/ in a browser (Ctrl+C to stop)", flush=True)
+    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)
+
+
+if __name__ == "__main__":
+    main()

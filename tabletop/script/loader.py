@@ -1,0 +1,220 @@
+"""Load an exercise script: YAML -> includes -> models -> cross-field rules.
+
+`load_exercise` returns an immutable `Exercise` or raises `ScriptError` with every problem of
+the file, each as `path:line:column: message`.
+"""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from tabletop import ROOT
+
+from .checks import Checker
+from .durations import describe
+from .errors import Mark, Problem, ScriptError
+from .models import Exercise
+from .paths import PathRefused, resolve_include
+from .yamlsrc import Path_, Positions, parse_yaml, read_yaml
+
+LIBRARY = ROOT / "injects"
+EXERCISES = ROOT / "exercises"
+
+
+def load_exercise(path: Path | str, *, library: Path = LIBRARY, display: str | None = None) -> Exercise:
+    """Load and validate the script at path."""
+    path = Path(path)
+    doc = read_yaml(path, display or str(path))
+    return _validate(doc.data, doc.positions, doc.problems, display or str(path), path.parent, library)
+
+
+def load_exercise_bytes(raw: bytes, display: str, *, script_dir: Path = EXERCISES, library: Path = LIBRARY) -> Exercise:
+    """Load and validate a script given as bytes (an upload), as if it stood in script_dir."""
+    doc = parse_yaml(raw, display)
+    return _validate(doc.data, doc.positions, doc.problems, display, script_dir, library)
+
+
+def _validate(
+    data: Any, positions: Positions, problems: list[Problem], display: str, script_dir: Path, library: Path
+) -> Exercise:
+    start = Mark(display, 1, 1)
+    if problems and data is None:
+        raise ScriptError(problems)
+    if data is None:
+        raise ScriptError(
+            [Problem(start, "the file is empty: expected an exercise script (format, id, title, teams ...)")]
+        )
+    if not isinstance(data, dict):
+        raise ScriptError(
+            [
+                Problem(
+                    start,
+                    f"expected a mapping of fields (format, id, title, teams ...) at the top, found {describe(data)}",
+                )
+            ]
+        )
+    problems = list(problems)
+    data = _resolve_includes(data, positions, library, problems)
+    exercise = None
+    try:
+        exercise = Exercise.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_translate(exc, positions))
+    problems.extend(Checker(data, positions, script_dir, library).run())
+    if problems or exercise is None:
+        raise ScriptError(problems)
+    return exercise
+
+
+def _resolve_includes(
+    data: dict[str, Any], positions: Positions, library: Path, problems: list[Problem]
+) -> dict[str, Any]:
+    injects = data.get("injects")
+    if not isinstance(injects, list):
+        return data
+    merged_list: list[Any] = []
+    for index, entry in enumerate(injects):
+        if not isinstance(entry, dict) or "include" not in entry:
+            merged_list.append(entry)
+            continue
+        name = entry["include"]
+        where = ("injects", index, "include")
+        if not isinstance(name, str):
+            problems.append(
+                Problem(positions.value(where), f"'include' takes a path in injects/, found {describe(name)}")
+            )
+            merged_list.append({k: v for k, v in entry.items() if k != "include"})
+            continue
+        try:
+            target = resolve_include(name, library)
+        except PathRefused as exc:
+            problems.append(Problem(positions.value(where), str(exc)))
+            merged_list.append({k: v for k, v in entry.items() if k != "include"})
+            continue
+        display = f"injects/{name}"
+        lib = read_yaml(target, display)
+        problems.extend(lib.problems)
+        base: dict[str, Any] = {}
+        if isinstance(lib.data, dict):
+            base = lib.data
+            if "include" in base:
+                problems.append(Problem(lib.positions.key(("include",)), "a library inject cannot include another"))
+                base = {k: v for k, v in base.items() if k != "include"}
+            # The including entry's own fields win, and keep their own places.
+            positions.graft(lib.positions, ("injects", index), skip=set(entry))
+        elif lib.data is not None or not lib.problems:
+            problems.append(
+                Problem(
+                    Mark(display, 1, 1),
+                    f"a library inject must be a mapping of inject fields, found {describe(lib.data)}",
+                )
+            )
+        merged = {**base, **{k: v for k, v in entry.items() if k != "include"}}
+        merged_list.append(merged)
+    return {**data, "injects": merged_list}
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Exercise
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if model is None:
+            return None
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _noun(loc: Path_) -> str:
+    for part in reversed(loc):
+        if isinstance(part, str):
+            return part
+    return "value"
+
+
+def _translate(exc: ValidationError, positions: Positions) -> list[Problem]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc: Path_ = tuple(p for p in error["loc"] if isinstance(p, (str, int)))
+        kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+        name = _noun(loc)
+        if kind == "extra_forbidden":
+            model = _model_at(loc[:-1])
+            allowed = ", ".join(_field_names(model)) if model else "see docs/exercise-format.md"
+            problems.append(Problem(positions.key(loc), f"unknown field '{loc[-1]}' (expected one of: {allowed})"))
+            continue
+        if kind == "missing":
+            problems.append(Problem(positions.value(loc[:-1]), f"missing required field '{loc[-1]}'"))
+            continue
+        mark = positions.value(loc)
+        if loc == ("format",):
+            message = f"format {describe(value)} is not supported: this platform reads format 1"
+        elif kind == "value_error":
+            message = str(ctx.get("error", error["msg"]))
+        elif kind == "string_pattern_mismatch":
+            message = (
+                f"'{value}' is not a valid id for '{name}': use lowercase letters, digits, '-' and '_', "
+                "starting with a letter or digit"
+            )
+        elif kind in ("string_type",):
+            message = f"expected text for '{name}', found {describe(value)}"
+        elif kind in ("int_type", "int_parsing", "int_from_float"):
+            message = f"expected a whole number for '{name}', found {describe(value)}"
+        elif kind in ("float_type", "float_parsing"):
+            message = f"expected a number for '{name}', found {describe(value)}"
+        elif kind in ("bool_type", "bool_parsing"):
+            message = f"expected true or false for '{name}', found {describe(value)}"
+        elif kind in ("list_type", "tuple_type"):
+            message = f"expected a list for '{name}', found {describe(value)}"
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            message = f"expected a mapping of fields for '{name}', found {describe(value)}"
+        elif kind == "literal_error":
+            message = f"{describe(value)} is not a valid '{name}' (expected one of: {ctx.get('expected', '')})"
+        elif kind in ("datetime_type", "datetime_parsing", "datetime_from_date_parsing"):
+            message = f"expected a date and time for '{name}' like 2019-06-20T04:05:00+04:00, found {describe(value)}"
+        elif kind == "too_short":
+            if isinstance(value, str) or (ctx.get("min_length") == 1 and not isinstance(value, (list, tuple))):
+                message = f"'{name}' must not be empty"
+            else:
+                found = len(value) if value is not None else 0
+                message = f"'{name}' needs at least {ctx.get('min_length')} entries, found {found}"
+        elif kind in ("string_too_short",):
+            message = f"'{name}' must not be empty"
+        elif kind in ("string_too_long", "too_long"):
+            message = (
+                f"'{name}' is too long ({len(value) if value is not None else '?'}; at most {ctx.get('max_length')})"
+            )
+        elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+            bound = next(iter(ctx.values()), "")
+            relation = {"greater_than": "more than", "greater_than_equal": "at least", "less_than": "less than"}.get(
+                kind, "at most"
+            )
+            message = f"'{name}' must be {relation} {bound}, found {describe(value)}"
+        else:
+            message = f"{error['msg']} for '{name}' (found {describe(value)})"
+        problems.append(Problem(mark, message))
+    return problems
+
+
+__all__ = ["load_exercise", "load_exercise_bytes", "ScriptError", "Exercise"]
