@@ -25,15 +25,18 @@ LIBRARY = ROOT / "injects"
 EXERCISES = ROOT / "exercises"
 
 
-def load_exercise(path: Path | str, *, library: Path = LIBRARY, display: str | None = None) -> Exercise:
+def load_exercise(path: Path | str, *, library: Path | str = LIBRARY, display: str | None = None) -> Exercise:
     """Load and validate the script at path."""
-    path = Path(path)
+    path, library = Path(path), Path(library)
     doc = read_yaml(path, display or str(path))
     return _validate(doc.data, doc.positions, doc.problems, display or str(path), path.parent, library)
 
 
-def load_exercise_bytes(raw: bytes, display: str, *, script_dir: Path = EXERCISES, library: Path = LIBRARY) -> Exercise:
+def load_exercise_bytes(
+    raw: bytes, display: str, *, script_dir: Path | str = EXERCISES, library: Path | str = LIBRARY
+) -> Exercise:
     """Load and validate a script given as bytes (an upload), as if it stood in script_dir."""
+    script_dir, library = Path(script_dir), Path(library)
     doc = parse_yaml(raw, display)
     return _validate(doc.data, doc.positions, doc.problems, display, script_dir, library)
 

@@ -1,0 +1,47 @@
+"""Shared fixtures: a fresh app per test with its own database and folders (after flaskr)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tabletop import ROOT
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    from tabletop.web import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+            "REPORTS_DIR": str(tmp_path / "reports"),
+        }
+    )
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def library() -> Path:
+    """The test inject library (includes and attachments of tests/data/minimal.yaml)."""
+    return DATA / "lib"
+
+
+@pytest.fixture
+def seed_library() -> Path:
+    return ROOT / "injects"

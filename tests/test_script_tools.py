@@ -1,0 +1,109 @@
+"""The authoring tools and the committed JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tabletop import ROOT
+from tabletop.script import load_exercise
+from tabletop.script.schema import exercise_schema
+from tabletop.script.yamlsrc import read_yaml
+
+DATA = Path(__file__).parent / "data"
+SCRIPTS = sorted((ROOT / "exercises").glob("*.yaml"))
+
+
+def test_committed_schema_is_in_sync():
+    committed = json.loads((ROOT / "schema" / "exercise.schema.json").read_text(encoding="utf-8"))
+    assert committed == exercise_schema(), "run: flask --app app exercise schema"
+
+
+def test_schema_command_writes_the_schema(runner, tmp_path):
+    out = tmp_path / "s.json"
+    result = runner.invoke(args=["exercise", "schema", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text(encoding="utf-8")) == exercise_schema()
+
+
+@pytest.mark.parametrize("path", [DATA / "minimal.yaml", *SCRIPTS], ids=lambda p: p.name)
+def test_valid_scripts_satisfy_the_json_schema(path):
+    """What editors check as authors type agrees with the loader on valid scripts."""
+    jsonschema.Draft202012Validator.check_schema(exercise_schema())
+    data = read_yaml(path, path.name).data
+    # YAML timestamps are datetimes; JSON Schema sees the text an editor sees.
+    if isinstance(data.get("scenario"), dict) and not isinstance(data["scenario"].get("start"), str):
+        data["scenario"]["start"] = data["scenario"]["start"].isoformat()
+    jsonschema.validate(data, exercise_schema())
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)
+def test_seed_scripts_load_and_point_editors_at_the_schema(path):
+    exercise = load_exercise(path)
+    assert path.read_text(encoding="utf-8").splitlines()[0] == (
+        "# yaml-language-server: $schema=../schema/exercise.schema.json"
+    )
+    assert exercise.id == path.stem
+
+
+def test_validate_summarises_valid_files(runner, app):
+    app.config["INJECTS_DIR"] = str(DATA / "lib")
+    result = runner.invoke(args=["exercise", "validate", str(DATA / "minimal.yaml")])
+    assert result.exit_code == 0, result.output
+    assert (
+        "minimal.yaml: ok: 'Minimal', 3 teams (us, iran, oman), 3 channels, 6 injects (1 decisions), duration 1h"
+        in (result.output)
+    )
+
+
+def test_validate_lists_errors_and_exits_1(runner, app, tmp_path):
+    app.config["INJECTS_DIR"] = str(DATA / "lib")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((DATA / "minimal.yaml").read_text(encoding="utf-8").replace("to: [us, oman]", "to: [us, teheran]"))
+    result = runner.invoke(args=["exercise", "validate", str(DATA / "minimal.yaml"), str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:79:14: unknown team 'teheran' in 'to' (teams: us, iran, oman, or all)" in result.output
+    assert f"{bad}: 1 problem" in result.output
+    assert "minimal.yaml: ok" in result.output
+
+
+def test_validate_never_shows_a_traceback(runner, tmp_path):
+    junk = tmp_path / "junk.yaml"
+    junk.write_bytes(b"\xff\xfe\x00junk")
+    result = runner.invoke(args=["exercise", "validate", str(junk), str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "not UTF-8 text" in result.output and "cannot read the file" in result.output
+
+
+def test_timeline_prints_the_msel(runner, app):
+    app.config["INJECTS_DIR"] = str(DATA / "lib")
+    result = runner.invoke(args=["exercise", "timeline", str(DATA / "minimal.yaml")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == [
+        "#",
+        "ex.",
+        "time",
+        "scenario",
+        "time",
+        "to",
+        "from",
+        "medium",
+        "title",
+        "released",
+        "by",
+    ]
+    body = "\n".join(lines[2:])
+    # time_scale 2: +00:30 of exercise time is 05:05 in the scenario
+    assert " ".join(["+00:30", "20", "Jun", "2019", "05:05"]) in " ".join(body.split())
+    order = [line.split()[0] for line in lines[2:]]
+    assert order == ["1", "2", "3", "4", "5", "6"]
+    titles = [line for line in lines[2:]]
+    assert "Drone down" in titles[0] and "Follow-up" in titles[1] and "time +00:00" in titles[0]
+    assert "inject shootdown" in titles[1]
+    assert "decision options: strike, +5m" in titles[4]
+    assert "Tanker seized" in titles[5] and "by hand" in titles[5]
