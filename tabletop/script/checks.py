@@ -74,6 +74,9 @@ class Checker:
     def run(self) -> list[Problem]:
         data = self.data
         teams = self.unique("team", [(("teams", i), t) for i, t in _items(data, "teams")])
+        for i, team in _items(data, "teams"):
+            if team.get("id") in ("all", "control"):
+                self.at(("teams", i, "id"), f"'{team['id']}' is a reserved word and cannot be a team id")
         team_ids = list(teams)
         positions: list[tuple[Path_, dict[str, Any]]] = []
         team_of: dict[str, str] = {}

@@ -196,6 +196,8 @@ def _translate(exc: ValidationError, positions: Positions) -> list[Problem]:
             message = f"{describe(value)} is not a valid '{name}' (expected one of: {ctx.get('expected', '')})"
         elif kind in ("datetime_type", "datetime_parsing", "datetime_from_date_parsing"):
             message = f"expected a date and time for '{name}' like 2019-06-20T04:05:00+04:00, found {describe(value)}"
+        elif kind == "too_short" and isinstance(value, list) and len(value) >= int(ctx.get("min_length", 0)):
+            continue  # reported through the entries that did not validate
         elif kind == "too_short":
             if isinstance(value, str) or (ctx.get("min_length") == 1 and not isinstance(value, (list, tuple))):
                 message = f"'{name}' must not be empty"

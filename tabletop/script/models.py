@@ -16,26 +16,44 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
 )
 
 from .durations import DURATION_RE, OFFSET_RE, parse_duration, parse_offset
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
+Id = Annotated[str, Strict(), StringConstraints(pattern=ID_PATTERN, max_length=64)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Markdown = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(max_length=2_000)]
 
+
+def _stored(value: object, info: ValidationInfo) -> bool:
+    """A snapshot written by the platform holds seconds, not duration strings."""
+    return bool(info.context and info.context.get("stored")) and isinstance(value, int) and not isinstance(value, bool)
+
+
+def _duration(value: object, info: ValidationInfo) -> object:
+    return value if _stored(value, info) else parse_duration(value)
+
+
+def _offset(value: object, info: ValidationInfo) -> object:
+    return value if _stored(value, info) else parse_offset(value)
+
+
 Duration = Annotated[
     int,
-    BeforeValidator(parse_duration),
-    WithJsonSchema({"type": "string", "pattern": DURATION_RE.pattern, "examples": ["90s", "15m", "1h30m"]}),
+    BeforeValidator(_duration),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^(?=.)" + DURATION_RE.pattern[1:], "examples": ["90s", "15m", "1h30m"]}
+    ),
 ]
 Offset = Annotated[
     int,
-    BeforeValidator(parse_offset),
+    BeforeValidator(_offset),
     WithJsonSchema({"type": "string", "pattern": OFFSET_RE.pattern, "examples": ["+00:15", "+01:05:30"]}),
 ]
 
@@ -58,7 +76,7 @@ Recipients = Annotated[
     WithJsonSchema(
         {
             "oneOf": [
-                {"const": "all"},
+                {"type": "string", "pattern": ID_PATTERN, "description": "a team id, or all"},
                 {"type": "array", "items": {"type": "string", "pattern": ID_PATTERN}, "minItems": 1},
             ]
         }
@@ -203,3 +221,12 @@ class Exercise(Model):
     def recipients(self, inject: Inject) -> tuple[str, ...]:
         """The team ids an inject goes to (`all` expanded)."""
         return tuple(t.id for t in self.teams) if "all" in inject.to else inject.to
+
+
+def snapshot(exercise: Exercise) -> dict[str, object]:
+    """A JSON-able copy of a loaded exercise, kept with a session so later edits of the file do not change it."""
+    return exercise.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def from_snapshot(data: dict[str, object]) -> Exercise:
+    return Exercise.model_validate(data, context={"stored": True})

@@ -37,14 +37,17 @@ def _safe_relative(name: str, what: str) -> PurePosixPath:
 def resolve_include(name: str, library: Path) -> Path:
     """The library file an `include:` names, inside `injects/`."""
     rel = _safe_relative(name, "include")
-    root = library.resolve()
-    target = (root / rel).resolve()
-    if not _inside(target, root):
-        raise PathRefused(f"include '{name}' points outside injects/")
-    if target.suffix not in (".yaml", ".yml"):
-        raise PathRefused(f"include '{name}' must name a .yaml file in injects/")
-    if not target.is_file():
-        raise PathRefused(f"include '{name}' does not exist in injects/")
+    try:
+        root = library.resolve()
+        target = (root / rel).resolve()
+        if not _inside(target, root):
+            raise PathRefused(f"include '{name}' points outside injects/")
+        if target.suffix.lower() not in (".yaml", ".yml"):
+            raise PathRefused(f"include '{name}' must name a .yaml file in injects/")
+        if not target.is_file():
+            raise PathRefused(f"include '{name}' does not exist in injects/")
+    except OSError as exc:
+        raise PathRefused(f"include '{name}' cannot be read ({exc.strerror})") from None
     return target
 
 
@@ -55,15 +58,19 @@ def resolve_attachment(name: str, script_dir: Path, library: Path) -> Path:
     if kind is None:
         raise PathRefused(f"attachment '{name}' has an unsupported type (use {', '.join(sorted(ATTACHMENT_TYPES))})")
     outside = False
-    for root in (script_dir.resolve(), library.resolve()):
-        target = (root / rel).resolve()
-        if not _inside(target, root):
-            outside = True
-            continue
-        if target.is_file():
-            if target.stat().st_size > MAX_ATTACHMENT_BYTES:
-                raise PathRefused(f"attachment '{name}' is larger than 10 MiB")
-            return target
+    for folder in (script_dir, library):
+        try:
+            root = folder.resolve()
+            target = (root / rel).resolve()
+            if not _inside(target, root):
+                outside = True
+                continue
+            if target.is_file():
+                if target.stat().st_size > MAX_ATTACHMENT_BYTES:
+                    raise PathRefused(f"attachment '{name}' is larger than 10 MiB")
+                return target
+        except OSError as exc:
+            raise PathRefused(f"attachment '{name}' cannot be read ({exc.strerror})") from None
     if outside:
         raise PathRefused(f"attachment '{name}' points outside the script's folder and injects/")
     raise PathRefused(f"attachment '{name}' does not exist beside the script or in injects/")

@@ -91,3 +91,90 @@ def show_timeline(path: str) -> None:
         click.echo("  ".join(cells).rstrip())
         if n == 0:
             click.echo("  ".join("-" * w for w in widths))
+
+
+# --- MSEL spreadsheets (see tabletop/script/msel.py for the columns and the cell grammar) ---
+
+
+def _msel_exit(problems: list[str], footer: str) -> SystemExit:
+    """Print the problems and a last line on stderr; the exit (status 1) to raise."""
+    for line in problems:
+        click.echo(line, err=True)
+    click.echo(footer, err=True)
+    return SystemExit(1)
+
+
+@exercise_cli.command("export-msel")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "-o", "--output", default="-", show_default=True, help="the CSV file to write (UTF-8 with a BOM); - for stdout"
+)
+def export_msel_command(path: str, output: str) -> None:
+    """Write the MSEL of a script as CSV: one row per inject, in timeline order, HSEEP columns."""
+    from tabletop.script.msel import export_msel
+
+    exercise = _load_or_exit(path)
+    text = export_msel(exercise)
+    if output == "-":
+        click.echo(text.encode("utf-8"), nl=False)  # bytes: the \r\n line ends stay as they are on every system
+        return
+    try:
+        # The BOM lets spreadsheets (Excel) read the file as UTF-8: Persian and Arabic stay legible.
+        Path(output).write_bytes(text.encode("utf-8-sig"))
+    except OSError as exc:
+        raise _msel_exit([f"{output}: cannot write the file: {exc.strerror}"], f"{output}: not written") from None
+    click.echo(f"wrote {output}: {len(exercise.injects)} injects of {path}")
+
+
+@exercise_cli.command("import-msel")
+@click.argument("csv_path", metavar="FILE.csv", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="the script to write")
+@click.option(
+    "--base",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="the script the MSEL came from (default: the output when it exists); it gives what the columns do not hold",
+)
+def import_msel_command(csv_path: str, output: str, base: str | None) -> None:
+    """Build a script from an MSEL CSV: rows update the base script's injects by Inject ID."""
+    import os
+    import tempfile
+
+    from tabletop.script.msel import MAX_CSV_BYTES, MselError, check_script, dump_script, import_msel, read_base
+
+    library = _library()
+    base_path = base if base is not None else (output if Path(output).is_file() else None)
+    try:
+        with open(csv_path, "rb") as handle:
+            raw = handle.read(MAX_CSV_BYTES + 1)
+    except OSError as exc:
+        raise _msel_exit([f"{csv_path}: cannot read the file: {exc.strerror}"], f"{output}: not written") from None
+    try:
+        data, exercise = (None, None) if base_path is None else read_base(base_path, library=library)
+        script = import_msel(
+            raw,
+            data,
+            csv_path,
+            base_exercise=exercise,
+            library=library,
+            script_dir=Path(base_path).parent if base_path else Path(output).parent,
+        )
+        text = dump_script(script)
+        result = check_script(text, output, script_dir=Path(output).parent, library=library)
+    except MselError as exc:
+        raise _msel_exit(exc.problems, f"{output}: not written") from None
+    target = Path(output)
+    temporary = None
+    try:
+        mode = target.stat().st_mode & 0o777 if target.is_file() else 0o644
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.chmod(temporary, mode)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(temporary, target)
+    except OSError as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        raise _msel_exit([f"{output}: cannot write the file: {exc.strerror}"], f"{output}: not written") from None
+    source = f", base {base_path}" if base_path else ", no base script: complete the teams and objectives"
+    click.echo(f"wrote {output}: {len(result.injects)} injects from {csv_path}{source}")

@@ -1,0 +1,145 @@
+"""The payloads of client commands, validated with precise messages."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from tabletop.script.durations import describe, parse_offset
+from tabletop.script.models import ID_PATTERN
+
+MAX_TEXT = 4000
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(value: object) -> object:
+    """Text arrives without control characters (newlines and tabs stay) and trimmed."""
+    if isinstance(value, str):
+        return _CONTROL_CHARS.sub("", value).strip()
+    return value
+
+
+def _offset(value: object) -> object:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError("'at' must not be negative")
+        return float(value)
+    return float(parse_offset(value))
+
+
+Text = Annotated[str, BeforeValidator(_clean), Field(min_length=1, max_length=MAX_TEXT)]
+OptionalText = Annotated[str, BeforeValidator(_clean), Field(max_length=MAX_TEXT)]
+Ident = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
+ClientId = Annotated[str, Field(min_length=1, max_length=64)]
+Offset = Annotated[float, BeforeValidator(_offset)]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    client_id: ClientId | None = None
+
+
+class SendMessage(Command):
+    channel: Annotated[str, Field(max_length=64)]
+    text: Text
+    team: Ident | None = None  # control writing in a team's chat
+
+
+class Relay(Command):
+    message: Annotated[int, Field(ge=1)]
+    action: Literal["forward", "edit", "hold", "decline"]
+    text: OptionalText | None = None
+
+
+class InjectRef(Command):
+    inject: Ident
+
+
+class MoveInject(InjectRef):
+    at: Offset
+
+
+class Decide(InjectRef):
+    option: Ident
+    rationale: OptionalText = ""
+
+
+class ClockCommand(Command):
+    action: Literal["start", "pause", "resume", "speed", "end"]
+    speed: Annotated[float, Field(ge=1, le=10)] | None = None
+
+
+class WriteInject(Command):
+    to: list[Ident] | Literal["all"]
+    title: Annotated[str, BeforeValidator(_clean), Field(min_length=1, max_length=200)]
+    body: OptionalText = ""
+    medium: Literal["news", "intel", "email", "phone", "radio", "order", "social", "other"] = "other"
+    from_: Annotated[str, BeforeValidator(_clean), Field(max_length=200, alias="from")] = ""
+    ack: bool = False
+    at: Offset | None = None
+
+
+class Spoof(Command):
+    channel: Annotated[str, Field(max_length=64)]
+    as_team: Ident
+    as_position: Ident | None = None
+    name: Annotated[str, BeforeValidator(_clean), Field(max_length=80)] = ""
+    text: Text
+    team: Ident | None = None  # for the team chat of as_team
+
+
+class Escalate(Command):
+    delta: Annotated[int, Field(ge=-20, le=20)]
+    reason: Text
+
+
+class Note(Command):
+    text: Text
+
+
+class Observe(Command):
+    objective: Ident | None = None
+    rating: Literal["P", "S", "M", "U"]
+    text: OptionalText = ""
+    team: Ident | None = None
+
+
+class Feedback(Command):
+    strengths: OptionalText = ""
+    improvements: OptionalText = ""
+    channels: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=dict, max_length=50
+    )
+
+
+class BadPayload(ValueError):
+    pass
+
+
+def parse(model: type[Command], command: str, data: Any) -> Command:
+    """Validate a payload; BadPayload names the command, the field and what was expected."""
+    if not isinstance(data, dict):
+        raise BadPayload(f"{command}: expected an object with fields, found {describe(data)}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        parts = []
+        for error in exc.errors(include_url=False)[:5]:
+            field = ".".join(str(p) for p in error["loc"]) or "payload"
+            kind = error["type"]
+            if kind == "extra_forbidden":
+                allowed = ", ".join(f.alias or n for n, f in model.model_fields.items())
+                parts.append(f"unknown field '{field}' (fields: {allowed})")
+            elif kind == "missing":
+                parts.append(f"missing field '{field}'")
+            elif kind in ("string_too_long", "too_long"):
+                limit = (error.get("ctx") or {}).get("max_length")
+                parts.append(f"'{field}' is too long (at most {limit} characters)")
+            elif kind in ("string_too_short", "too_short"):
+                parts.append(f"'{field}' must not be empty")
+            else:
+                message = str((error.get("ctx") or {}).get("error", error["msg"]))
+                parts.append(f"'{field}': {message} (found {describe(error.get('input'))})")
+        raise BadPayload(f"{command}: " + "; ".join(parts)) from None

@@ -1,0 +1,418 @@
+"""Who may do what, where: each client command becomes events, or a refusal with a reason.
+
+`handle(state, actor, command, data, t)` checks the payload, the actor's rights and the state of
+the session, and returns the events to append. It changes nothing itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tabletop.script.durations import format_offset
+
+from . import commands as c
+from . import events as ev
+from .clock import MAX_SPEED, MIN_SPEED
+from .events import ALL, NewEvent, Viewer
+from .state import TEAM_CHANNEL, SessionState
+
+
+class Refused(Exception):
+    """A command that may not be carried out; code is stable, message is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # control | player | observer
+    participant: int | None = None
+    name: str = ""
+    team: str | None = None
+    position: str | None = None
+    teams: frozenset[str] = field(default_factory=frozenset)  # what an observer may see
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(self.kind, self.team, self.teams, self.participant)
+
+
+Handler = Callable[[SessionState, Actor, Any, float], list[NewEvent]]
+COMMANDS: dict[str, tuple[type[c.Command], frozenset[str], Handler]] = {}
+
+
+def command(name: str, model: type[c.Command], *roles: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        COMMANDS[name] = (model, frozenset(roles), func)
+        return func
+
+    return register
+
+
+def handle(state: SessionState, actor: Actor, name: str, data: Any, t: float) -> list[NewEvent]:
+    """Validate and authorise a command; return the events it makes."""
+    entry = COMMANDS.get(name)
+    if entry is None:
+        raise Refused("unknown_command", f"unknown command '{name}'")
+    model, roles, func = entry
+    if actor.kind not in roles:
+        who = {"control": "facilitators", "player": "players", "observer": "observers"}
+        allowed = " and ".join(who[r] for r in sorted(roles))
+        raise Refused("forbidden", f"{name}: only {allowed} may do this")
+    try:
+        cmd = c.parse(model, name, data)
+    except c.BadPayload as exc:
+        raise Refused("bad_payload", str(exc)) from None
+    if state.ended and name not in ("feedback", "note", "observe"):
+        raise Refused("ended", f"{name}: the session has ended")
+    made = func(state, actor, cmd, t)
+    if made and cmd.client_id:
+        first = made[0]
+        made[0] = NewEvent(first.type, first.payload, first.audience, first.t, first.actor, first.claim, cmd.client_id)
+    return made
+
+
+def _sender(actor: Actor, state: SessionState) -> dict[str, Any]:
+    return {"from_position": actor.position, "name": actor.name, "participant": actor.participant}
+
+
+def _channel_or_refuse(state: SessionState, channel_id: str) -> Any:
+    try:
+        return state.exercise.channel(channel_id)
+    except StopIteration:
+        known = ", ".join([TEAM_CHANNEL, *(ch.id for ch in state.exercise.channels)])
+        raise Refused("unknown_channel", f"unknown channel '{channel_id}' (channels: {known})") from None
+
+
+def _authority(state: SessionState, position: str | None) -> int:
+    if position is None:
+        return 0
+    return state.exercise.position(position)[1].authority
+
+
+# ------------------------------------------------------------------ messages
+@command("send_message", c.SendMessage, "player", "control")
+def send_message(state: SessionState, actor: Actor, cmd: c.SendMessage, t: float) -> list[NewEvent]:
+    """A message on team chat or a channel of the script."""
+    if cmd.channel == TEAM_CHANNEL:
+        team = actor.team if actor.kind == "player" else cmd.team
+        if team is None or team not in {x.id for x in state.exercise.teams}:
+            raise Refused("bad_payload", "send_message: control writing in a team chat names the team ('team')")
+        from_team = actor.team if actor.kind == "player" else "control"
+        payload = {
+            "channel": TEAM_CHANNEL,
+            "team": team,
+            "from_team": from_team,
+            **_sender(actor, state),
+            "text": cmd.text,
+        }
+        return [NewEvent(ev.MESSAGE, payload, (team,), t, actor.participant)]
+    if actor.kind != "player":
+        raise Refused("forbidden", "send_message: control writes on the channels with 'spoof' or in team chats")
+    channel = _channel_or_refuse(state, cmd.channel)
+    team = actor.team
+    assert team is not None
+    if team not in channel.members:
+        if channel.kind == "broadcast":
+            raise Refused("forbidden", f"your team may read but not write on '{channel.name}'")
+        raise Refused("forbidden", f"your team is not on '{channel.name}'")
+    authority = _authority(state, actor.position)
+    if authority < channel.min_authority:
+        raise Refused(
+            "authority",
+            f"your position may read but not write on '{channel.name}' "
+            f"(needs authority {channel.min_authority}, yours is {authority})",
+        )
+    base = {"channel": channel.id, "from_team": team, **_sender(actor, state), "text": cmd.text}
+    if state.jammed(channel.id, t):
+        until = format_offset(state.jams[channel.id][0])
+        payload = {**base, "reason": f"'{channel.name}' is jammed until {until}: nothing was delivered"}
+        return [NewEvent(ev.MESSAGE_JAMMED, payload, (team,), t, actor.participant)]
+    readers = (ALL,) if channel.kind == "broadcast" else tuple(channel.members)
+    if channel.kind == "relay":
+        receivers = tuple(m for m in channel.members if m != team)
+        audience = (team,) if channel.relay == "control" else (team, channel.relay)
+        payload = {**base, "relay": channel.relay, "to": list(receivers), "delay": channel.delay}
+        return [NewEvent(ev.MESSAGE_SENT, payload, audience, t, actor.participant)]
+    if channel.delay:
+        payload = {**base, "relay": None, "to": list(readers), "delay": channel.delay}
+        return [NewEvent(ev.MESSAGE_SENT, payload, (team,), t, actor.participant)]
+    return [NewEvent(ev.MESSAGE, base, readers, t, actor.participant)]
+
+
+@command("relay", c.Relay, "player", "control")
+def relay(state: SessionState, actor: Actor, cmd: c.Relay, t: float) -> list[NewEvent]:
+    """The intermediary forwards (verbatim or edited), holds or declines a message on a relay channel."""
+    message = state.messages.get(cmd.message)
+    if message is None or message.status not in ("with_relay", "held"):
+        if message is not None and message.status in ("forwarded", "in_transit", "delivered", "declined"):
+            raise Refused("already_relayed", f"relay: message {cmd.message} was already {message.status}")
+        raise Refused("unknown_message", f"relay: no message {cmd.message} is waiting with an intermediary")
+    channel = state.exercise.channel(message.channel)
+    if actor.kind == "player" and actor.team != channel.relay:
+        raise Refused("forbidden", f"relay: only the intermediary of '{channel.name}' relays its messages")
+    if cmd.action == "hold" and message.status == "held":
+        raise Refused("already_held", f"relay: message {cmd.message} is already held")
+    if cmd.action == "edit" and not cmd.text:
+        raise Refused("bad_payload", "relay: 'edit' needs the edited 'text'")
+    text = cmd.text if cmd.action == "edit" else message.text
+    audience = (message.from_team,) if channel.relay == "control" else (message.from_team, channel.relay)
+    payload: dict[str, Any] = {
+        "message": message.seq,
+        "channel": channel.id,
+        "relay": channel.relay,
+        "from_team": message.from_team,
+        "action": cmd.action,
+        "by": actor.name,
+        "waited": round(t - message.sent_t, 3),
+    }
+    final = cmd.action != "hold"
+    if cmd.action in ("forward", "edit"):
+        payload.update({"text": text, "edited": cmd.action == "edit" and text != message.text, "delay": channel.delay})
+    made = [
+        NewEvent(
+            ev.MESSAGE_RELAYED, payload, audience, t, actor.participant, claim=f"relay:{message.seq}" if final else None
+        )
+    ]
+    if cmd.action in ("forward", "edit") and not channel.delay:
+        made.append(state.delivery(replace(message, text=text), t))
+    return made
+
+
+@command("spoof", c.Spoof, "control")
+def spoof(state: SessionState, actor: Actor, cmd: c.Spoof, t: float) -> list[NewEvent]:
+    """Control sends a message that looks to players as if it came from a team or position."""
+    teams = {x.id: x for x in state.exercise.teams}
+    if cmd.as_team not in teams:
+        raise Refused("bad_payload", f"spoof: unknown team '{cmd.as_team}' (teams: {', '.join(teams)})")
+    if cmd.as_position and cmd.as_position not in {p.id for p in teams[cmd.as_team].positions}:
+        raise Refused("bad_payload", f"spoof: '{cmd.as_position}' is not a position of team '{cmd.as_team}'")
+    if cmd.channel == TEAM_CHANNEL:
+        audience: tuple[str, ...] = (cmd.as_team,)
+    else:
+        channel = _channel_or_refuse(state, cmd.channel)
+        audience = (ALL,) if channel.kind == "broadcast" else tuple(m for m in channel.members if m != cmd.as_team)
+    payload = {
+        "channel": cmd.channel,
+        "from_team": cmd.as_team,
+        "from_position": cmd.as_position,
+        "name": cmd.name,
+        "text": cmd.text,
+        "spoofed": True,
+        "spoofed_by": actor.name,
+    }
+    if cmd.channel == TEAM_CHANNEL:
+        payload["team"] = cmd.as_team
+    return [NewEvent(ev.MESSAGE, payload, audience, t, actor.participant)]
+
+
+# ------------------------------------------------------------------- injects
+def _inject_state(state: SessionState, inject_id: str) -> Any:
+    found = state.injects.get(inject_id)
+    if found is None:
+        raise Refused("unknown_inject", f"unknown inject '{inject_id}'")
+    return found
+
+
+@command("ack_inject", c.InjectRef, "player")
+def ack_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) -> list[NewEvent]:
+    """A player acknowledges an inject their team received."""
+    inject = state.injects.get(cmd.inject)
+    if inject is None or inject.status != "released" or actor.team not in inject.definition["to"]:
+        raise Refused("unknown_inject", f"ack_inject: your team has received no inject '{cmd.inject}'")
+    if actor.participant in state.acks.get(cmd.inject, {}).get(actor.team or "", []):
+        return []  # acknowledged already: nothing new
+    payload = {"inject": cmd.inject, "team": actor.team, **_sender(actor, state)}
+    claim = f"ack:{cmd.inject}:{actor.participant}"
+    return [NewEvent(ev.INJECT_ACKNOWLEDGED, payload, (actor.team or "",), t, actor.participant, claim=claim)]
+
+
+@command("decide", c.Decide, "player")
+def decide(state: SessionState, actor: Actor, cmd: c.Decide, t: float) -> list[NewEvent]:
+    """A player with the authority to decide chooses an option of a decision inject."""
+    decision = state.decisions.get(cmd.inject)
+    if decision is None or actor.team not in decision.teams:
+        raise Refused("unknown_decision", f"decide: your team has no open decision '{cmd.inject}'")
+    if decision.decided:
+        raise Refused("already_decided", f"decide: '{cmd.inject}' was already decided ({decision.option})")
+    definition = state.injects[cmd.inject].definition["decision"]
+    if definition["by"] and actor.position not in definition["by"]:
+        raise Refused("forbidden", f"decide: only {', '.join(definition['by'])} may take this decision")
+    options = [o["id"] for o in definition["options"]]
+    if cmd.option not in options:
+        raise Refused("bad_payload", f"decide: unknown option '{cmd.option}' (options: {', '.join(options)})")
+    choice = {
+        "option": cmd.option,
+        "rationale": cmd.rationale,
+        "team": actor.team,
+        "position": actor.position,
+        "name": actor.name,
+        "participant": actor.participant,
+    }
+    return state.decide_batch(cmd.inject, choice, t, actor.participant)
+
+
+@command("release_inject", c.InjectRef, "control")
+def release_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) -> list[NewEvent]:
+    """Send now: release a pending, scheduled, held or skipped inject at once, whatever the clock."""
+    inject = _inject_state(state, cmd.inject)
+    if inject.status == "released":
+        raise Refused("already_released", f"release_inject: '{cmd.inject}' was already released")
+    return state.release(cmd.inject, t, actor.participant, how="by hand")
+
+
+@command("hold_inject", c.InjectRef, "control")
+def hold_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) -> list[NewEvent]:
+    inject = _inject_state(state, cmd.inject)
+    if inject.status not in ("pending", "scheduled"):
+        raise Refused("bad_state", f"hold_inject: '{cmd.inject}' is {inject.status}")
+    return [NewEvent(ev.INJECT_HELD, {"inject": cmd.inject, "by": actor.name}, (), t, actor.participant)]
+
+
+@command("unhold_inject", c.InjectRef, "control")
+def unhold_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) -> list[NewEvent]:
+    inject = _inject_state(state, cmd.inject)
+    if inject.status != "held":
+        raise Refused("bad_state", f"unhold_inject: '{cmd.inject}' is not held ({inject.status})")
+    return [NewEvent(ev.INJECT_UNHELD, {"inject": cmd.inject, "by": actor.name}, (), t, actor.participant)]
+
+
+@command("skip_inject", c.InjectRef, "control")
+def skip_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) -> list[NewEvent]:
+    inject = _inject_state(state, cmd.inject)
+    if inject.status in ("released", "skipped"):
+        raise Refused("bad_state", f"skip_inject: '{cmd.inject}' is already {inject.status}")
+    return [NewEvent(ev.INJECT_SKIPPED, {"inject": cmd.inject, "by": actor.name}, (), t, actor.participant)]
+
+
+@command("move_inject", c.MoveInject, "control")
+def move_inject(state: SessionState, actor: Actor, cmd: c.MoveInject, t: float) -> list[NewEvent]:
+    """Give an inject a new exercise time."""
+    inject = _inject_state(state, cmd.inject)
+    if inject.status in ("released", "skipped"):
+        raise Refused("bad_state", f"move_inject: '{cmd.inject}' is already {inject.status}")
+    payload = {"inject": cmd.inject, "at": cmd.at, "from": inject.due, "by": actor.name}
+    return [NewEvent(ev.INJECT_MOVED, payload, (), t, actor.participant)]
+
+
+@command("write_inject", c.WriteInject, "control")
+def write_inject(state: SessionState, actor: Actor, cmd: c.WriteInject, t: float) -> list[NewEvent]:
+    """A new inject written live: released now, or at the exercise time given."""
+    teams = [x.id for x in state.exercise.teams]
+    to = teams if cmd.to == "all" else list(dict.fromkeys(cmd.to))
+    unknown = [x for x in to if x not in teams]
+    if unknown or not to:
+        raise Refused(
+            "bad_payload", f"write_inject: unknown team '{unknown[0] if unknown else ''}' (teams: {', '.join(teams)})"
+        )
+    ident = f"live-{state.live_count + 1}"
+    definition = {
+        "inject": ident,
+        "title": cmd.title,
+        "body": cmd.body,
+        "from": cmd.from_,
+        "medium": cmd.medium,
+        "to": to,
+        "attachments": [],
+        "ack": cmd.ack,
+        "decision": None,
+        "objectives": [],
+        "classification": state.exercise.classification,
+        "expect": "",
+        "notes": "",
+        "effects": [],
+        "live": True,
+    }
+    at = cmd.at if cmd.at is not None else None
+    payload = {"definition": definition, "at": at, "by": actor.name}
+    return [NewEvent(ev.INJECT_WRITTEN, payload, (), t, actor.participant, claim=f"write:{ident}")]
+
+
+# --------------------------------------------------------------------- clock
+@command("clock", c.ClockCommand, "control")
+def clock(state: SessionState, actor: Actor, cmd: c.ClockCommand, t: float) -> list[NewEvent]:
+    """Start, pause, resume, change speed (1x to 10x) or end the exercise."""
+    k = state.clock
+    if cmd.action == "start":
+        if k.started:
+            raise Refused("bad_state", "clock: the exercise has already started")
+        return [NewEvent(ev.CLOCK_STARTED, {"speed": k.speed, "by": actor.name}, (ALL,), 0.0, actor.participant)]
+    if cmd.action == "pause":
+        if not k.running:
+            raise Refused("bad_state", f"clock: the clock is not running ({k.status})")
+        return [NewEvent(ev.CLOCK_PAUSED, {"by": actor.name}, (ALL,), t, actor.participant)]
+    if cmd.action == "resume":
+        if k.running or not k.started:
+            raise Refused("bad_state", f"clock: nothing to resume ({k.status})")
+        return [NewEvent(ev.CLOCK_RESUMED, {"by": actor.name}, (ALL,), t, actor.participant)]
+    if cmd.action == "speed":
+        if cmd.speed is None or not MIN_SPEED <= cmd.speed <= MAX_SPEED:
+            raise Refused("bad_payload", "clock: 'speed' needs a number from 1 to 10")
+        return [NewEvent(ev.SPEED_CHANGED, {"speed": cmd.speed, "by": actor.name}, (ALL,), t, actor.participant)]
+    return [NewEvent(ev.SESSION_ENDED, {"by": actor.name}, (ALL,), t, actor.participant, claim="end")]
+
+
+@command("escalate", c.Escalate, "control")
+def escalate(state: SessionState, actor: Actor, cmd: c.Escalate, t: float) -> list[NewEvent]:
+    """Control moves the escalation level, with a reason."""
+    if cmd.delta == 0:
+        raise Refused("bad_payload", "escalate: 'delta' must not be 0")
+    payload = {"delta": cmd.delta, "level": state.escalation + cmd.delta, "reason": cmd.reason, "by": actor.name}
+    return [NewEvent(ev.ESCALATION_CHANGED, payload, (), t, actor.participant)]
+
+
+# --------------------------------------------------------- notes and ratings
+@command("note", c.Note, "control")
+def note(state: SessionState, actor: Actor, cmd: c.Note, t: float) -> list[NewEvent]:
+    """A facilitator's timestamped note."""
+    return [NewEvent(ev.NOTE, {"text": cmd.text, "name": actor.name}, (), t, actor.participant)]
+
+
+@command("observe", c.Observe, "observer", "control")
+def observe(state: SessionState, actor: Actor, cmd: c.Observe, t: float) -> list[NewEvent]:
+    """An evaluator rates play against an objective: P, S, M or U (HSEEP)."""
+    objectives = [o.id for o in state.exercise.objectives]
+    if cmd.objective is not None and cmd.objective not in objectives:
+        raise Refused(
+            "bad_payload", f"observe: unknown objective '{cmd.objective}' (objectives: {', '.join(objectives)})"
+        )
+    if cmd.team is not None and actor.kind == "observer" and cmd.team not in actor.teams:
+        raise Refused("forbidden", f"observe: you do not observe team '{cmd.team}'")
+    payload = {
+        "objective": cmd.objective,
+        "rating": cmd.rating,
+        "text": cmd.text,
+        "team": cmd.team,
+        "name": actor.name,
+        "participant": actor.participant,
+    }
+    return [NewEvent(ev.OBSERVATION, payload, (), t, actor.participant)]
+
+
+@command("feedback", c.Feedback, "player", "observer", "control")
+def feedback(state: SessionState, actor: Actor, cmd: c.Feedback, t: float) -> list[NewEvent]:
+    """Hotwash feedback from a participant once the session has ended."""
+    if not state.ended:
+        raise Refused("bad_state", "feedback: the hotwash opens when the facilitator ends the session")
+    if actor.participant in state.feedback:
+        raise Refused("already_sent", "feedback: you have already sent your hotwash feedback")
+    channels = [TEAM_CHANNEL, *(ch.id for ch in state.exercise.channels)]
+    unknown = [k for k in cmd.channels if k not in channels]
+    if unknown:
+        raise Refused("bad_payload", f"feedback: unknown channel '{unknown[0]}' (channels: {', '.join(channels)})")
+    payload = {
+        "participant": actor.participant,
+        "name": actor.name,
+        "kind": actor.kind,
+        "team": actor.team,
+        "position": actor.position,
+        "strengths": cmd.strengths,
+        "improvements": cmd.improvements,
+        "channels": dict(cmd.channels),
+    }
+    return [NewEvent(ev.FEEDBACK, payload, (), t, actor.participant, claim=f"feedback:{actor.participant}")]

@@ -1,0 +1,169 @@
+"""Running sessions: the engine's rules and clock joined to the store, then fanned out.
+
+`Live` is the one place where a command becomes stored events: it validates through the
+engine, appends to the store (the database is the truth: a claim makes every release happen
+once, across workers), folds the new events into its cached state and only then publishes
+them. It knows nothing of Flask: `publish` is given by the web layer, `time` by the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tabletop.engine import Actor, Event, NewEvent, Refused, SessionState, TimeSource, handle
+from tabletop.engine import events as ev
+from tabletop.script.models import from_snapshot
+from tabletop.store import Claimed, Store
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, Event], None]
+STATUS_BY_EVENT = {
+    ev.CLOCK_STARTED: "running",
+    ev.CLOCK_RESUMED: "running",
+    ev.CLOCK_PAUSED: "paused",
+    ev.SESSION_ENDED: "ended",
+}
+
+
+@dataclass
+class Result:
+    events: list[Event] = field(default_factory=list)
+    duplicate: bool = False
+
+    @property
+    def seq(self) -> int | None:
+        return self.events[0].seq if self.events else None
+
+
+class Live:
+    def __init__(self, store: Store, time: TimeSource, publish: Publish | None = None) -> None:
+        self.store = store
+        self.time = time
+        self.publish: Publish = publish or (lambda session_id, event: None)
+        self._states: dict[str, SessionState] = {}
+        self._locks: dict[str, threading.RLock] = {}
+        self._guard = threading.Lock()
+        self.wakeup = threading.Event()
+
+    # ------------------------------------------------------------------ state
+    def lock(self, session_id: str) -> threading.RLock:
+        with self._guard:
+            return self._locks.setdefault(session_id, threading.RLock())
+
+    def state(self, session_id: str) -> SessionState:
+        """The session's state, caught up with the log (events other workers appended too)."""
+        with self.lock(session_id):
+            state = self._states.get(session_id)
+            if state is None:
+                row = self.store.get_session(session_id)
+                if row is None:
+                    raise Refused("unknown_session", f"unknown session '{session_id}'")
+                state = SessionState(from_snapshot(row.script))
+                self._states[session_id] = state
+            for event in self.store.events_after(session_id, state.seq):
+                state.apply(event)
+            return state
+
+    def forget(self, session_id: str) -> None:
+        with self._guard:
+            self._states.pop(session_id, None)
+
+    # --------------------------------------------------------------- commands
+    def command(self, session_id: str, actor: Actor, name: str, data: Any) -> Result:
+        """Carry out a client's command; Refused says why not."""
+        with self.lock(session_id):
+            state = self.state(session_id)
+            for _attempt in range(5):
+                wall = self.time.now()
+                made = handle(state, actor, name, data, state.elapsed(wall))
+                if not made:
+                    return Result()
+                try:
+                    result = self._append(session_id, state, made, wall)
+                except Claimed:
+                    state = self.state(session_id)  # someone else did it first: look again
+                    continue
+                if not result.duplicate:
+                    self.run_due(session_id)
+                self.wakeup.set()
+                return result
+            raise Refused("busy", f"{name}: the session is busy, try again")
+
+    def record(self, session_id: str, new: NewEvent) -> Event:
+        """Append an event the web layer makes itself (a participant joined)."""
+        with self.lock(session_id):
+            state = self.state(session_id)
+            wall = self.time.now()
+            made = NewEvent(new.type, new.payload, new.audience, state.elapsed(wall), new.actor)
+            return self._append(session_id, state, [made], wall).events[0]
+
+    def _append(self, session_id: str, state: SessionState, batch: list[NewEvent], wall: float) -> Result:
+        appended = self.store.append(session_id, batch, wall)
+        if appended.duplicate:
+            return Result(appended.events, duplicate=True)
+        if appended.events[0].seq == state.seq + 1:
+            for event in appended.events:
+                state.apply(event)
+        else:
+            self.state(session_id)  # other workers appended in between: fold theirs and ours in order
+        for event in appended.events:
+            status = STATUS_BY_EVENT.get(event.type)
+            if status:
+                self.store.set_status(session_id, status)
+        for event in appended.events:
+            self.publish(session_id, event)
+        return Result(appended.events)
+
+    # -------------------------------------------------------------- the clock
+    def run_due(self, session_id: str) -> list[Event]:
+        """Append what the clock makes happen now in one session; each thing once only."""
+        released: list[Event] = []
+        with self.lock(session_id):
+            state = self.state(session_id)
+            for _round in range(100):
+                wall = self.time.now()
+                batches = state.due(wall)
+                if not batches:
+                    break
+                for batch in batches:
+                    try:
+                        released += self._append(session_id, state, batch, wall).events
+                    except Claimed:
+                        state = self.state(session_id)
+                        break
+        return released
+
+    def tick(self) -> float | None:
+        """One pass over the active sessions; returns the wall time of the next thing due."""
+        soonest: float | None = None
+        for session_id in self.store.active_sessions():
+            try:
+                self.run_due(session_id)
+                with self.lock(session_id):
+                    upcoming = self.state(session_id).next_due_wall(self.time.now())
+            except Exception:
+                log.exception("scheduler: session %s", session_id)
+                continue
+            if upcoming is not None and (soonest is None or upcoming < soonest):
+                soonest = upcoming
+        return soonest
+
+    def run_scheduler(self, stop: threading.Event, sleep: Callable[[float], None] | None = None) -> None:
+        """The background loop: wakes when something is due or a command changed the plan."""
+        while not stop.is_set():
+            try:
+                soonest = self.tick()
+            except Exception:
+                log.exception("scheduler tick failed")
+                soonest = None
+            wait = 0.25 if soonest is None else min(0.25, max(0.0, soonest - self.time.now()))
+            if sleep is not None:
+                sleep(max(wait, 0.001))
+            else:
+                self.wakeup.wait(wait)
+                self.wakeup.clear()

@@ -1,0 +1,308 @@
+"""All persistence in one place: sessions, participants, codes, tokens and the event log."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from tabletop.engine.events import Event, NewEvent
+
+from .models import Base, Claim, EventRow, Facilitator, GameSession, JoinCode, Participant, Token
+
+T = TypeVar("T")
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out across a room
+TOKEN_LIFETIME = 7 * 24 * 3600
+
+
+class Claimed(Exception):
+    """The event's claim was taken already: what it stands for has happened."""
+
+
+@dataclass(frozen=True)
+class Appended:
+    events: list[Event]
+    duplicate: bool = False  # the client id was seen before: these are the events stored then
+
+
+@dataclass(frozen=True)
+class Identity:
+    kind: str  # facilitator | player | observer
+    id: int
+    name: str
+    session_id: str | None = None
+    team: str | None = None
+    position: str | None = None
+    teams: tuple[str, ...] = ()
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalise_code(code: str) -> str:
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else cleaned
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _to_event(row: EventRow) -> Event:
+    return Event(row.seq, row.type, row.payload, tuple(row.audience), row.t, row.wall, row.actor, row.client_id)
+
+
+class Store:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self.sqlite:
+            _sqlite_setup(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_all(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def tx(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    def retry(self, work: Callable[[], T], attempts: int = 8) -> T:
+        """Run work again when SQLite is busy or locked (never lose the event)."""
+        for attempt in range(attempts):
+            try:
+                return work()
+            except OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------ facilitators
+    def create_facilitator(self, username: str, password: str) -> int:
+        with self.tx() as s:
+            row = Facilitator(username=username, password_hash=generate_password_hash(password))
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def facilitator_exists(self, username: str) -> bool:
+        with self.sessions() as s:
+            return s.scalar(select(func.count()).where(Facilitator.username == username)) > 0
+
+    def facilitator_count(self) -> int:
+        with self.sessions() as s:
+            return s.scalar(select(func.count()).select_from(Facilitator)) or 0
+
+    def check_facilitator(self, username: str, password: str) -> Identity | None:
+        with self.sessions() as s:
+            row = s.scalar(select(Facilitator).where(Facilitator.username == username))
+        if row is None:
+            check_password_hash(generate_password_hash("x"), password)  # same time either way
+            return None
+        if not check_password_hash(row.password_hash, password):
+            return None
+        return Identity("facilitator", row.id, row.username)
+
+    # ------------------------------------------------------------------ tokens
+    def issue_token(self, kind: str, subject: int, lifetime: float = TOKEN_LIFETIME) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.tx() as s:
+            s.add(Token(digest=_digest(token), kind=kind, subject=subject, expires=time.time() + lifetime))
+        return token
+
+    def identify(self, token: str) -> Identity | None:
+        if not isinstance(token, str) or not 20 <= len(token) <= 100:
+            return None
+        with self.sessions() as s:
+            row = s.get(Token, _digest(token))
+            if row is None or row.expires < time.time():
+                return None
+            if row.kind == "facilitator":
+                fac = s.get(Facilitator, row.subject)
+                return Identity("facilitator", fac.id, fac.username) if fac else None
+            part = s.get(Participant, row.subject)
+            if part is None:
+                return None
+            return Identity(part.kind, part.id, part.name, part.session_id, part.team, part.position, tuple(part.teams))
+
+    # ---------------------------------------------------------------- sessions
+    def create_session(
+        self, exercise_id: str, title: str, script: dict[str, Any], teams: list[str], created_by: int | None
+    ) -> str:
+        session_id = secrets.token_hex(5)
+        with self.tx() as s:
+            s.add(
+                GameSession(id=session_id, exercise_id=exercise_id, title=title, script=script, created_by=created_by)
+            )
+            s.flush()
+            for team in teams:
+                s.add(JoinCode(code=new_code(), session_id=session_id, kind="player", team=team, teams=[]))
+            s.add(JoinCode(code=new_code(), session_id=session_id, kind="observer", team=None, teams=list(teams)))
+        return session_id
+
+    def get_session(self, session_id: str) -> GameSession | None:
+        with self.sessions() as s:
+            return s.get(GameSession, session_id)
+
+    def list_sessions(self) -> list[GameSession]:
+        with self.sessions() as s:
+            return list(s.scalars(select(GameSession).order_by(GameSession.created_at.desc())))
+
+    def active_sessions(self) -> list[str]:
+        with self.sessions() as s:
+            return list(s.scalars(select(GameSession.id).where(GameSession.status.in_(("running", "paused")))))
+
+    def set_status(self, session_id: str, status: str) -> None:
+        with self.tx() as s:
+            s.execute(update(GameSession).where(GameSession.id == session_id).values(status=status))
+
+    def codes(self, session_id: str) -> list[JoinCode]:
+        with self.sessions() as s:
+            return list(s.scalars(select(JoinCode).where(JoinCode.session_id == session_id).order_by(JoinCode.kind)))
+
+    def find_code(self, code: str) -> JoinCode | None:
+        with self.sessions() as s:
+            return s.get(JoinCode, normalise_code(code)[:16])
+
+    def set_observer_teams(self, session_id: str, teams: list[str]) -> None:
+        with self.tx() as s:
+            s.execute(
+                update(JoinCode)
+                .where(JoinCode.session_id == session_id, JoinCode.kind == "observer")
+                .values(teams=teams)
+            )
+
+    # ------------------------------------------------------------ participants
+    def add_participant(
+        self, session_id: str, kind: str, name: str, team: str | None, position: str | None, teams: list[str]
+    ) -> int:
+        with self.tx() as s:
+            row = Participant(session_id=session_id, kind=kind, name=name, team=team, position=position, teams=teams)
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def participants(self, session_id: str) -> list[Participant]:
+        with self.sessions() as s:
+            return list(s.scalars(select(Participant).where(Participant.session_id == session_id)))
+
+    # -------------------------------------------------------------- event log
+    def append(self, session_id: str, batch: list[NewEvent], wall: float) -> Appended:
+        """Append a batch atomically with the next sequence numbers.
+
+        Raises Claimed when a claim of the batch is taken; returns the stored events of an
+        earlier send when the first event's client id was seen before from the same actor.
+        """
+        return self.retry(lambda: self._append(session_id, batch, wall))
+
+    def _append(self, session_id: str, batch: list[NewEvent], wall: float) -> Appended:
+        first = batch[0]
+        try:
+            with self.tx() as s:
+                if first.client_id is not None:
+                    earlier = s.scalar(
+                        select(EventRow).where(
+                            EventRow.session_id == session_id,
+                            EventRow.actor == first.actor,
+                            EventRow.client_id == first.client_id,
+                        )
+                    )
+                    if earlier is not None:
+                        return Appended([_to_event(earlier)], duplicate=True)
+                last = s.execute(
+                    update(GameSession)
+                    .where(GameSession.id == session_id)
+                    .values(last_seq=GameSession.last_seq + len(batch))
+                    .returning(GameSession.last_seq)
+                ).scalar_one()
+                seq = last - len(batch)
+                rows = []
+                for new in batch:
+                    seq += 1
+                    if new.claim is not None:
+                        s.add(Claim(session_id=session_id, key=new.claim, seq=seq))
+                    rows.append(
+                        EventRow(
+                            session_id=session_id,
+                            seq=seq,
+                            type=new.type,
+                            t=new.t,
+                            wall=wall,
+                            actor=new.actor,
+                            client_id=new.client_id,
+                            audience=list(new.audience),
+                            payload=new.payload,
+                        )
+                    )
+                s.add_all(rows)
+                s.flush()
+                return Appended([_to_event(r) for r in rows])
+        except IntegrityError as exc:
+            text = str(exc.orig)
+            if "claim" in text or "uq_event_client" in text or "client_id" in text:
+                if first.client_id is not None:
+                    again = self.events_by_client(session_id, first.actor, first.client_id)
+                    if again is not None:
+                        return Appended([again], duplicate=True)
+                raise Claimed(", ".join(n.claim for n in batch if n.claim)) from None
+            raise
+
+    def events_by_client(self, session_id: str, actor: int | None, client_id: str) -> Event | None:
+        with self.sessions() as s:
+            row = s.scalar(
+                select(EventRow).where(
+                    EventRow.session_id == session_id, EventRow.actor == actor, EventRow.client_id == client_id
+                )
+            )
+            return _to_event(row) if row else None
+
+    def events_after(self, session_id: str, seq: int = 0, limit: int | None = None) -> list[Event]:
+        with self.sessions() as s:
+            query = select(EventRow).where(EventRow.session_id == session_id, EventRow.seq > seq).order_by(EventRow.seq)
+            if limit is not None:
+                query = query.limit(limit)
+            return [_to_event(r) for r in s.scalars(query)]
+
+    def last_seq(self, session_id: str) -> int:
+        with self.sessions() as s:
+            return s.scalar(select(GameSession.last_seq).where(GameSession.id == session_id)) or 0
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE so that writers queue instead of failing."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
