@@ -140,6 +140,11 @@ class Checker:
         else:
             self.refs(path + ("to",), to, team_ids, "team", "to", extra=", or all")
             recipients = [t for _, t in targets]
+            seen_to: set[str] = set()
+            for i, target in targets:
+                if target in seen_to:
+                    self.at(path + ("to", i) if i >= 0 else path + ("to",), f"team '{target}' is named twice in 'to'")
+                seen_to.add(target)
         if "at" in inject and "trigger" in inject:
             self.at_key(
                 path + ("trigger",), "an inject cannot have both 'at' and 'trigger': it is either timed or triggered"

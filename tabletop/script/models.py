@@ -8,7 +8,7 @@ Durations and offsets are held as whole seconds.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -188,6 +188,14 @@ class Inject(Model):
         return "contingency"
 
 
+def _find(items: tuple[Any, ...], ident: str) -> Any:
+    """The item with this id; KeyError when there is none."""
+    for item in items:
+        if item.id == ident:
+            return item
+    raise KeyError(ident)
+
+
 class Exercise(Model):
     format: Literal[1]
     id: Id
@@ -203,7 +211,7 @@ class Exercise(Model):
 
     # Look-ups used by the engine, the tools and the report.
     def team(self, team_id: str) -> Team:
-        return next(t for t in self.teams if t.id == team_id)
+        return _find(self.teams, team_id)
 
     def position(self, position_id: str) -> tuple[Team, Position]:
         for team in self.teams:
@@ -213,10 +221,10 @@ class Exercise(Model):
         raise KeyError(position_id)
 
     def channel(self, channel_id: str) -> Channel:
-        return next(c for c in self.channels if c.id == channel_id)
+        return _find(self.channels, channel_id)
 
     def inject(self, inject_id: str) -> Inject:
-        return next(i for i in self.injects if i.id == inject_id)
+        return _find(self.injects, inject_id)
 
     def recipients(self, inject: Inject) -> tuple[str, ...]:
         """The team ids an inject goes to (`all` expanded)."""

@@ -41,8 +41,14 @@ def scenario_time(exercise: Exercise, seconds: float | None) -> datetime | None:
     return exercise.scenario.start + timedelta(seconds=seconds * exercise.scenario.time_scale)
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def format_scenario_time(moment: datetime | None) -> str:
-    return moment.strftime("%d %b %Y %H:%M") if moment is not None else ""
+    """`20 Jun 2019 04:05`, the same whatever the machine's locale."""
+    if moment is None:
+        return ""
+    return f"{moment.day:02d} {MONTHS[moment.month - 1]} {moment.year} {moment:%H:%M}"
 
 
 def _due(exercise: Exercise, inject: Inject, seen: frozenset[str] = frozenset()) -> int | None:

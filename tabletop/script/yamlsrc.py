@@ -154,6 +154,8 @@ def read_yaml(path: Path, display: str) -> Document:
 def parse_yaml(raw: bytes, display: str) -> Document:
     """Parse YAML bytes (UTF-8) into plain data with positions."""
     start = Mark(display, 1, 1)
+    if len(raw) > MAX_BYTES:
+        return Document(None, Positions(), [Problem(start, f"the file is larger than {MAX_BYTES // 1024 // 1024} MiB")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
