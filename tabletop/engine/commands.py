@@ -14,7 +14,7 @@ MAX_TEXT = 4000
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _clean(value: object) -> object:
+def clean_text(value: object) -> object:
     """Text arrives without control characters (newlines and tabs stay) and trimmed."""
     if isinstance(value, str):
         return _CONTROL_CHARS.sub("", value).strip()
@@ -29,8 +29,8 @@ def _offset(value: object) -> object:
     return float(parse_offset(value))
 
 
-Text = Annotated[str, BeforeValidator(_clean), Field(min_length=1, max_length=MAX_TEXT)]
-OptionalText = Annotated[str, BeforeValidator(_clean), Field(max_length=MAX_TEXT)]
+Text = Annotated[str, BeforeValidator(clean_text), Field(min_length=1, max_length=MAX_TEXT)]
+OptionalText = Annotated[str, BeforeValidator(clean_text), Field(max_length=MAX_TEXT)]
 Ident = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 ClientId = Annotated[str, Field(min_length=1, max_length=64)]
 Offset = Annotated[float, BeforeValidator(_offset)]
@@ -73,10 +73,10 @@ class ClockCommand(Command):
 
 class WriteInject(Command):
     to: list[Ident] | Literal["all"]
-    title: Annotated[str, BeforeValidator(_clean), Field(min_length=1, max_length=200)]
+    title: Annotated[str, BeforeValidator(clean_text), Field(min_length=1, max_length=200)]
     body: OptionalText = ""
     medium: Literal["news", "intel", "email", "phone", "radio", "order", "social", "other"] = "other"
-    from_: Annotated[str, BeforeValidator(_clean), Field(max_length=200, alias="from")] = ""
+    from_: Annotated[str, BeforeValidator(clean_text), Field(max_length=200, alias="from")] = ""
     ack: bool = False
     at: Offset | None = None
 
@@ -85,7 +85,7 @@ class Spoof(Command):
     channel: Annotated[str, Field(max_length=64)]
     as_team: Ident
     as_position: Ident | None = None
-    name: Annotated[str, BeforeValidator(_clean), Field(max_length=80)] = ""
+    name: Annotated[str, BeforeValidator(clean_text), Field(max_length=80)] = ""
     text: Text
     team: Ident | None = None  # for the team chat of as_team
 

@@ -84,7 +84,7 @@ def _sender(actor: Actor, state: SessionState) -> dict[str, Any]:
 def _channel_or_refuse(state: SessionState, channel_id: str) -> Any:
     try:
         return state.exercise.channel(channel_id)
-    except StopIteration:
+    except KeyError:
         known = ", ".join([TEAM_CHANNEL, *(ch.id for ch in state.exercise.channels)])
         raise Refused("unknown_channel", f"unknown channel '{channel_id}' (channels: {known})") from None
 

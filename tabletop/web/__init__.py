@@ -12,6 +12,7 @@ from flask import Flask
 from tabletop import ROOT
 
 from .extensions import socketio
+from .runtime import init_runtime
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -23,9 +24,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     init_config(app, test_config)
+    init_runtime(app)
     init_cli(app)
     init_routes(app)
-    socketio.init_app(app, async_mode="threading", cors_allowed_origins=[])
+    init_sockets(app)
     return app
 
 
@@ -34,10 +36,15 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY") or _instance_secret(app),
         DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'tabletop.db'}"),
-        EXERCISES_DIR=str(ROOT / "exercises"),
-        INJECTS_DIR=str(ROOT / "injects"),
-        REPORTS_DIR=str(ROOT / "reports"),
+        EXERCISES_DIR=os.environ.get("EXERCISES_DIR", str(ROOT / "exercises")),
+        INJECTS_DIR=os.environ.get("INJECTS_DIR", str(ROOT / "injects")),
+        REPORTS_DIR=os.environ.get("REPORTS_DIR", str(ROOT / "reports")),
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        MESSAGE_QUEUE=os.environ.get("MESSAGE_QUEUE") or None,
+        ASYNC_MODE=os.environ.get("ASYNC_MODE", "threading"),
+        CORS_ORIGINS=[o for o in os.environ.get("CORS_ORIGINS", "").split(",") if o],
+        MAX_SOCKET_PAYLOAD=1024 * 1024,
+        JOIN_RATE_LIMIT=os.environ.get("JOIN_RATE_LIMIT", "10 per minute"),
     )
     if test_config:
         app.config.update(test_config)
@@ -54,11 +61,30 @@ def _instance_secret(app: Flask) -> str:
 
 def init_cli(app: Flask) -> None:
     from .cli import exercise_cli
+    from .cli_admin import facilitator_cli, session_cli
 
     app.cli.add_command(exercise_cli)
+    app.cli.add_command(facilitator_cli)
+    app.cli.add_command(session_cli)
 
 
 def init_routes(app: Flask) -> None:
+    from .api import api, limiter
     from .pages import pages
 
     app.register_blueprint(pages)
+    app.register_blueprint(api)
+    limiter.init_app(app)
+
+
+def init_sockets(app: Flask) -> None:
+    """Handlers are imported before init_app, so that every app gets them."""
+    from . import sockets  # noqa: F401
+
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        cors_allowed_origins=app.config["CORS_ORIGINS"],
+        message_queue=app.config["MESSAGE_QUEUE"],
+        max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
+    )

@@ -1,0 +1,188 @@
+"""The JSON API: log in, join, create and inspect sessions. Documented in docs/protocol.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from tabletop.engine import events as ev
+from tabletop.engine.commands import clean_text
+from tabletop.engine.events import NewEvent
+from tabletop.engine.rules import Refused
+
+from .auth import error, facilitator_required
+from .runtime import runtime
+from .sessions import NotFound, create_session, library_entries, session_info
+
+api = Blueprint("api", __name__, url_prefix="/api")
+limiter = Limiter(get_remote_address, storage_uri="memory://", default_limits=[])
+
+
+def _json() -> dict[str, Any] | None:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else None
+
+
+def _failed(response: Any) -> bool:
+    return response.status_code >= 400
+
+
+def _join_limit() -> str:
+    return current_app.config.get("JOIN_RATE_LIMIT", "10 per minute")
+
+
+@api.post("/login")
+@limiter.limit(_join_limit, deduct_when=_failed)
+def login() -> Any:
+    """{username, password} -> {token}: a facilitator's bearer token."""
+    data = _json()
+    if data is None or not isinstance(data.get("username"), str) or not isinstance(data.get("password"), str):
+        return error(400, "bad_payload", 'send JSON {"username": ..., "password": ...}')
+    identity = runtime().store.check_facilitator(data["username"][:80], data["password"][:200])
+    if identity is None:
+        return error(401, "bad_login", "wrong username or password")
+    token = runtime().store.issue_token("facilitator", identity.id)
+    return jsonify({"ok": True, "token": token, "username": identity.name})
+
+
+@api.post("/join")
+@limiter.limit(_join_limit, deduct_when=_failed)
+def join() -> Any:
+    """{code, name, position} -> {token}: a seat for a player (or an observer, without position)."""
+    data = _json()
+    if data is None:
+        return error(400, "bad_payload", 'send JSON {"code": ..., "name": ..., "position": ...}')
+    code, name, position = data.get("code"), clean_text(data.get("name")), data.get("position")
+    if not isinstance(code, str) or not code.strip():
+        return error(400, "bad_payload", "'code' is missing: the join code you were given, like ABCD-EFGH")
+    if not isinstance(name, str) or not 1 <= len(name) <= 80:
+        return error(400, "bad_payload", "'name' must be your display name, 1 to 80 characters")
+    rt = runtime()
+    found = rt.store.find_code(code[:32])
+    if found is None:
+        return error(404, "bad_code", "unknown join code: check it with your facilitator")
+    try:
+        state = rt.live.state(found.session_id)
+    except Refused as exc:
+        return error(404, exc.code, exc.message)
+    if state.ended:
+        return error(409, "ended", "this session has ended")
+    if found.kind == "player":
+        team = state.exercise.team(found.team or "")
+        positions = {p.id: p for p in team.positions}
+        if position not in positions:
+            listing = ", ".join(f"{p.id} ({p.title})" for p in team.positions)
+            return error(400, "bad_position", f"choose a position of {team.name}: {listing}")
+        pid = rt.store.add_participant(found.session_id, "player", name, team.id, position, [])
+        payload = {"participant": pid, "kind": "player", "name": name, "team": team.id, "position": position}
+        rt.live.record(found.session_id, NewEvent(ev.PARTICIPANT_JOINED, payload, (team.id,), actor=pid))
+    else:
+        pid = rt.store.add_participant(found.session_id, "observer", name, None, None, list(found.teams))
+        payload = {"participant": pid, "kind": "observer", "name": name, "teams": list(found.teams)}
+        rt.live.record(found.session_id, NewEvent(ev.PARTICIPANT_JOINED, payload, (), actor=pid))
+    token = rt.store.issue_token("participant", pid)
+    return jsonify(
+        {
+            "ok": True,
+            "token": token,
+            "session": found.session_id,
+            **{k: payload[k] for k in payload if k != "participant"},
+            "participant": pid,
+        }
+    )
+
+
+@api.get("/exercises")
+@facilitator_required
+def exercises() -> Any:
+    cfg = current_app.config
+    entries = library_entries(Path(cfg["EXERCISES_DIR"]), Path(cfg["INJECTS_DIR"]))
+    return jsonify(
+        {
+            "ok": True,
+            "exercises": [
+                {
+                    "file": path.name,
+                    "id": ex.id if ex else None,
+                    "title": ex.title if ex else None,
+                    "teams": [t.id for t in ex.teams] if ex else [],
+                    "injects": len(ex.injects) if ex else 0,
+                    "duration": ex.duration if ex else None,
+                    "problems": problems,
+                }
+                for path, ex, problems in entries
+            ],
+        }
+    )
+
+
+@api.post("/sessions")
+@facilitator_required
+def new_session() -> Any:
+    """{exercise} -> the session with a join code per team and one for observers."""
+    data = _json()
+    if data is None or not isinstance(data.get("exercise"), str):
+        return error(400, "bad_payload", 'send JSON {"exercise": EXERCISE_ID}')
+    cfg = current_app.config
+    try:
+        info = create_session(
+            runtime().store,
+            data["exercise"][:64],
+            Path(cfg["EXERCISES_DIR"]),
+            Path(cfg["INJECTS_DIR"]),
+            g.identity.id,
+            request.host_url.rstrip("/"),
+        )
+    except NotFound as exc:
+        return error(404, "unknown_exercise", str(exc))
+    return jsonify({"ok": True, **info}), 201
+
+
+@api.get("/sessions")
+@facilitator_required
+def sessions() -> Any:
+    rows = runtime().store.list_sessions()
+    return jsonify(
+        {
+            "ok": True,
+            "sessions": [
+                {
+                    "session": r.id,
+                    "exercise": r.exercise_id,
+                    "title": r.title,
+                    "status": r.status,
+                    "created": r.created_at.isoformat(),
+                }
+                for r in rows
+            ],
+        }
+    )
+
+
+@api.get("/sessions/<session_id>")
+@facilitator_required
+def session_detail(session_id: str) -> Any:
+    try:
+        return jsonify({"ok": True, **session_info(runtime().store, session_id[:32], request.host_url.rstrip("/"))})
+    except NotFound as exc:
+        return error(404, "unknown_session", str(exc))
+
+
+@api.put("/sessions/<session_id>/observers")
+@facilitator_required
+def observer_teams(session_id: str) -> Any:
+    """{teams: [...]}: the teams observers who join from now on may watch."""
+    data = _json()
+    rt = runtime()
+    if rt.store.get_session(session_id[:32]) is None:
+        return error(404, "unknown_session", f"unknown session '{session_id[:32]}'")
+    teams = rt.teams(session_id)
+    chosen = data.get("teams") if data else None
+    if not isinstance(chosen, list) or not chosen or any(t not in teams for t in chosen):
+        return error(400, "bad_payload", f"'teams' must list teams of this exercise ({', '.join(teams)})")
+    rt.store.set_observer_teams(session_id, chosen)
+    return jsonify({"ok": True, "teams": chosen})

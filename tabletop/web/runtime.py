@@ -1,0 +1,65 @@
+"""The app's running parts: the store, the live sessions and their fan-out to Socket.IO rooms."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+
+from tabletop.engine import ALL, Event, SystemTime, Viewer, redact
+from tabletop.live import Live
+from tabletop.store import Store
+
+from .extensions import socketio
+
+CONTROL = Viewer("control")
+
+
+def room(session_id: str, kind: str, team: str | None = None) -> str:
+    """The one helper that names rooms: control, a team's room, or observers of a team."""
+    return f"{session_id}:{kind}" + (f":{team}" if team else "")
+
+
+@dataclass
+class Runtime:
+    store: Store
+    live: Live
+    stop: threading.Event = field(default_factory=threading.Event)
+    scheduler_started: bool = False
+
+    def teams(self, session_id: str) -> list[str]:
+        return [t.id for t in self.live.state(session_id).exercise.teams]
+
+    def publish(self, session_id: str, event: Event) -> None:
+        """Emit a stored event to every room allowed to see it, as each may see it."""
+        socketio.emit("event", {"session": session_id, **redact(event, CONTROL)}, to=room(session_id, "control"))
+        teams = self.teams(session_id) if ALL in event.audience else [t for t in event.audience if t]
+        for team in teams:
+            view = redact(event, Viewer("player", team=team))
+            if view is not None:
+                socketio.emit("event", {"session": session_id, **view}, to=room(session_id, "team", team))
+        if teams:
+            view = redact(event, Viewer("observer", teams=frozenset(teams)))
+            if view is not None:
+                rooms = [room(session_id, "observe", team) for team in teams]
+                socketio.emit("event", {"session": session_id, **view}, to=rooms)
+
+    def start_scheduler(self) -> None:
+        if not self.scheduler_started:
+            self.scheduler_started = True
+            socketio.start_background_task(self.live.run_scheduler, self.stop)
+
+
+def init_runtime(app: Flask) -> Runtime:
+    store = Store(app.config["DATABASE_URL"])
+    store.create_all()
+    time_source = app.config.get("TIME_SOURCE") or SystemTime()
+    runtime = Runtime(store, Live(store, time_source))
+    runtime.live.publish = runtime.publish
+    app.extensions["tabletop"] = runtime
+    return runtime
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["tabletop"]

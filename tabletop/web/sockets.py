@@ -1,0 +1,218 @@
+"""Socket.IO handlers: thin. Parse, authorise, call the engine, append, emit.
+
+Client -> server events are verbs (`sync`, `watch`, and every command of the engine:
+`send_message`, `relay`, `ack_inject`, `decide`, `clock` ...); server -> client events are
+nouns (`event`, `clock`, `presence`, `error`). Every command answers through its
+acknowledgement: {"ok": true, "seq": N, "duplicate": bool} or {"ok": false, "error": {...}},
+and a refusal is also emitted as an `error` event to the sender. See docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import request, session
+from flask_socketio import ConnectionRefusedError, emit, join_room
+
+from tabletop.engine import COMMANDS, Actor, Refused, Viewer, redact
+from tabletop.engine.views import summary
+from tabletop.store import Identity
+
+from .extensions import socketio
+from .runtime import room, runtime
+
+log = logging.getLogger(__name__)
+RATE = 20.0  # commands a second per connection, sustained
+BURST = 40.0
+
+
+def _identity() -> Identity | None:
+    return session.get("identity")
+
+
+def _refuse(command: str, code: str, message: str) -> dict[str, Any]:
+    body = {"code": code, "message": message, "command": command}
+    emit("error", body)
+    return {"ok": False, "error": body}
+
+
+def _rate_ok() -> bool:
+    """A token bucket per connection, kept in the connection's own session."""
+    now = time.monotonic()
+    tokens, last = session.get("bucket", (BURST, now))
+    tokens = min(BURST, tokens + (now - last) * RATE)
+    if tokens < 1:
+        session["bucket"] = (tokens, now)
+        return False
+    session["bucket"] = (tokens - 1, now)
+    return True
+
+
+def _session_for(identity: Identity, data: Any, command: str) -> str:
+    """The session a command is about: a participant's own; for facilitators the one they watch."""
+    asked = data.get("session") if isinstance(data, dict) else None
+    if identity.kind == "facilitator":
+        watching = session.get("watching", set())
+        if not isinstance(asked, str) or asked not in watching:
+            raise Refused("not_watching", f"{command}: name a session you watch ('session'; send 'watch' first)")
+        return asked
+    if asked is not None and asked != identity.session_id:
+        raise Refused("forbidden", f"{command}: you belong to another session")
+    assert identity.session_id is not None
+    return identity.session_id
+
+
+def _actor(identity: Identity) -> Actor:
+    if identity.kind == "facilitator":
+        return Actor("control", None, identity.name)
+    if identity.kind == "observer":
+        return Actor("observer", identity.id, identity.name, teams=frozenset(identity.teams))
+    return Actor("player", identity.id, identity.name, identity.team, identity.position)
+
+
+@socketio.on("connect")
+def connect(auth: Any) -> None:
+    """Anyone with a token from /api/login or /api/join; players and observers join their rooms."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    identity = runtime().store.identify(token) if isinstance(token, str) else None
+    if identity is None:
+        raise ConnectionRefusedError("unauthorised: connect with auth={'token': ...} from /api/login or /api/join")
+    session["identity"] = identity
+    session["watching"] = set()
+    if identity.kind == "player":
+        join_room(room(identity.session_id or "", "team", identity.team))
+    elif identity.kind == "observer":
+        for team in identity.teams:
+            join_room(room(identity.session_id or "", "observe", team))
+    if identity.kind != "facilitator" and identity.session_id:
+        socketio.emit(
+            "presence",
+            {
+                "session": identity.session_id,
+                "participant": identity.id,
+                "name": identity.name,
+                "team": identity.team,
+                "online": True,
+            },
+            to=room(identity.session_id, "control"),
+        )
+
+
+@socketio.on("disconnect")
+def disconnect(*_args: Any) -> None:
+    identity = _identity()
+    if identity is not None and identity.kind != "facilitator" and identity.session_id:
+        socketio.emit(
+            "presence",
+            {
+                "session": identity.session_id,
+                "participant": identity.id,
+                "name": identity.name,
+                "team": identity.team,
+                "online": False,
+            },
+            to=room(identity.session_id, "control"),
+        )
+
+
+@socketio.on("watch")
+def watch(data: Any) -> dict[str, Any]:
+    """Facilitator -> {session}: join the session's control room (sees every event, every channel)."""
+    identity = _identity()
+    if identity is None or identity.kind != "facilitator":
+        return _refuse("watch", "forbidden", "watch: only facilitators watch sessions")
+    session_id = data.get("session") if isinstance(data, dict) else None
+    if not isinstance(session_id, str) or runtime().store.get_session(session_id[:32]) is None:
+        return _refuse("watch", "unknown_session", f"watch: unknown session {session_id!r}")
+    join_room(room(session_id, "control"))
+    session["watching"] = session.get("watching", set()) | {session_id}
+    return {"ok": True}
+
+
+@socketio.on("sync")
+def sync(data: Any) -> dict[str, Any]:
+    """Client -> {after: SEQ[, session]}: the events after SEQ this client may see, and the current state.
+
+    Live events may also arrive for seq <= last_seq while a sync is answered: clients drop any
+    event whose seq they have already seen.
+    """
+    identity = _identity()
+    if identity is None:
+        return _refuse("sync", "unauthorised", "sync: not connected with a token")
+    try:
+        session_id = _session_for(identity, data, "sync")
+    except Refused as exc:
+        return _refuse("sync", exc.code, exc.message)
+    after = data.get("after", 0) if isinstance(data, dict) else 0
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        return _refuse("sync", "bad_payload", "sync: 'after' must be the last sequence number seen (0 for all)")
+    rt = runtime()
+    actor = _actor(identity)
+    viewer: Viewer = actor.viewer
+    with rt.live.lock(session_id):
+        state = rt.live.state(session_id)
+        events = [v for v in (redact(e, viewer) for e in rt.store.events_after(session_id, after)) if v is not None]
+        authority = state.exercise.position(identity.position)[1].authority if identity.position else 0
+        current = summary(state, viewer, rt.live.time.now(), authority)
+    me = {
+        "kind": identity.kind,
+        "name": identity.name,
+        "team": identity.team,
+        "position": identity.position,
+        "participant": identity.id if identity.kind != "facilitator" else None,
+    }
+    return {
+        "ok": True,
+        "session": session_id,
+        "events": events,
+        "last_seq": current["last_seq"],
+        "state": current,
+        "me": me,
+    }
+
+
+def _command_handler(name: str):
+    def handler(data: Any = None) -> dict[str, Any]:
+        identity = _identity()
+        if identity is None:
+            return _refuse(name, "unauthorised", f"{name}: not connected with a token")
+        if not _rate_ok():
+            return _refuse(name, "rate_limited", f"{name}: too many commands: at most {RATE:g} a second")
+        try:
+            session_id = _session_for(identity, data, name)
+            payload = {k: v for k, v in data.items() if k != "session"} if isinstance(data, dict) else data
+            result = runtime().live.command(session_id, _actor(identity), name, payload)
+        except Refused as exc:
+            return _refuse(name, exc.code, exc.message)
+        except Exception:
+            log.exception("command %s failed", name)
+            return _refuse(name, "internal", f"{name}: the server could not carry this out; nothing was stored")
+        return {
+            "ok": True,
+            "seq": result.seq,
+            "duplicate": result.duplicate,
+            "type": result.events[0].type if result.events else None,
+        }
+
+    handler.__name__ = f"on_{name}"
+    handler.__doc__ = f"Client -> `{name}` command; see docs/protocol.md."
+    return handler
+
+
+for _name in COMMANDS:
+    socketio.on_event(_name, _command_handler(_name))
+
+
+@socketio.on_error_default
+def on_error(exc: Exception) -> dict[str, Any]:
+    log.exception("socket handler failed: %s", request.event.get("message") if hasattr(request, "event") else "")
+    return _refuse("unknown", "internal", "the server could not handle that event")
+
+
+@socketio.on("*")
+def unknown_event(event: str, *_data: Any) -> dict[str, Any]:
+    """Any event name the server does not know: refused, with the list of verbs."""
+    verbs = ", ".join(["watch", "sync", *sorted(COMMANDS)])
+    return _refuse(str(event)[:64], "unknown_event", f"unknown event '{str(event)[:64]}' (events: {verbs})")

@@ -1,0 +1,164 @@
+"""A real server process and real python-socketio clients, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+import socketio
+
+from tabletop import ROOT
+
+DATA = Path(__file__).parent / "data"
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`python app.py` in a subprocess, on its own database."""
+
+    def __init__(self, workdir: Path, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{workdir / 'server.db'}",
+            "SECRET_KEY": "e2e-secret",
+            "EXERCISES_DIR": str(DATA),
+            "INJECTS_DIR": str(DATA / "lib"),
+            "REPORTS_DIR": str(workdir / "reports"),
+            "JOIN_RATE_LIMIT": "1000 per minute",
+            **env,
+        }
+        self.log = workdir / f"server-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def flask(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def start(self) -> Server:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "app.py", "--port", str(self.port)], cwd=ROOT, env=self.env, stdout=out, stderr=out
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited: {self.log.read_text()}") from None
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def post(self, path: str, body: Any, token: str | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.post(self.url + path, json=body, headers=headers, timeout=10)
+
+    def get(self, path: str, token: str | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.get(self.url + path, headers=headers, timeout=10)
+
+    def login(self, username: str = "ctl") -> str:
+        response = self.post("/api/login", {"username": username, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return response.json()["token"]
+
+    def join(self, code: str, name: str, position: str | None = None) -> dict[str, Any]:
+        response = self.post("/api/join", {"code": code, "name": name, "position": position})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+class Client:
+    """A python-socketio client that keeps every event it receives, once per seq."""
+
+    def __init__(self, server: Server, token: str, session: str | None = None) -> None:
+        self.server, self.token, self.session = server, token, session
+        self.sio = socketio.Client(reconnection=False)
+        self.events: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.seen: set[int] = set()
+        self.last_seq = 0
+        self.cond = threading.Condition()
+        self.sio.on("event", self._on_event)
+        self.sio.on("error", self._on_error)
+
+    def _on_event(self, data: dict[str, Any]) -> None:
+        with self.cond:
+            if data["seq"] not in self.seen:
+                self.seen.add(data["seq"])
+                self.events.append(data)
+                self.last_seq = max(self.last_seq, data["seq"])
+            self.cond.notify_all()
+
+    def _on_error(self, data: dict[str, Any]) -> None:
+        with self.cond:
+            self.errors.append(data)
+            self.cond.notify_all()
+
+    def connect(self, after: int | None = None) -> dict[str, Any]:
+        self.sio.connect(self.server.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=10)
+        if self.session is not None:
+            assert self.call("watch", {"session": self.session})["ok"]
+        answer = self.call("sync", {"after": self.last_seq if after is None else after})
+        assert answer["ok"], answer
+        for event in answer["events"]:
+            self._on_event(event)
+        return answer
+
+    def disconnect(self) -> None:
+        self.sio.disconnect()
+
+    def call(self, event: str, data: Any = None) -> Any:
+        if self.session is not None and isinstance(data, dict) and event not in ("watch",):
+            data = {"session": self.session, **data}
+        return self.sio.call(event, data, timeout=10)
+
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0) -> dict[str, Any]:
+        """The first received event matching predicate (waiting on the socket, not sleeping)."""
+        with self.cond:
+            ok = self.cond.wait_for(lambda: any(predicate(e) for e in self.events), timeout)
+            assert ok, f"no matching event; got {[e['type'] for e in self.events]}"
+            return next(e for e in self.events if predicate(e))
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        with self.cond:
+            return [e for e in self.events if e["type"] == kind]
