@@ -84,7 +84,8 @@ def init_sockets(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        cors_allowed_origins=app.config["CORS_ORIGINS"],
+        # None: only the server's own origin may connect ([] would switch the check off).
+        cors_allowed_origins=app.config["CORS_ORIGINS"] or None,
         message_queue=app.config["MESSAGE_QUEUE"],
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
     )

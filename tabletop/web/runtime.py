@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, current_app
 
 from tabletop.engine import ALL, Event, SystemTime, Viewer, redact
+from tabletop.engine import events as ev
 from tabletop.live import Live
 from tabletop.store import Store
+from tabletop.text import markdown_html
 
 from .extensions import socketio
 
 CONTROL = Viewer("control")
+
+
+def present(view: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An event view as sent to browsers: author Markdown also as safe HTML (`body_html`)."""
+    if view is not None and view["type"] in (ev.INJECT_RELEASED,):
+        view["payload"] = {**view["payload"], "body_html": markdown_html(view["payload"].get("body", ""))}
+    return view
 
 
 def room(session_id: str, kind: str, team: str | None = None) -> str:
@@ -33,14 +43,16 @@ class Runtime:
 
     def publish(self, session_id: str, event: Event) -> None:
         """Emit a stored event to every room allowed to see it, as each may see it."""
-        socketio.emit("event", {"session": session_id, **redact(event, CONTROL)}, to=room(session_id, "control"))
+        socketio.emit(
+            "event", {"session": session_id, **present(redact(event, CONTROL))}, to=room(session_id, "control")
+        )
         teams = self.teams(session_id) if ALL in event.audience else [t for t in event.audience if t]
         for team in teams:
-            view = redact(event, Viewer("player", team=team))
+            view = present(redact(event, Viewer("player", team=team)))
             if view is not None:
                 socketio.emit("event", {"session": session_id, **view}, to=room(session_id, "team", team))
         if teams:
-            view = redact(event, Viewer("observer", teams=frozenset(teams)))
+            view = present(redact(event, Viewer("observer", teams=frozenset(teams))))
             if view is not None:
                 rooms = [room(session_id, "observe", team) for team in teams]
                 socketio.emit("event", {"session": session_id, **view}, to=rooms)

@@ -21,7 +21,7 @@ from tabletop.engine.views import summary
 from tabletop.store import Identity
 
 from .extensions import socketio
-from .runtime import room, runtime
+from .runtime import present, room, runtime
 
 log = logging.getLogger(__name__)
 RATE = 20.0  # commands a second per connection, sustained
@@ -153,7 +153,7 @@ def sync(data: Any) -> dict[str, Any]:
     viewer: Viewer = actor.viewer
     with rt.live.lock(session_id):
         state = rt.live.state(session_id)
-        events = [v for v in (redact(e, viewer) for e in rt.store.events_after(session_id, after)) if v is not None]
+        events = [v for v in (present(redact(e, viewer)) for e in rt.store.events_after(session_id, after)) if v]
         authority = state.exercise.position(identity.position)[1].authority if identity.position else 0
         current = summary(state, viewer, rt.live.time.now(), authority)
     me = {
