@@ -143,3 +143,16 @@ def parse(model: type[Command], command: str, data: Any) -> Command:
                 message = str((error.get("ctx") or {}).get("error", error["msg"]))
                 parts.append(f"'{field}': {message} (found {describe(error.get('input'))})")
         raise BadPayload(f"{command}: " + "; ".join(parts)) from None
+
+
+class PlanItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    issue: Annotated[str, BeforeValidator(clean_text), Field(min_length=1, max_length=1000)]
+    action: OptionalText = ""
+    organisation: Annotated[str, BeforeValidator(clean_text), Field(max_length=200)] = ""
+    due: Annotated[str, BeforeValidator(clean_text), Field(max_length=40)] = ""
+    objective: Ident | None = None
+
+
+class ImprovementPlan(Command):
+    items: list[PlanItem] = Field(max_length=100)

@@ -37,7 +37,7 @@ ESCALATION_CHANGED = "escalation_changed"
 NOTE = "note"
 OBSERVATION = "observation"
 FEEDBACK = "feedback"
-OBSERVERS_CHANGED = "observers_changed"
+IMPROVEMENT_PLAN = "improvement_plan"  # the facilitator's improvement-plan table for the report
 
 #: Fields that only control (the facilitators) ever sees.
 CONTROL_ONLY_FIELDS = {"notes", "spoofed", "original"}

@@ -68,7 +68,7 @@ def handle(state: SessionState, actor: Actor, name: str, data: Any, t: float) ->
         cmd = c.parse(model, name, data)
     except c.BadPayload as exc:
         raise Refused("bad_payload", str(exc)) from None
-    if state.ended and name not in ("feedback", "note", "observe"):
+    if state.ended and name not in ("feedback", "note", "observe", "improvement_plan"):
         raise Refused("ended", f"{name}: the session has ended")
     made = func(state, actor, cmd, t)
     if made and cmd.client_id:
@@ -416,3 +416,14 @@ def feedback(state: SessionState, actor: Actor, cmd: c.Feedback, t: float) -> li
         "channels": dict(cmd.channels),
     }
     return [NewEvent(ev.FEEDBACK, payload, (), t, actor.participant, claim=f"feedback:{actor.participant}")]
+
+
+@command("improvement_plan", c.ImprovementPlan, "control")
+def improvement_plan(state: SessionState, actor: Actor, cmd: c.ImprovementPlan, t: float) -> list[NewEvent]:
+    """The facilitator's improvement plan (issue, corrective action, organisation, due date); the last one counts."""
+    objectives = [o.id for o in state.exercise.objectives]
+    for item in cmd.items:
+        if item.objective is not None and item.objective not in objectives:
+            raise Refused("bad_payload", f"improvement_plan: unknown objective '{item.objective}'")
+    payload = {"items": [item.model_dump() for item in cmd.items], "by": actor.name}
+    return [NewEvent(ev.IMPROVEMENT_PLAN, payload, (), t, actor.participant)]
