@@ -45,6 +45,8 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         CORS_ORIGINS=[o for o in os.environ.get("CORS_ORIGINS", "").split(",") if o],
         MAX_SOCKET_PAYLOAD=1024 * 1024,
         JOIN_RATE_LIMIT=os.environ.get("JOIN_RATE_LIMIT", "10 per minute"),
+        # Rate-limit counters live with the message queue when several workers share it.
+        RATELIMIT_STORAGE_URI=os.environ.get("MESSAGE_QUEUE") or "memory://",
     )
     if test_config:
         app.config.update(test_config)

@@ -19,7 +19,7 @@ from .runtime import runtime
 from .sessions import NotFound, create_session, library_entries, session_info
 
 api = Blueprint("api", __name__, url_prefix="/api")
-limiter = Limiter(get_remote_address, storage_uri="memory://", default_limits=[])
+limiter = Limiter(get_remote_address, default_limits=[])  # storage: RATELIMIT_STORAGE_URI
 
 
 def _json() -> dict[str, Any] | None:
