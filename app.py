@@ -5,8 +5,14 @@
 
 from __future__ import annotations
 
-import argparse
 import os
+
+if os.environ.get("ASYNC_MODE", "threading") == "gevent":  # must come before every other import
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import argparse
 import secrets
 
 from flask import Flask
@@ -37,7 +43,10 @@ def main(argv: list[str] | None = None) -> None:
     app.extensions["tabletop"].start_scheduler()
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host  # noqa: S104
     print(f"Tabletop is running: open http://{shown}:{args.port}/ in a browser (Ctrl+C to stop)", flush=True)
-    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)
+    if app.config["ASYNC_MODE"] == "gevent":
+        socketio.run(app, host=args.host, port=args.port, log_output=False)  # gevent's WSGI server
+    else:
+        socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)
 
 
 if __name__ == "__main__":

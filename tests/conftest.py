@@ -24,6 +24,7 @@ def app(tmp_path: Path):
         }
     )
     yield app
+    app.extensions["tabletop"].store.dispose()
 
 
 @pytest.fixture
@@ -45,3 +46,20 @@ def library() -> Path:
 @pytest.fixture
 def seed_library() -> Path:
     return ROOT / "injects"
+
+
+@pytest.fixture
+def new_game(tmp_path: Path):
+    """make_game, with every store disposed of at the end."""
+    from .engine_helpers import make_game
+
+    made = []
+
+    def factory(**kwargs):
+        game = make_game(tmp_path, **kwargs)
+        made.append(game)
+        return game
+
+    yield factory
+    for game in made:
+        game.store.dispose()

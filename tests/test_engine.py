@@ -7,12 +7,10 @@ import pytest
 from tabletop.engine import Refused
 from tabletop.live import Live
 
-from .engine_helpers import make_game
-
 
 @pytest.fixture
-def game(tmp_path):
-    return make_game(tmp_path)
+def game(new_game):
+    return new_game()
 
 
 def test_timed_injects_release_at_their_offset_and_not_before(game):
@@ -232,8 +230,8 @@ def test_bad_payloads_are_refused_precisely(game):
         game.do("us", "drop_tables")
 
 
-def test_exactly_once_across_two_workers_and_after_restart(tmp_path):
-    game = make_game(tmp_path)
+def test_exactly_once_across_two_workers_and_after_restart(new_game):
+    game = new_game()
     other = Live(game.store, game.time)  # a second worker on the same database
     game.do("control", "clock", action="start")
     game.time.advance(600)

@@ -8,8 +8,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,9 +20,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tabletop.engine.events import Event, NewEvent
 
-from .models import Base, Claim, EventRow, Facilitator, GameSession, JoinCode, Participant, Token
+from .models import Claim, EventRow, Facilitator, GameSession, JoinCode, Participant, Token
 
 T = TypeVar("T")
+MIGRATIONS = Path(__file__).parent / "migrations"
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out across a room
 TOKEN_LIFETIME = 7 * 24 * 3600
 
@@ -65,7 +69,7 @@ def _to_event(row: EventRow) -> Event:
 
 class Store:
     def __init__(self, url: str, *, echo: bool = False) -> None:
-        self.url = url
+        self.url = url = database_url(url)
         self.sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.sqlite:
@@ -77,8 +81,16 @@ class Store:
             _sqlite_setup(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (on SQLite and PostgreSQL alike)."""
+        config = alembic_config()
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
     def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Kept for tests that want the schema without migrations; the app uses `migrate`."""
+        self.migrate()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -288,6 +300,20 @@ class Store:
     def last_seq(self, session_id: str) -> int:
         with self.sessions() as s:
             return s.scalar(select(GameSession.last_seq).where(GameSession.id == session_id)) or 0
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def database_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 def _sqlite_setup(engine: Engine) -> None:

@@ -65,7 +65,7 @@ class Runtime:
 
 def init_runtime(app: Flask) -> Runtime:
     store = Store(app.config["DATABASE_URL"])
-    store.create_all()
+    store.migrate()  # Alembic, at every start-up
     time_source = app.config.get("TIME_SOURCE") or SystemTime()
     runtime = Runtime(store, Live(store, time_source))
     runtime.live.publish = runtime.publish
