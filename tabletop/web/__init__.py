@@ -12,6 +12,7 @@ from flask import Flask
 from tabletop import ROOT
 
 from .extensions import socketio
+from .production import check_production
 from .runtime import init_runtime
 
 
@@ -47,9 +48,11 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         JOIN_RATE_LIMIT=os.environ.get("JOIN_RATE_LIMIT", "10 per minute"),
         # Rate-limit counters live with the message queue when several workers share it.
         RATELIMIT_STORAGE_URI=os.environ.get("MESSAGE_QUEUE") or "memory://",
+        ENV_NAME=os.environ.get("TABLETOP_ENV", "development"),
     )
     if test_config:
         app.config.update(test_config)
+    check_production(app, secret_from_env=bool(os.environ.get("SECRET_KEY")) or "SECRET_KEY" in (test_config or {}))
 
 
 def _instance_secret(app: Flask) -> str:

@@ -186,3 +186,31 @@ def observer_teams(session_id: str) -> Any:
         return error(400, "bad_payload", f"'teams' must list teams of this exercise ({', '.join(teams)})")
     rt.store.set_observer_teams(session_id, chosen)
     return jsonify({"ok": True, "teams": chosen})
+
+
+def _api_error(status: int, code: str, message: str, exc: Any) -> Any:
+    """JSON errors for the API; other paths keep their HTML error pages."""
+    if request.path.startswith("/api/"):
+        return error(status, code, message)
+    return exc
+
+
+@api.app_errorhandler(429)
+def too_many(exc: Any) -> Any:
+    return _api_error(429, "rate_limited", f"too many attempts ({exc.description}): wait and try again", exc)
+
+
+@api.app_errorhandler(413)
+def too_large(exc: Any) -> Any:
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    return _api_error(413, "too_large", f"the request is larger than {limit} MiB", exc)
+
+
+@api.app_errorhandler(404)
+def not_found(exc: Any) -> Any:
+    return _api_error(404, "not_found", f"no such endpoint: {request.method} {request.path[:100]}", exc)
+
+
+@api.app_errorhandler(405)
+def not_allowed(exc: Any) -> Any:
+    return _api_error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path[:100]}", exc)
