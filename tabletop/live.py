@@ -16,6 +16,7 @@ from typing import Any
 
 from tabletop.engine import Actor, Event, NewEvent, Refused, SessionState, TimeSource, handle
 from tabletop.engine import events as ev
+from tabletop.engine.rules import client_key
 from tabletop.script.models import from_snapshot
 from tabletop.store import Claimed, Store
 
@@ -76,7 +77,13 @@ class Live:
     # --------------------------------------------------------------- commands
     def command(self, session_id: str, actor: Actor, name: str, data: Any) -> Result:
         """Carry out a client's command; Refused says why not."""
+        client_id = data.get("client_id") if isinstance(data, dict) else None
         with self.lock(session_id):
+            if isinstance(client_id, str):
+                # A resend: answer with what the first send stored, before any rule is applied again.
+                earlier = self.store.events_by_client(session_id, actor.participant, client_key(actor, client_id))
+                if earlier is not None:
+                    return Result([earlier], duplicate=True)
             state = self.state(session_id)
             for _attempt in range(5):
                 wall = self.time.now()

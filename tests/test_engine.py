@@ -96,7 +96,7 @@ def test_relay_intermediary_edits_and_receiver_sees_only_the_edit(game):
         "We will strike at dawn."
     ]
     assert not any(v["type"].startswith("message") for v in game.seen_by("iran"))
-    with pytest.raises(Refused, match="only the intermediary"):
+    with pytest.raises(Refused, match="is waiting with you"):  # not even whether it exists
         game.do("iran", "relay", message=seq, action="forward")
     game.do("oman", "relay", message=seq, action="edit", text="Washington urges restraint.")
     iran = [v for v in game.seen_by("iran") if v["type"].startswith("message")]
@@ -249,3 +249,59 @@ def test_exactly_once_across_two_workers_and_after_restart(new_game):
     assert [e.seq for e in game.store.events_after(game.session)] == list(
         range(1, game.store.last_seq(game.session) + 1)
     )
+
+
+def test_a_spoofed_message_looks_like_a_real_one_to_players(game):
+    game.do("iran", "send_message", channel="bridge", text="Real call")
+    game.do("control", "spoof", channel="bridge", as_team="iran", as_position="irgcn", name="Reza", text="Fake call")
+    real, fake = [v["payload"] for v in game.seen_by("us") if v["type"] == "message"]
+    assert set(real) == set(fake), "the same fields: nothing tells a spoof apart"
+    assert "spoofed_by" not in fake and "participant" not in fake
+    own = [v["payload"] for v in game.seen_by("iran") if v["type"] == "message"]
+    assert own[0]["participant"] == game.actors["iran"].participant, "the sender still recognises its own"
+
+
+def test_players_do_not_see_the_escalation_bookkeeping(game):
+    game.do("control", "clock", action="start")
+    game.advance(600)
+    offered = [v for v in game.seen_by("us") if v["type"] == "inject_released" and v["payload"]["inject"] == "options"]
+    assert all("escalation" not in o for o in offered[0]["payload"]["decision"]["options"])
+    game.do("us", "decide", inject="options", option="strike")
+    made = [v for v in game.seen_by("us") if v["type"] == "decision_made"][0]
+    assert "escalation" not in made["payload"]
+    assert "escalation_changed" not in game.types_seen_by("us")
+    assert [v for v in game.seen_by("control") if v["type"] == "decision_made"][0]["payload"]["escalation"] == 3
+
+
+def test_a_resent_command_is_answered_as_a_duplicate_before_the_rules(game):
+    game.do("control", "clock", action="start")
+    game.advance(600)
+    first = game.do("us", "decide", inject="options", option="strike", client_id="d1")
+    again = game.do("us", "decide", inject="options", option="strike", client_id="d1")
+    assert again.duplicate and again.seq == first.seq
+    one = game.do("control", "note", text="first", client_id="n1")
+    other = game.live.command(
+        game.session,
+        type(game.actors["control"])("control", None, "Other"),
+        "note",
+        {"text": "second", "client_id": "n1"},
+    )
+    assert not other.duplicate and other.seq != one.seq, "facilitators' client ids do not collide"
+
+
+def test_non_finite_times_are_refused(game):
+    for bad in (float("nan"), float("inf"), -5):
+        with pytest.raises(Refused, match="'at' must be"):
+            game.do("control", "move_inject", inject="tanker", at=bad)
+
+
+def test_observers_see_their_own_observations_and_each_facilitator_sends_feedback(game):
+    game.do("observer", "observe", rating="P", text="Good")
+    assert "observation" in game.types_seen_by("observer")
+    assert "observation" not in game.types_seen_by("us")
+    game.do("control", "clock", action="end")
+    game.do("control", "feedback", strengths="a")
+    other = type(game.actors["control"])("control", None, "Other facilitator")
+    game.live.command(game.session, other, "feedback", {"strengths": "b"})
+    with pytest.raises(Refused, match="already sent"):
+        game.do("control", "feedback", strengths="again")

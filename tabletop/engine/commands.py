@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -21,10 +22,13 @@ def clean_text(value: object) -> object:
     return value
 
 
+MAX_OFFSET = 1000 * 3600.0
+
+
 def _offset(value: object) -> object:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError("'at' must not be negative")
+        if not math.isfinite(value) or not 0 <= value <= MAX_OFFSET:
+            raise ValueError("'at' must be a number of exercise seconds from 0 to 3600000, or \"+HH:MM\"")
         return float(value)
     return float(parse_offset(value))
 

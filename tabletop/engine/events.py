@@ -40,7 +40,9 @@ FEEDBACK = "feedback"
 IMPROVEMENT_PLAN = "improvement_plan"  # the facilitator's improvement-plan table for the report
 
 #: Fields that only control (the facilitators) ever sees.
-CONTROL_ONLY_FIELDS = {"notes", "spoofed", "original"}
+CONTROL_ONLY_FIELDS = {"notes", "spoofed", "spoofed_by"}
+#: Events whose payload names the sending participant.
+MESSAGE_TYPES = {"message", "message_sent", "message_delivered", "message_jammed"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ def visible(event: Event, viewer: Viewer) -> bool:
         return True
     if ALL in event.audience:
         return True
+    if viewer.participant is not None and event.actor == viewer.participant:
+        return True  # one's own observations and feedback
     return bool(viewer.sees_teams.intersection(event.audience))
 
 
@@ -112,8 +116,18 @@ def redact(event: Event, viewer: Viewer) -> dict[str, Any] | None:
     if viewer.kind == "control":
         return data
     payload = {k: v for k, v in event.payload.items() if k not in CONTROL_ONLY_FIELDS}
+    if event.type in MESSAGE_TYPES and payload.get("participant") != viewer.participant:
+        # Whose seat sent it is shown only to the sender: a spoofed message looks like any other.
+        payload.pop("participant", None)
     if event.type == INJECT_RELEASED and viewer.kind == "player":
+        # The escalation bookkeeping is control's instrument.
         payload.pop("expect", None)
+        payload.pop("effects", None)
+        if payload.get("decision"):
+            options = [{k: v for k, v in o.items() if k != "escalation"} for o in payload["decision"]["options"]]
+            payload["decision"] = {**payload["decision"], "options": options}
+    if event.type == DECISION_MADE and viewer.kind == "player":
+        payload.pop("escalation", None)
     if event.type == MESSAGE_RELAYED and viewer.kind == "player" and viewer.team != event.payload.get("relay"):
         # The sender learns whether it went on, never what the intermediary made of it.
         payload.pop("text", None)

@@ -73,8 +73,14 @@ def handle(state: SessionState, actor: Actor, name: str, data: Any, t: float) ->
     made = func(state, actor, cmd, t)
     if made and cmd.client_id:
         first = made[0]
-        made[0] = NewEvent(first.type, first.payload, first.audience, first.t, first.actor, first.claim, cmd.client_id)
+        client_id = client_key(actor, cmd.client_id)
+        made[0] = NewEvent(first.type, first.payload, first.audience, first.t, first.actor, first.claim, client_id)
     return made
+
+
+def client_key(actor: Actor, client_id: str) -> str:
+    """Client ids are per sender: facilitators have no participant id, so their name scopes them."""
+    return client_id if actor.participant is not None else f"control:{actor.name}:{client_id}"
 
 
 def _sender(actor: Actor, state: SessionState) -> dict[str, Any]:
@@ -149,13 +155,18 @@ def send_message(state: SessionState, actor: Actor, cmd: c.SendMessage, t: float
 def relay(state: SessionState, actor: Actor, cmd: c.Relay, t: float) -> list[NewEvent]:
     """The intermediary forwards (verbatim or edited), holds or declines a message on a relay channel."""
     message = state.messages.get(cmd.message)
-    if message is None or message.status not in ("with_relay", "held"):
-        if message is not None and message.status in ("forwarded", "in_transit", "delivered", "declined"):
-            raise Refused("already_relayed", f"relay: message {cmd.message} was already {message.status}")
-        raise Refused("unknown_message", f"relay: no message {cmd.message} is waiting with an intermediary")
-    channel = state.exercise.channel(message.channel)
-    if actor.kind == "player" and actor.team != channel.relay:
-        raise Refused("forbidden", f"relay: only the intermediary of '{channel.name}' relays its messages")
+    channel = (
+        state.exercise.channel(message.channel) if message is not None and message.channel != TEAM_CHANNEL else None
+    )
+    if channel is None or channel.kind != "relay" or (actor.kind == "player" and actor.team != channel.relay):
+        # Nothing is said about messages the sender may not relay: not even whether they exist.
+        raise Refused("unknown_message", f"relay: no message {cmd.message} is waiting with you")
+    assert message is not None
+    if message.status not in ("with_relay", "held"):
+        raise Refused("already_relayed", f"relay: message {cmd.message} was already {message.status}")
+    if cmd.action in ("forward", "edit") and state.jammed(channel.id, t):
+        until = format_offset(state.jams[channel.id][0])
+        raise Refused("jammed", f"relay: '{channel.name}' is jammed until {until}: hold the message or try later")
     if cmd.action == "hold" and message.status == "held":
         raise Refused("already_held", f"relay: message {cmd.message} is already held")
     if cmd.action == "edit" and not cmd.text:
@@ -190,6 +201,8 @@ def spoof(state: SessionState, actor: Actor, cmd: c.Spoof, t: float) -> list[New
     teams = {x.id: x for x in state.exercise.teams}
     if cmd.as_team not in teams:
         raise Refused("bad_payload", f"spoof: unknown team '{cmd.as_team}' (teams: {', '.join(teams)})")
+    if cmd.channel == TEAM_CHANNEL and cmd.team not in (None, cmd.as_team):
+        raise Refused("bad_payload", "spoof: in a team chat, 'team' must be the team it seems to come from")
     if cmd.as_position and cmd.as_position not in {p.id for p in teams[cmd.as_team].positions}:
         raise Refused("bad_payload", f"spoof: '{cmd.as_position}' is not a position of team '{cmd.as_team}'")
     if cmd.channel == TEAM_CHANNEL:
@@ -381,6 +394,9 @@ def observe(state: SessionState, actor: Actor, cmd: c.Observe, t: float) -> list
         raise Refused(
             "bad_payload", f"observe: unknown objective '{cmd.objective}' (objectives: {', '.join(objectives)})"
         )
+    teams = [x.id for x in state.exercise.teams]
+    if cmd.team is not None and cmd.team not in teams:
+        raise Refused("bad_payload", f"observe: unknown team '{cmd.team}' (teams: {', '.join(teams)})")
     if cmd.team is not None and actor.kind == "observer" and cmd.team not in actor.teams:
         raise Refused("forbidden", f"observe: you do not observe team '{cmd.team}'")
     payload = {
@@ -399,7 +415,8 @@ def feedback(state: SessionState, actor: Actor, cmd: c.Feedback, t: float) -> li
     """Hotwash feedback from a participant once the session has ended."""
     if not state.ended:
         raise Refused("bad_state", "feedback: the hotwash opens when the facilitator ends the session")
-    if actor.participant in state.feedback:
+    key = feedback_key(actor)
+    if key in state.feedback:
         raise Refused("already_sent", "feedback: you have already sent your hotwash feedback")
     channels = [TEAM_CHANNEL, *(ch.id for ch in state.exercise.channels)]
     unknown = [k for k in cmd.channels if k not in channels]
@@ -415,7 +432,12 @@ def feedback(state: SessionState, actor: Actor, cmd: c.Feedback, t: float) -> li
         "improvements": cmd.improvements,
         "channels": dict(cmd.channels),
     }
-    return [NewEvent(ev.FEEDBACK, payload, (), t, actor.participant, claim=f"feedback:{actor.participant}")]
+    payload["key"] = key
+    return [NewEvent(ev.FEEDBACK, payload, (), t, actor.participant, claim=f"feedback:{key}")]
+
+
+def feedback_key(actor: Actor) -> str:
+    return str(actor.participant) if actor.participant is not None else f"control:{actor.name}"
 
 
 @command("improvement_plan", c.ImprovementPlan, "control")

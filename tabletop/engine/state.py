@@ -105,13 +105,11 @@ class SessionState:
     escalation: int = 0
     acks: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # inject -> team -> participants
     participants: dict[int, dict[str, Any]] = field(default_factory=dict)
-    feedback: set[int] = field(default_factory=set)
+    feedback: set[str] = field(default_factory=set)  # who has sent hotwash feedback (rules.feedback_key)
     live_count: int = 0
-    observer_teams: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         ex = self.exercise
-        self.observer_teams = tuple(t.id for t in ex.teams)
         for inject in ex.injects:
             state = InjectState(
                 definition=inject_payload(ex, inject),
@@ -133,9 +131,6 @@ class SessionState:
 
     def _on_participant_joined(self, event: Event, p: dict[str, Any]) -> None:
         self.participants[p["participant"]] = dict(p)
-
-    def _on_observers_changed(self, event: Event, p: dict[str, Any]) -> None:
-        self.observer_teams = tuple(p["teams"])
 
     def _on_clock_started(self, event: Event, p: dict[str, Any]) -> None:
         self.clock.start(event.wall)
@@ -246,7 +241,7 @@ class SessionState:
         self.messages[event.seq] = MessageState(event.seq, p["channel"], p["from_team"], "jammed", p["text"])
 
     def _on_feedback(self, event: Event, p: dict[str, Any]) -> None:
-        self.feedback.add(p["participant"])
+        self.feedback.add(p.get("key") or str(p["participant"]))
 
     # --------------------------------------------------------------- triggers
     def _children(

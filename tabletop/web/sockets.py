@@ -2,8 +2,8 @@
 
 Client -> server events are verbs (`sync`, `watch`, and every command of the engine:
 `send_message`, `relay`, `ack_inject`, `decide`, `clock` ...); server -> client events are
-nouns (`event`, `clock`, `presence`, `error`). Every command answers through its
-acknowledgement: {"ok": true, "seq": N, "duplicate": bool} or {"ok": false, "error": {...}},
+nouns (`event`, `presence`, `error`). Every command answers through its acknowledgement:
+{"ok": true, "seq": N, "duplicate": bool, "type": T} or {"ok": false, "error": {...}},
 and a refusal is also emitted as an `error` event to the sender. See docs/protocol.md.
 """
 
@@ -118,7 +118,7 @@ def disconnect(*_args: Any) -> None:
 
 
 @socketio.on("watch")
-def watch(data: Any) -> dict[str, Any]:
+def watch(data: Any = None) -> dict[str, Any]:
     """Facilitator -> {session}: join the session's control room (sees every event, every channel)."""
     identity = _identity()
     if identity is None or identity.kind != "facilitator":
@@ -132,7 +132,7 @@ def watch(data: Any) -> dict[str, Any]:
 
 
 @socketio.on("sync")
-def sync(data: Any) -> dict[str, Any]:
+def sync(data: Any = None) -> dict[str, Any]:
     """Client -> {after: SEQ[, session]}: the events after SEQ this client may see, and the current state.
 
     Live events may also arrive for seq <= last_seq while a sync is answered: clients drop any
