@@ -50,6 +50,9 @@ def released(client: Client, inject: str) -> bool:
 def test_full_game_through_the_relay_and_a_decision_branch(server):
     g = new_game(server)
     control, us, iran, oman, observer = g["control"], g["us"], g["iran"], g["oman"], g["observer"]
+    presence = control.call("sync", {"after": control.last_seq})["state"]["presence"]
+    joined = {e["payload"]["participant"] for e in control.of_type("participant_joined")}
+    assert set(presence) == joined and len(joined) == 5
     assert control.call("clock", {"action": "start"})["ok"]
     for client in (us, iran, oman):
         shootdown = client.wait_for(lambda e: e["type"] == "inject_released" and e["payload"]["inject"] == "shootdown")

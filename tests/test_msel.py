@@ -148,10 +148,19 @@ def script(tmp_path: Path, library: Path) -> Path:
 
 
 @pytest.fixture
-def cli(library: Path):
+def cli(library: Path, tmp_path: Path):
     from tabletop.web import create_app
 
-    return create_app({"TESTING": True, "SECRET_KEY": "test", "INJECTS_DIR": str(library)}).test_cli_runner()
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "INJECTS_DIR": str(library),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        }
+    )
+    yield app.test_cli_runner()
+    app.extensions["tabletop"].store.dispose()
 
 
 def rows_of(text: str) -> list[dict[str, str]]:

@@ -9,11 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from tabletop.engine import events as ev
-from tabletop.engine.commands import clean_text
-from tabletop.engine.events import NewEvent
-from tabletop.engine.rules import Refused
-
+from . import seats
 from .auth import error, facilitator_required
 from .runtime import runtime
 from .sessions import NotFound, create_session, library_entries, session_info
@@ -56,43 +52,13 @@ def join() -> Any:
     data = _json()
     if data is None:
         return error(400, "bad_payload", 'send JSON {"code": ..., "name": ..., "position": ...}')
-    code, name, position = data.get("code"), clean_text(data.get("name")), data.get("position")
-    if not isinstance(code, str) or not code.strip():
-        return error(400, "bad_payload", "'code' is missing: the join code you were given, like ABCD-EFGH")
-    if not isinstance(name, str) or not 1 <= len(name) <= 80:
-        return error(400, "bad_payload", "'name' must be your display name, 1 to 80 characters")
-    rt = runtime()
-    found = rt.store.find_code(code[:32])
-    if found is None:
-        return error(404, "bad_code", "unknown join code: check it with your facilitator")
     try:
-        state = rt.live.state(found.session_id)
-    except Refused as exc:
-        return error(404, exc.code, exc.message)
-    if state.ended:
-        return error(409, "ended", "this session has ended")
-    if found.kind == "player":
-        team = state.exercise.team(found.team or "")
-        positions = {p.id: p for p in team.positions}
-        if position not in positions:
-            listing = ", ".join(f"{p.id} ({p.title})" for p in team.positions)
-            return error(400, "bad_position", f"choose a position of {team.name}: {listing}")
-        pid = rt.store.add_participant(found.session_id, "player", name, team.id, position, [])
-        payload = {"participant": pid, "kind": "player", "name": name, "team": team.id, "position": position}
-        rt.live.record(found.session_id, NewEvent(ev.PARTICIPANT_JOINED, payload, (team.id,), actor=pid))
-    else:
-        pid = rt.store.add_participant(found.session_id, "observer", name, None, None, list(found.teams))
-        payload = {"participant": pid, "kind": "observer", "name": name, "teams": list(found.teams)}
-        rt.live.record(found.session_id, NewEvent(ev.PARTICIPANT_JOINED, payload, (), actor=pid))
-    token = rt.store.issue_token("participant", pid)
+        seat = seats.join(runtime(), data.get("code"), data.get("name"), data.get("position"))
+    except seats.JoinRefused as exc:
+        return error(exc.status, exc.code, exc.message)
+    details = {k: v for k, v in seat.payload.items() if k != "participant"}
     return jsonify(
-        {
-            "ok": True,
-            "token": token,
-            "session": found.session_id,
-            **{k: payload[k] for k in payload if k != "participant"},
-            "participant": pid,
-        }
+        {"ok": True, "token": seat.token, "session": seat.session, **details, "participant": seat.participant}
     )
 
 

@@ -1,26 +1,512 @@
-"""HTML pages."""
+"""HTML pages: the facilitator's library, set-up and console; the join page, team rooms,
+the observers' page, the hotwash and attachments. The live parts run in static/js over Socket.IO.
+
+Facilitators log in with a form (Flask session); participants take a seat with a join code and
+keep its token in the Flask session, so a reload brings them back to the same seat.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 
-from tabletop.script import ScriptError, load_exercise
+from tabletop.engine import Actor, Refused
+from tabletop.engine.rules import feedback_key
+from tabletop.engine.state import TEAM_CHANNEL
+from tabletop.script.models import from_snapshot
+from tabletop.script.paths import ATTACHMENT_TYPES, PathRefused, resolve_attachment
+from tabletop.store import Identity
+from tabletop.text import markdown_html
+
+from .api import limiter
+from .pagedata import library, may_fetch_attachment, msel_rows, qr_svg, script_view, store_upload
+from .runtime import runtime
+from .seats import JoinRefused, join, look_up
+from .sessions import NotFound, create_session, find_exercise, session_info
 
 pages = Blueprint("pages", __name__)
 
 
+def _join_limit() -> str:
+    return current_app.config.get("JOIN_RATE_LIMIT", "10 per minute")
+
+
+def _failed(response: Any) -> bool:
+    return response.status_code >= 400
+
+
+def _dirs() -> tuple[Path, Path]:
+    cfg = current_app.config
+    return Path(cfg["EXERCISES_DIR"]), Path(cfg["INJECTS_DIR"])
+
+
+# ------------------------------------------------------------ facilitators
+def facilitator() -> dict[str, Any] | None:
+    """The logged-in facilitator {id, name, token}; a fresh token when the old one has expired."""
+    who = session.get("facilitator")
+    if not isinstance(who, dict):
+        return None
+    store = runtime().store
+    identity = store.identify(who.get("token", ""))
+    if identity is None or identity.kind != "facilitator" or identity.id != who.get("id"):
+        if not store.facilitator_exists(who.get("name", "")):
+            session.pop("facilitator", None)
+            return None
+        who = {**who, "token": store.issue_token("facilitator", who["id"])}
+        session["facilitator"] = who
+    return who
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if facilitator() is None:
+            return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this server: never another host."""
+    if not target:
+        return url_for("pages.library_page")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("pages.library_page")
+    return target
+
+
+@pages.app_context_processor
+def inject_user() -> dict[str, Any]:
+    who = session.get("facilitator")
+    return {"facilitator_name": who.get("name") if isinstance(who, dict) else None}
+
+
 @pages.get("/")
-def index() -> str:
-    """The exercise library: every script in exercises/, with its problems if it does not load."""
-    folder = Path(current_app.config["EXERCISES_DIR"])
-    library = Path(current_app.config["INJECTS_DIR"])
-    entries = []
-    for path in sorted(folder.glob("*.y*ml")):
+def index() -> Any:
+    """The front door: join with a code, or log in to run exercises."""
+    if session.get("facilitator"):
+        return redirect(url_for("pages.library_page"))
+    return render_template("index.html")
+
+
+@pages.route("/login", methods=["GET", "POST"])
+@limiter.limit(_join_limit, methods=["POST"], deduct_when=_failed)
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        username = request.form.get("username", "")[:80]
+        password = request.form.get("password", "")[:200]
+        identity = runtime().store.check_facilitator(username, password)
+        if identity is not None:
+            session.clear()
+            session["facilitator"] = {
+                "id": identity.id,
+                "name": identity.name,
+                "token": runtime().store.issue_token("facilitator", identity.id),
+            }
+            return redirect(_safe_next(request.args.get("next")))
+        error = "Wrong username or password."
+    return render_template("login.html", error=error), 401 if error else 200
+
+
+@pages.post("/logout")
+def logout() -> Any:
+    session.pop("facilitator", None)
+    return redirect(url_for("pages.index"))
+
+
+# ----------------------------------------------------------------- library
+def _render_library(upload: Any = None, status: int = 200) -> Any:
+    exercises_dir, injects_dir = _dirs()
+    rows = library(exercises_dir, injects_dir)
+    sessions = runtime().store.list_sessions()[:30]
+    return render_template("library.html", rows=rows, sessions=sessions, upload=upload), status
+
+
+@pages.get("/library")
+@login_required
+def library_page() -> Any:
+    return _render_library()
+
+
+@pages.post("/library/upload")
+@login_required
+def upload() -> Any:
+    """A new script: every problem shown inline with its line, nothing stored unless it is valid."""
+    exercises_dir, injects_dir = _dirs()
+    sent = request.files.get("script")
+    raw = sent.read() if sent else b""
+    result = store_upload(
+        raw, sent.filename if sent else "", exercises_dir, injects_dir, bool(request.form.get("replace"))
+    )
+    if result.ok:
+        flash(f"{result.exercise.title if result.exercise else ''}: {result.message}", "ok")
+        return redirect(url_for("pages.library_page"))
+    return _render_library(result, 422 if result.problems else 409 if result.needs_confirm else 400)
+
+
+@pages.get("/library/<exercise_id>")
+@login_required
+def preview(exercise_id: str) -> Any:
+    """A script's read-only MSEL timeline, before running it."""
+    exercises_dir, injects_dir = _dirs()
+    try:
+        exercise = find_exercise(exercise_id[:64], exercises_dir, injects_dir)
+    except NotFound:
+        abort(404)
+    return render_template(
+        "preview.html",
+        exercise=exercise,
+        rows=msel_rows(exercise),
+        summary_html=markdown_html(exercise.summary),
+        briefs={t.id: markdown_html(t.brief) for t in exercise.teams},
+    )
+
+
+@pages.post("/sessions")
+@login_required
+def new_session() -> Any:
+    exercises_dir, injects_dir = _dirs()
+    who = facilitator()
+    assert who is not None
+    try:
+        info = create_session(
+            runtime().store, request.form.get("exercise", "")[:64], exercises_dir, injects_dir, who["id"]
+        )
+    except NotFound as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("pages.library_page"))
+    return redirect(url_for("pages.setup", session_id=info["session"]))
+
+
+# ------------------------------------------------------------------ set-up
+def _session_or_404(session_id: str) -> Any:
+    row = runtime().store.get_session(session_id[:32])
+    if row is None:
+        abort(404)
+    return row
+
+
+def _codes(session_id: str) -> list[dict[str, Any]]:
+    info = session_info(runtime().store, session_id)
+    exercise = from_snapshot(_session_or_404(session_id).script)
+    base = request.host_url.rstrip("/")
+    codes = []
+    for team in exercise.teams:
+        code = info["codes"].get(team.id)
+        if code:
+            url = f"{base}{url_for('pages.join_page', code=code)}"
+            codes.append({"key": team.id, "label": team.name, "code": code, "url": url})
+    if info["observer_code"]:
+        url = f"{base}{url_for('pages.join_page', code=info['observer_code'])}"
+        codes.append({"key": "observers", "label": "Observers", "code": info["observer_code"], "url": url})
+    return codes
+
+
+@pages.get("/console/<session_id>/setup")
+@login_required
+def setup(session_id: str) -> Any:
+    """Join codes with links and QR codes, and who has joined in which position."""
+    row = _session_or_404(session_id)
+    exercise = from_snapshot(row.script)
+    codes = [{**c, "qr": qr_svg(c["url"], f"QR code for {c['label']}: {c['url']}")} for c in _codes(row.id)]
+    positions = {p.id: p.title for t in exercise.teams for p in t.positions}
+    teams = {t.id: t.name for t in exercise.teams}
+    people = [
+        {
+            "id": p.id,
+            "name": p.name,
+            "kind": p.kind,
+            "team": teams.get(p.team or "", ""),
+            "position": positions.get(p.position or "", ""),
+            "watches": ", ".join(teams.get(t, t) for t in p.teams),
+        }
+        for p in runtime().store.participants(row.id)
+    ]
+    info = session_info(runtime().store, row.id)
+    return render_template(
+        "setup.html",
+        row=row,
+        exercise=exercise,
+        codes=codes,
+        people=people,
+        observer_teams=info["observer_teams"],
+        script=script_view(exercise),
+        token=facilitator()["token"],  # type: ignore[index]
+    )
+
+
+@pages.post("/console/<session_id>/observers")
+@login_required
+def observer_teams(session_id: str) -> Any:
+    row = _session_or_404(session_id)
+    teams = [t.id for t in from_snapshot(row.script).teams]
+    chosen = [t for t in request.form.getlist("teams") if t in teams]
+    if not chosen:
+        flash("Observers must watch at least one team.", "error")
+    else:
+        runtime().store.set_observer_teams(row.id, chosen)
+        flash("Observers who join from now on watch: " + ", ".join(chosen) + ".", "ok")
+    return redirect(url_for("pages.setup", session_id=row.id))
+
+
+@pages.get("/console/<session_id>/project/<key>")
+@login_required
+def project(session_id: str, key: str) -> Any:
+    """One join code, large, to put on a projector."""
+    row = _session_or_404(session_id)
+    found = next((c for c in _codes(row.id) if c["key"] == key), None)
+    if found is None:
+        abort(404)
+    qr = qr_svg(found["url"], f"QR code for {found['label']}: {found['url']}")
+    return render_template("project.html", row=row, code=found, qr=qr)
+
+
+@pages.get("/console/<session_id>")
+@login_required
+def console(session_id: str) -> Any:
+    """The live control room (static/js/console.js)."""
+    row = _session_or_404(session_id)
+    exercise = from_snapshot(row.script)
+    who = facilitator()
+    assert who is not None
+    return render_template("console.html", row=row, exercise=exercise, script=script_view(exercise), token=who["token"])
+
+
+# ------------------------------------------------------------ participants
+def _seats() -> dict[str, str]:
+    seats = session.get("seats")
+    return seats if isinstance(seats, dict) else {}
+
+
+def seat_identity(session_id: str) -> Identity | None:
+    """The participant this browser sits as in a session, from the token kept in the Flask session."""
+    token = _seats().get(session_id)
+    identity = runtime().store.identify(token) if isinstance(token, str) else None
+    if identity is None or identity.session_id != session_id or identity.kind == "facilitator":
+        return None
+    return identity
+
+
+@pages.route("/join", methods=["GET", "POST"])
+@limiter.limit(_join_limit, deduct_when=_failed)
+def join_page() -> Any:
+    """Step 1: the join code. Step 2 (code recognised): a display name and a position of the team."""
+    rt = runtime()
+    form = request.form if request.method == "POST" else request.args
+    code = form.get("code", "").strip()[:32]
+    if not code:
+        return render_template("join.html", info=None, code="", error=None)
+    try:
+        info = look_up(rt, code)
+    except JoinRefused as exc:
+        return render_template("join.html", info=None, code=code, error=exc.message), exc.status
+    if request.method == "GET" or "name" not in request.form:
+        return render_template("join.html", info=info, code=info.code, error=None, name="", position=None)
+    name, position = request.form.get("name", "")[:200], request.form.get("position") or None
+    try:
+        seat = join(rt, info.code, name, position if info.kind == "player" else None)
+    except JoinRefused as exc:
+        page = render_template("join.html", info=info, code=info.code, error=exc.message, name=name, position=position)
+        return page, exc.status
+    seats = dict(_seats())
+    seats[seat.session] = seat.token
+    session["seats"] = seats
+    session.permanent = True
+    target = "pages.room" if seat.kind == "player" else "pages.observe"
+    return redirect(url_for(target, session_id=seat.session))
+
+
+def _participant_page(session_id: str, kind: str) -> tuple[Identity, Any] | Any:
+    identity = seat_identity(session_id[:32])
+    if identity is None:
+        flash("Join the session with your code first.", "error")
+        return redirect(url_for("pages.join_page"))
+    if identity.kind != kind:
+        target = "pages.room" if identity.kind == "player" else "pages.observe"
+        return redirect(url_for(target, session_id=identity.session_id))
+    return identity, _session_or_404(session_id)
+
+
+@pages.get("/room/<session_id>")
+def room(session_id: str) -> Any:
+    """A player's team room (static/js/room.js)."""
+    found = _participant_page(session_id, "player")
+    if not isinstance(found, tuple):
+        return found
+    identity, row = found
+    exercise = from_snapshot(row.script)
+    team = exercise.team(identity.team or "")
+    position = next((p for p in team.positions if p.id == identity.position), None)
+    return render_template(
+        "room.html",
+        row=row,
+        exercise=exercise,
+        me=identity,
+        team=team,
+        position=position,
+        brief_html=markdown_html(team.brief),
+        token=_seats()[row.id],
+    )
+
+
+@pages.get("/observe/<session_id>")
+def observe(session_id: str) -> Any:
+    """An observer's read-only feeds and the observation form (static/js/observer.js)."""
+    found = _participant_page(session_id, "observer")
+    if not isinstance(found, tuple):
+        return found
+    identity, row = found
+    exercise = from_snapshot(row.script)
+    watched = [t for t in exercise.teams if t.id in identity.teams]
+    return render_template(
+        "observer.html",
+        row=row,
+        exercise=exercise,
+        me=identity,
+        watched=watched,
+        script=script_view(exercise),
+        token=_seats()[row.id],
+    )
+
+
+def _actor(identity: Identity) -> Actor:
+    if identity.kind == "observer":
+        return Actor("observer", identity.id, identity.name, teams=frozenset(identity.teams))
+    return Actor("player", identity.id, identity.name, identity.team, identity.position)
+
+
+@pages.route("/hotwash/<session_id>", methods=["GET", "POST"])
+def hotwash(session_id: str) -> Any:
+    """After the end: each participant's short feedback (strengths, improvements, channel ratings)."""
+    identity = seat_identity(session_id[:32])
+    if identity is None:
+        flash("Join the session with your code first.", "error")
+        return redirect(url_for("pages.join_page"))
+    rt = runtime()
+    state = rt.live.state(identity.session_id or "")
+    if feedback_key(_actor(identity)) in state.feedback:
+        return redirect(url_for("pages.thanks", session_id=session_id))
+    channels = [{"id": TEAM_CHANNEL, "name": "Team chat"}] + [
+        {"id": c.id, "name": c.name} for c in state.exercise.channels
+    ]
+    if identity.kind == "observer":
+        channels = channels[1:]
+    error = None
+    if request.method == "POST":
+        ratings = {}
+        for channel in channels:
+            value = request.form.get(f"rating-{channel['id']}", "")
+            if value.isdigit() and 1 <= int(value) <= 5:
+                ratings[channel["id"]] = int(value)
+        payload = {
+            "strengths": request.form.get("strengths", "")[:4000],
+            "improvements": request.form.get("improvements", "")[:4000],
+            "channels": ratings,
+            "client_id": f"hotwash-{identity.id}",
+        }
         try:
-            exercise = load_exercise(path, library=library, display=path.name)
-            entries.append({"file": path.name, "exercise": exercise, "problems": []})
-        except ScriptError as exc:
-            entries.append({"file": path.name, "exercise": None, "problems": [str(p) for p in exc.problems]})
-    return render_template("index.html", entries=entries)
+            rt.live.command(identity.session_id or "", _actor(identity), "feedback", payload)
+        except Refused as exc:
+            if exc.code != "already_sent":
+                error = exc.message
+        if error is None:
+            return redirect(url_for("pages.thanks", session_id=session_id))
+    return render_template(
+        "hotwash.html", row=_session_or_404(session_id), me=identity, channels=channels, ended=state.ended, error=error
+    ), (400 if error else 200)
+
+
+def report_state(session_id: str) -> dict[str, Any] | None:
+    """The latest after-action report of a session, if the report module keeps one."""
+    try:
+        from sqlalchemy import select
+
+        from tabletop.store.models import Report
+    except ImportError:  # pragma: no cover - the report table is part of the store
+        return None
+    with runtime().store.sessions() as s:
+        row = s.scalar(select(Report).where(Report.session_id == session_id).order_by(Report.id.desc()).limit(1))
+        if row is None:
+            return None
+        return {"status": row.status, "progress": row.progress}
+
+
+@pages.get("/thanks/<session_id>")
+def thanks(session_id: str) -> Any:
+    """After the hotwash: thanks, and where the report stands."""
+    identity = seat_identity(session_id[:32])
+    if identity is None:
+        return redirect(url_for("pages.join_page"))
+    state = runtime().live.state(session_id)
+    people = [p for p in runtime().store.participants(session_id)]
+    return render_template(
+        "thanks.html",
+        row=_session_or_404(session_id),
+        me=identity,
+        sent=feedback_key(_actor(identity)) in state.feedback,
+        answered=len(state.feedback),
+        total=len(people),
+        report=report_state(session_id),
+    )
+
+
+# ------------------------------------------------------------- attachments
+@pages.get("/attachments/<session_id>/<path:name>")
+def attachment(session_id: str, name: str) -> Any:
+    """An inject's attachment, for participants whose team received it (facilitators always)."""
+    row = _session_or_404(session_id)
+    is_facilitator = facilitator() is not None
+    identity = None if is_facilitator else seat_identity(row.id)
+    if not is_facilitator and identity is None:
+        abort(403)
+    state = runtime().live.state(row.id)
+    if not may_fetch_attachment(state, identity, is_facilitator, name):
+        abort(404)
+    exercises_dir, injects_dir = _dirs()
+    try:
+        path = resolve_attachment(name, exercises_dir, injects_dir)
+    except PathRefused:
+        abort(404)
+    kind = ATTACHMENT_TYPES[path.suffix.lower()]
+    response = send_file(path, mimetype=kind, max_age=300, download_name=path.name, as_attachment=False)
+    response.headers["Cache-Control"] = "private, max-age=300"
+    if kind in ("image/svg+xml", "application/pdf", "text/plain"):
+        # Opened on its own, an SVG may not run script nor reach anything: a sandboxed document.
+        response.headers["Content-Security-Policy"] = (
+            "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+        )
+    return response
+
+
+@pages.app_template_filter("banner_class")
+def banner_class(text: str | None) -> str:
+    """The colour of a classification banner (the usual marking colours; grey when unknown)."""
+    marking = (text or "").strip().upper()
+    for prefix, css in (
+        ("TOP SECRET", "cls-top-secret"),
+        ("SECRET", "cls-secret"),
+        ("CONFIDENTIAL", "cls-confidential"),
+        ("UNCLASSIFIED", "cls-unclassified"),
+    ):
+        if marking.startswith(prefix):
+            return css
+    return ""

@@ -87,6 +87,13 @@ def connect(auth: Any) -> None:
         for team in identity.teams:
             join_room(room(identity.session_id or "", "observe", team))
     if identity.kind != "facilitator" and identity.session_id:
+        _presence(identity, online=True)
+
+
+def _presence(identity: Identity, online: bool) -> None:
+    """Tell control when a participant's first connection opens or last one closes."""
+    assert identity.session_id is not None
+    if runtime().connected(identity.session_id, identity.id, 1 if online else -1):
         socketio.emit(
             "presence",
             {
@@ -94,7 +101,7 @@ def connect(auth: Any) -> None:
                 "participant": identity.id,
                 "name": identity.name,
                 "team": identity.team,
-                "online": True,
+                "online": online,
             },
             to=room(identity.session_id, "control"),
         )
@@ -104,17 +111,7 @@ def connect(auth: Any) -> None:
 def disconnect(*_args: Any) -> None:
     identity = _identity()
     if identity is not None and identity.kind != "facilitator" and identity.session_id:
-        socketio.emit(
-            "presence",
-            {
-                "session": identity.session_id,
-                "participant": identity.id,
-                "name": identity.name,
-                "team": identity.team,
-                "online": False,
-            },
-            to=room(identity.session_id, "control"),
-        )
+        _presence(identity, online=False)
 
 
 @socketio.on("watch")
@@ -156,6 +153,8 @@ def sync(data: Any = None) -> dict[str, Any]:
         events = [v for v in (present(redact(e, viewer)) for e in rt.store.events_after(session_id, after)) if v]
         authority = state.exercise.position(identity.position)[1].authority if identity.position else 0
         current = summary(state, viewer, rt.live.time.now(), authority)
+    if identity.kind == "facilitator":
+        current["presence"] = rt.online(session_id)  # participants connected to this worker
     me = {
         "kind": identity.kind,
         "name": identity.name,

@@ -1,0 +1,497 @@
+// The facilitator's live console: clock, MSEL, relay queues, feed, presence, escalation, notes,
+// hotwash progress and the report.
+import {
+  CLOCK_EVENTS, ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el,
+  formatOffset, formatShortOffset, insertBySeq, jsonData, mmss,
+} from "./live.js";
+import { describe, feedItem, filterFeed, teamLabel } from "./views.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const app = appData();
+const script = jsonData("script-data");
+const client = new LiveClient({ token: app.token, session: app.session, role: "control" });
+const clock = new ExerciseClock();
+bindClock(clock);
+bindConnection(client);
+bindRefusals(client);
+
+const teams = Object.fromEntries(script.teams.map((t) => [t.id, t.name]));
+const positionTitles = Object.fromEntries(script.teams.flatMap((t) => t.positions.map((p) => [p.id, p.title])));
+const channelNames = Object.fromEntries(script.channels.map((c) => [c.id, c.name]));
+const ctx = { teams, channelNames };
+const $ = (id) => document.getElementById(id);
+
+let state = null;
+let ended = false;
+const releasedAt = {}; // inject -> exercise time released
+const acks = {}; // inject -> team -> [names]
+const decisions = {}; // inject -> payload
+const written = {}; // live inject id -> definition
+const people = new Map(); // participant -> {name, team, position, kind, online}
+const feedbackFrom = new Set();
+const escalations = []; // {t, level, delta, reason}
+
+// ------------------------------------------------------------------ clock controls
+const cmd = (name, payload) => client.command(name, payload);
+$("clock-start").addEventListener("click", () => cmd("clock", { action: "start" }));
+$("clock-pause").addEventListener("click", () => cmd("clock", { action: "pause" }));
+$("clock-resume").addEventListener("click", () => cmd("clock", { action: "resume" }));
+$("speed-set").addEventListener("click", () => cmd("clock", { action: "speed", speed: Number($("speed").value) }));
+$("end").addEventListener("click", () => { $("end-confirm").hidden = false; $("end-yes").focus(); });
+$("end-no").addEventListener("click", () => { $("end-confirm").hidden = true; $("end").focus(); });
+$("end-yes").addEventListener("click", async () => {
+  $("end-confirm").hidden = true;
+  await cmd("clock", { action: "end" });
+});
+
+function updateClockButtons() {
+  const s = clock.status;
+  $("clock-start").disabled = s !== "ready";
+  $("clock-pause").disabled = s !== "running";
+  $("clock-resume").disabled = s !== "paused";
+  $("speed-set").disabled = s === "ended";
+  $("end").disabled = s === "ended";
+  if (clock.speed !== shownSpeed) {
+    // Follow the clock's speed when it changes, never while the facilitator is choosing one.
+    shownSpeed = clock.speed;
+    $("speed").value = String(Math.round(clock.speed));
+  }
+}
+let shownSpeed = null;
+
+// ------------------------------------------------------------------ MSEL
+const mselRows = new Map(); // inject -> view
+const mselList = $("msel");
+
+function mselRow(def, number) {
+  const id = def.inject;
+  const status = el("span", { class: "badge" }, "…");
+  const ackLine = el("div", { class: "acks", dir: "auto" });
+  const outcome = el("div", { class: "info", dir: "auto" });
+  const moveInput = el("input", { type: "text", id: `move-${id}`, size: 9, placeholder: "+00:30", "aria-label": `New exercise time for ${def.title}` });
+  const moveForm = el("form", { class: "inline", hidden: true },
+    moveInput, el("button", { type: "submit", class: "small" }, "Move"),
+    el("button", { type: "button", class: "secondary small", onclick: () => { moveForm.hidden = true; } }, "Cancel"));
+  moveForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const at = moveInput.value.trim();
+    if (!at) return;
+    const answer = await cmd("move_inject", { inject: id, at: at.startsWith("+") ? at : `+${at}` });
+    if (answer.ok) moveForm.hidden = true;
+  });
+  const button = (label, action, cls = "secondary") =>
+    el("button", { type: "button", class: `${cls} small`, "data-action": action, onclick: () => act(id, action) }, label,
+      el("span", { class: "visually-hidden" }, `: ${def.title}`));
+  const buttons = {
+    release: button("Send now", "release", ""),
+    hold: button("Hold", "hold"),
+    unhold: button("Unhold", "unhold"),
+    skip: button("Skip", "skip"),
+    move: el("button", { type: "button", class: "secondary small", onclick: () => { moveForm.hidden = false; moveInput.focus(); } },
+      "Move", el("span", { class: "visually-hidden" }, `: ${def.title}`)),
+  };
+  const info = [
+    `to ${(def.to || []).map((t) => teamLabel(teams, t)).join(", ")}`,
+    def.release ? `release: ${def.release}` : "",
+    def.ack ? "ack" : "",
+    def.decision ? `decision by ${(def.decision.by || []).map((p) => positionTitles[p] || p).join(", ") || "anyone"}` : "",
+    (def.effects || []).join("; "),
+  ].filter(Boolean).join(" · ");
+  const node = el("li", { "data-inject": id, id: `msel-${id}` },
+    el("span", { class: "time" }, def.time || "—"),
+    el("div", {},
+      el("div", {}, el("span", { class: "title", dir: "auto" }, `${number ? `${number}. ` : ""}${def.title}`), " ", status),
+      el("div", { class: "info", dir: "auto" }, info),
+      outcome, ackLine),
+    el("div", { class: "row-actions" }, ...Object.values(buttons), moveForm));
+  const view = { id, def, node, status, ackLine, outcome, buttons, moveForm };
+  mselRows.set(id, view);
+  mselList.append(node);
+  return view;
+}
+
+for (const def of script.msel) mselRow(def, def.number);
+
+async function act(id, action) {
+  const names = { release: "release_inject", hold: "hold_inject", unhold: "unhold_inject", skip: "skip_inject" };
+  await cmd(names[action], { inject: id });
+}
+
+function injectStatus(id) {
+  const s = state && state.injects ? state.injects[id] : null;
+  return s || { status: "pending", due: null };
+}
+
+function renderMsel() {
+  if (!state) return;
+  for (const [id, s] of Object.entries(state.injects || {})) {
+    if (!mselRows.has(id)) {
+      const def = written[id] || { inject: id, title: s.title, to: s.to };
+      mselRow({ ...def, inject: id, title: s.title, to: s.to, release: "written live", time: s.due !== null ? formatShortOffset(s.due) : "" }, 0);
+    }
+  }
+  const now = clock.elapsed();
+  let released = 0;
+  for (const view of mselRows.values()) {
+    const s = injectStatus(view.id);
+    let text = s.status;
+    let cls = s.status;
+    if (s.status === "released") {
+      released += 1;
+      text = releasedAt[view.id] !== undefined ? `released ${formatOffset(releasedAt[view.id])}` : "released";
+    } else if (ended && s.status !== "skipped") {
+      text = "not released";
+      cls = "";
+    } else if (s.status === "scheduled" && s.due !== null) {
+      const left = s.due - now;
+      cls = "due";
+      if (left <= 0) text = "due now";
+      else text = `due in ${mmss(left)}${clock.status === "running" ? "" : " (clock stopped)"}`;
+    } else if (s.status === "pending") {
+      text = "pending";
+      cls = "";
+    }
+    if (view.status.textContent !== text) view.status.textContent = text;
+    view.status.className = `badge ${cls}`;
+    view.node.className = `is-${s.status}`;
+    const open = s.status !== "released" && !ended;
+    view.buttons.release.hidden = !open;
+    view.buttons.hold.hidden = !open || !["pending", "scheduled"].includes(s.status);
+    view.buttons.unhold.hidden = !open || s.status !== "held";
+    view.buttons.skip.hidden = !open || s.status === "skipped";
+    view.buttons.move.hidden = !open || s.status === "skipped";
+    if (s.due !== null && s.due !== undefined && s.status !== "released") {
+      view.node.querySelector(".time").textContent = formatShortOffset(s.due);
+    }
+    renderAcks(view);
+  }
+  $("msel-summary").textContent = `${released} of ${mselRows.size} released`;
+  if (!scrolled && clock.status !== "ready") {
+    // On opening, show the next inject to come rather than the top of the list.
+    scrolled = true;
+    const next = [...mselRows.values()].find((v) => !["released", "skipped"].includes(injectStatus(v.id).status));
+    if (next) mselList.scrollTop = Math.max(0, next.node.offsetTop - mselList.offsetTop - 40);
+  }
+}
+let scrolled = false;
+
+function renderAcks(view) {
+  const d = decisions[view.id];
+  view.outcome.textContent = d
+    ? `Decision: ${d.label || "none"}${d.by_default ? " (default at the deadline)" : d.name ? ` by ${d.name}` : ""}${d.rationale ? `. Rationale: ${d.rationale}` : ""}`
+    : "";
+  if (!view.def.ack || injectStatus(view.id).status !== "released") {
+    view.ackLine.textContent = "";
+    return;
+  }
+  const parts = (view.def.to || []).map((team) => {
+    const names = (acks[view.id] || {})[team] || [];
+    return `${teamLabel(teams, team)} ${names.length ? `✓ ${names.join(", ")}` : "✗ not yet"}`;
+  });
+  view.ackLine.textContent = `Acknowledged: ${parts.join(" · ")}`;
+}
+
+window.setInterval(() => { renderMsel(); updateClockButtons(); }, 500);
+
+// Composer for a new inject.
+for (const team of script.teams) {
+  $("write-to").append(el("label", { class: "choice" },
+    el("input", { type: "checkbox", name: "to", value: team.id }), el("span", { dir: "auto" }, team.name)));
+}
+$("write").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const to = [...document.querySelectorAll("#write-to input:checked")].map((i) => i.value);
+  if (!to.length) {
+    announce("Choose at least one team");
+    document.querySelector("#write-to input").focus();
+    return;
+  }
+  const at = $("write-at").value.trim();
+  const payload = {
+    to, title: $("write-title").value, body: $("write-body").value, from: $("write-from").value,
+    medium: $("write-medium").value, ack: $("write-ack").checked,
+  };
+  if (at) payload.at = at.startsWith("+") ? at : `+${at}`;
+  const answer = await cmd("write_inject", payload);
+  if (answer.ok) {
+    $("write").reset();
+    announce("Inject written");
+  }
+});
+
+// ------------------------------------------------------------------ relay queues
+const relayViews = {};
+for (const c of script.channels.filter((x) => x.kind === "relay")) {
+  const list = el("ol", { class: "inbox-list", "aria-label": `Waiting on ${c.name}` });
+  const empty = el("p", { class: "muted small" }, "Nothing waiting.");
+  const via = c.relay === "control" ? "you (exercise control)" : teamLabel(teams, c.relay);
+  $("relays").append(el("div", {}, el("h3", { dir: "auto" }, `${c.name}`), el("p", { class: "small muted" }, `Relayed by ${via}`), empty, list));
+  relayViews[c.id] = { list, empty, items: new Map() };
+}
+
+function relayQueued(event) {
+  const p = event.payload;
+  const view = relayViews[p.channel];
+  if (!view) return;
+  const status = el("span", { class: "badge with-relay" }, "waiting");
+  const buttons = el("div", { class: "actions" },
+    ...[["Forward", "forward"], ["Hold", "hold"], ["Decline", "decline"]].map(([label, action]) =>
+      el("button", { type: "button", class: "secondary small", onclick: () => cmd("relay", { message: event.seq, action }) }, label)));
+  const node = el("li", { class: "relay-item" },
+    el("div", { class: "from", dir: "auto" }, `#${event.seq} from ${teamLabel(teams, p.from_team)}${p.name ? ` (${p.name})` : ""} → ${(p.to || []).map((t) => teamLabel(teams, t)).join(", ")}`),
+    el("div", { class: "text", dir: "auto" }, p.text),
+    el("div", { class: "meta" }, formatOffset(event.t), " ", status),
+    buttons);
+  insertBySeq(view.list, node, event.seq);
+  view.items.set(event.seq, { node, status });
+  view.empty.hidden = true;
+}
+
+function relayDone(event) {
+  const p = event.payload;
+  const view = relayViews[p.channel];
+  const item = view && view.items.get(p.message);
+  if (!item) return;
+  if (p.action === "hold") {
+    item.status.textContent = "held";
+    item.status.className = "badge held";
+    return;
+  }
+  item.node.remove();
+  view.items.delete(p.message);
+  view.empty.hidden = view.items.size > 0;
+}
+
+// ------------------------------------------------------------------ presence
+function renderPresence() {
+  const box = $("presence");
+  box.replaceChildren();
+  const groups = [...script.teams.map((t) => ({ id: t.id, name: t.name })), { id: null, name: "Observers" }];
+  for (const group of groups) {
+    const members = [...people.entries()].filter(([, p]) => (group.id ? p.team === group.id : p.kind === "observer"));
+    const online = members.filter(([, p]) => p.online === true).length;
+    const list = el("ul", { class: "people small" });
+    for (const [, p] of members) {
+      const badge = p.online === true ? ["online", "online"] : p.online === false ? ["offline", "offline"] : ["joined", "offline"];
+      list.append(el("li", {}, el("span", { class: `badge ${badge[1]}` }, badge[0]),
+        el("span", { dir: "auto" }, `${p.name}${p.position ? ` — ${positionTitles[p.position] || p.position}` : ""}`)));
+    }
+    if (!members.length) list.append(el("li", { class: "muted" }, "nobody yet"));
+    box.append(el("h3", { dir: "auto" }, `${group.name} `, el("span", { class: "small muted" }, `${online}/${members.length} online`)), list);
+  }
+}
+client.on("presence", (data) => {
+  const known = people.get(data.participant) || { name: data.name, team: data.team, kind: data.team ? "player" : "observer" };
+  known.online = data.online;
+  people.set(data.participant, known);
+  renderPresence();
+});
+
+// ------------------------------------------------------------------ escalation
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+function renderEscalation() {
+  const level = state && typeof state.escalation === "number" ? state.escalation : (escalations.at(-1) || { level: 0 }).level;
+  $("esc-level").textContent = `level ${level}`;
+  const levels = [0, level, ...escalations.map((e) => e.level)];
+  const lo = Math.min(-3, ...levels);
+  const hi = Math.max(10, ...levels);
+  const angle = (v) => Math.PI * (1 - (v - lo) / (hi - lo)); // left (lo) to right (hi)
+  const point = (v, r) => [100 + r * Math.cos(angle(v)), 100 - r * Math.sin(angle(v))];
+  const arc = (a, b, color) => {
+    const [x1, y1] = point(a, 80);
+    const [x2, y2] = point(b, 80);
+    return svg("path", { d: `M ${x1} ${y1} A 80 80 0 0 1 ${x2} ${y2}`, stroke: color, "stroke-width": 16, fill: "none" });
+  };
+  const [nx, ny] = point(level, 70);
+  const gauge = svg("svg", { viewBox: "0 0 200 118", class: "gauge", role: "img", "aria-label": `Escalation level ${level} on a scale from ${lo} to ${hi}` },
+    arc(lo, 0, "#2e8540"), arc(0, Math.min(4, hi), "#d49b00"), arc(Math.min(4, hi), hi, "#c8102e"),
+    svg("line", { x1: 100, y1: 100, x2: nx, y2: ny, class: "needle", "stroke-linecap": "round" }),
+    svg("circle", { cx: 100, cy: 100, r: 6, fill: "#17202a" }),
+    svg("text", { x: 14, y: 116, "font-size": 11, fill: "#1b1f24" }, String(lo)),
+    svg("text", { x: 186, y: 116, "font-size": 11, fill: "#1b1f24", "text-anchor": "end" }, String(hi)),
+    svg("text", { x: 100, y: 84, "font-size": 20, "font-weight": 700, fill: "#1b1f24", "text-anchor": "middle" }, String(level)));
+  // History: the level over exercise time as steps.
+  const end = Math.max(clock.elapsed(), ...escalations.map((e) => e.t), 60);
+  const x = (t) => 4 + (t / end) * 192;
+  const y = (v) => 56 - ((v - lo) / (hi - lo)) * 52;
+  let d = `M ${x(0)} ${y(0)}`;
+  let last = 0;
+  for (const e of escalations) {
+    d += ` L ${x(e.t)} ${y(last)} L ${x(e.t)} ${y(e.level)}`;
+    last = e.level;
+  }
+  d += ` L ${x(end)} ${y(last)}`;
+  const history = svg("svg", { viewBox: "0 0 200 60", class: "history", role: "img", "aria-label": "Escalation level over exercise time" },
+    svg("line", { x1: 4, x2: 196, y1: y(0), y2: y(0), stroke: "#8a96a3", "stroke-dasharray": "3 3" }),
+    svg("path", { d, stroke: "#0b5cad", "stroke-width": 2, fill: "none" }));
+  $("gauge").replaceChildren(gauge, history);
+}
+
+$("esc-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const delta = Number(ev.submitter ? ev.submitter.value : 1);
+  const answer = await cmd("escalate", { delta, reason: $("esc-reason").value });
+  if (answer.ok) $("esc-reason").value = "";
+});
+
+// ------------------------------------------------------------------ notes
+$("note-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const text = $("note-text").value.trim();
+  if (!text) return;
+  const answer = await cmd("note", { text });
+  if (answer.ok) $("note-text").value = "";
+});
+
+// ------------------------------------------------------------------ feed
+for (const team of script.teams) $("feed-team").append(el("option", { value: team.id }, team.name));
+for (const c of script.channels) $("feed-channel").append(el("option", { value: c.id }, c.name));
+const refilter = () => filterFeed($("feed"), $("feed-team").value, $("feed-channel").value);
+$("feed-team").addEventListener("change", refilter);
+$("feed-channel").addEventListener("change", refilter);
+
+// ------------------------------------------------------------------ hotwash and report
+function renderHotwash() {
+  const total = [...people.values()].length;
+  if (!ended) return;
+  $("hotwash-progress").textContent = `Hotwash: ${feedbackFrom.size} of ${total} participants have answered.`;
+  $("hotwash-bar").max = Math.max(total, 1);
+  $("hotwash-bar").value = feedbackFrom.size;
+}
+
+const auth = { Authorization: `Bearer ${app.token}` };
+let reportId = null;
+let pollTimer = null;
+
+function reportProgress(status, progress, error) {
+  const words = { queued: "Queued", building: "Building", done: "Ready", failed: "Failed" };
+  $("report-status").textContent = `${words[status] || status}${progress !== undefined && status !== "done" ? ` (${progress}%)` : ""}${error ? `: ${error}` : ""}`;
+  $("report-bar").hidden = false;
+  $("report-bar").value = status === "done" ? 100 : progress || 0;
+  if (status === "done") showDownload();
+  if (status === "done" || status === "failed") {
+    window.clearInterval(pollTimer);
+    $("report-build").disabled = false;
+  }
+}
+
+function showDownload() {
+  // The report routes accept the facilitator's page login too: a plain link downloads it.
+  const link = $("report-download");
+  if (!reportId || link.dataset.ready === String(reportId)) return;
+  link.href = `/api/reports/${encodeURIComponent(reportId)}/pdf`;
+  link.setAttribute("download", `tabletop-${app.session}-report.pdf`);
+  link.dataset.ready = String(reportId);
+  link.hidden = false;
+  announce("The report is ready to download");
+}
+
+async function pollReport() {
+  if (!reportId) return;
+  const response = await fetch(`/api/reports/${encodeURIComponent(reportId)}`, { headers: auth });
+  if (!response.ok) return;
+  const data = await response.json();
+  const r = data.report && typeof data.report === "object" ? data.report : data;
+  reportProgress(r.status, r.progress, r.error);
+}
+
+$("report-build").addEventListener("click", async () => {
+  $("report-build").disabled = true;
+  $("report-download").hidden = true;
+  $("report-status").textContent = "Asking for a report…";
+  let response;
+  try {
+    response = await fetch(`/api/sessions/${encodeURIComponent(app.session)}/reports`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: "{}" });
+  } catch (_err) {
+    $("report-status").textContent = "The server could not be reached.";
+    $("report-build").disabled = false;
+    return;
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    $("report-status").textContent = response.status === 404 && !(data.error && data.error.code !== "not_found")
+      ? "This server has no report builder yet."
+      : (data.error && data.error.message) || `The report could not be started (${response.status}).`;
+    $("report-build").disabled = false;
+    return;
+  }
+  const r = data.report && typeof data.report === "object" ? data.report : data;
+  reportId = r.id ?? r.report ?? data.report;
+  reportProgress(r.status || "queued", r.progress || 0);
+  window.clearInterval(pollTimer);
+  pollTimer = window.setInterval(pollReport, 1500);
+});
+
+client.on("report", (data) => {
+  if (data.session !== app.session) return;
+  if (reportId === null) reportId = data.report;
+  if (String(data.report) === String(reportId)) reportProgress(data.status, data.progress, data.error);
+});
+
+// ------------------------------------------------------------------ events and state
+client.on("state", (s) => {
+  state = s;
+  clock.fromState(s.clock);
+  if (s.clock.status === "ended") ended = true;
+  renderMsel();
+  renderEscalation();
+  updateClockButtons();
+  renderHotwash();
+});
+
+const REFRESH = new Set([
+  "inject_released", "inject_held", "inject_unheld", "inject_skipped", "inject_moved", "inject_written",
+  "decision_made", "escalation_changed", "clock_started", "clock_resumed", "speed_changed", "clock_paused", "session_ended",
+]);
+
+client.on("event", (event, { live }) => {
+  const p = event.payload;
+  if (CLOCK_EVENTS.has(event.type)) clock.apply(event);
+  switch (event.type) {
+    case "inject_released":
+      releasedAt[p.inject] = event.t;
+      if (live) announce(`Released: ${p.title}`);
+      break;
+    case "inject_written": written[p.definition.inject] = p.definition; break;
+    case "inject_acknowledged": {
+      const byTeam = (acks[p.inject] = acks[p.inject] || {});
+      (byTeam[p.team] = byTeam[p.team] || []).push(p.name);
+      break;
+    }
+    case "decision_made": decisions[p.inject] = p; break;
+    case "participant_joined":
+      people.set(p.participant, { name: p.name, team: p.team || null, position: p.position, kind: p.kind, online: people.get(p.participant)?.online });
+      renderPresence();
+      break;
+    case "message_sent": if (p.relay) relayQueued(event); break;
+    case "message_relayed": relayDone(event); break;
+    case "escalation_changed":
+      escalations.push({ t: event.t, level: p.level, delta: p.delta, reason: p.reason });
+      insertBySeq($("esc-history"), el("li", { dir: "auto" }, `${formatOffset(event.t)} · ${p.delta > 0 ? "+" : ""}${p.delta} → ${p.level}: ${p.reason || ""}`), event.seq, true);
+      renderEscalation();
+      break;
+    case "note":
+      insertBySeq($("notes"), el("li", { dir: "auto" }, el("span", { class: "muted small" }, `${formatOffset(event.t)} · ${p.name}: `), p.text), event.seq, true);
+      break;
+    case "feedback": feedbackFrom.add(p.participant); renderHotwash(); break;
+    case "session_ended": ended = true; renderHotwash(); break;
+    default: break;
+  }
+  const info = describe(event, ctx);
+  const item = feedItem(event, info);
+  insertBySeq($("feed"), item, event.seq, true);
+  const team = $("feed-team").value;
+  const channel = $("feed-channel").value;
+  if (team || channel) filterFeed({ children: [item] }, team, channel);
+  if (live && REFRESH.has(event.type)) client.refreshSoon();
+});
+
+renderPresence();
+renderEscalation();
+client.connect();

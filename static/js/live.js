@@ -1,0 +1,351 @@
+// The shared live client: connects with the page's token, syncs, keeps the last sequence number
+// seen (in memory and sessionStorage), drops events it has already seen, hands them on in order,
+// reconnects and syncs again. Also the exercise clock and small DOM helpers used by every page.
+// Player text is only ever set with textContent / text nodes: never as HTML.
+import { io } from "/static/vendor/socket.io.esm.min.js";
+
+export function appData() {
+  const el = document.getElementById("app");
+  return el ? { ...el.dataset } : {};
+}
+
+export function jsonData(id) {
+  const el = document.getElementById(id);
+  return el ? JSON.parse(el.textContent) : null;
+}
+
+// ------------------------------------------------------------------ DOM helpers
+// el("p", {class: "x", dir: "auto"}, "text", otherNode): children are text or nodes, never HTML.
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// Insert node among its siblings ordered by data-seq (ascending, or newest first).
+export function insertBySeq(container, node, seq, newestFirst = false) {
+  node.dataset.seq = String(seq);
+  for (const other of container.children) {
+    const s = Number(other.dataset.seq || 0);
+    if (newestFirst ? s < seq : s > seq) {
+      container.insertBefore(node, other);
+      return node;
+    }
+  }
+  container.append(node);
+  return node;
+}
+
+let announcer = null;
+// Speak through the page's ARIA live region (new injects, refusals).
+export function announce(text) {
+  announcer = announcer || document.getElementById("announcer");
+  if (!announcer) return;
+  announcer.textContent = "";
+  window.setTimeout(() => { announcer.textContent = text; }, 50);
+}
+
+export function newId() {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes); // works outside secure contexts too (randomUUID does not)
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// ------------------------------------------------------------------ time
+const pad = (n) => String(Math.floor(n)).padStart(2, "0");
+
+export function formatOffset(seconds) {
+  const s = Math.max(0, Math.floor(seconds || 0));
+  return `+${pad(s / 3600)}:${pad((s % 3600) / 60)}:${pad(s % 60)}`;
+}
+
+export function formatShortOffset(seconds) {
+  const s = Math.max(0, Math.floor(seconds || 0));
+  return `+${pad(s / 3600)}:${pad((s % 3600) / 60)}`;
+}
+
+export function mmss(seconds) {
+  const s = Math.max(0, Math.ceil(seconds || 0));
+  return `${pad(s / 60)}:${pad(s % 60)}`;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// Scenario time in the scenario's own UTC offset (e.g. Gulf time), whatever the browser's zone.
+export function formatScenario(startIso, elapsed, scale) {
+  if (!startIso) return "";
+  const m = /([+-])(\d\d):(\d\d)$/.exec(startIso);
+  const offsetMin = m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  const start = Date.parse(startIso);
+  if (Number.isNaN(start)) return "";
+  const t = new Date(start + (elapsed || 0) * (scale || 1) * 1000 + offsetMin * 60000);
+  const zone = m ? `UTC${m[1]}${m[2]}:${m[3]}` : "UTC";
+  return `${pad(t.getUTCDate())} ${MONTHS[t.getUTCMonth()]} ${t.getUTCFullYear()} ` +
+    `${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())} ${zone}`;
+}
+
+// The exercise clock, from the sync state and the clock events (t, wall, speed): ticks locally
+// while running, frozen while paused. Wall times are the server's: a skew corrects ours.
+export class ExerciseClock {
+  constructor() {
+    this.status = "ready";
+    this.base = 0;
+    this.anchor = 0;
+    this.speed = 1;
+    this.skew = 0;
+    this.scenarioStart = null;
+    this.timeScale = 1;
+  }
+
+  serverNow() {
+    return Date.now() / 1000 + this.skew;
+  }
+
+  fromState(clock) {
+    this.skew = clock.wall - Date.now() / 1000;
+    this.status = clock.status;
+    this.base = clock.elapsed;
+    this.anchor = clock.wall;
+    this.speed = clock.speed;
+    this.scenarioStart = clock.scenario_start;
+    this.timeScale = clock.time_scale || 1;
+    this.duration = clock.duration;
+  }
+
+  apply(event) {
+    const p = event.payload || {};
+    switch (event.type) {
+      case "clock_started": this.status = "running"; this.base = 0; this.anchor = event.wall; if (p.speed) this.speed = p.speed; break;
+      case "clock_paused": this.status = "paused"; this.base = event.t; this.anchor = event.wall; break;
+      case "clock_resumed": this.status = "running"; this.base = event.t; this.anchor = event.wall; break;
+      case "speed_changed": this.base = event.t; this.anchor = event.wall; this.speed = p.speed; break;
+      case "session_ended": this.status = "ended"; this.base = event.t; this.anchor = event.wall; break;
+      default: return false;
+    }
+    return true;
+  }
+
+  elapsed() {
+    if (this.status !== "running") return this.base;
+    return this.base + Math.max(0, this.serverNow() - this.anchor) * this.speed;
+  }
+
+  display() {
+    return formatOffset(this.elapsed());
+  }
+
+  scenario() {
+    return formatScenario(this.scenarioStart, this.elapsed(), this.timeScale);
+  }
+}
+
+export const CLOCK_EVENTS = new Set(["clock_started", "clock_paused", "clock_resumed", "speed_changed", "session_ended"]);
+
+// Draw the clock into the page's header (elements with data-clock, data-scenario, data-clock-status).
+export function bindClock(clock) {
+  const show = () => {
+    for (const node of document.querySelectorAll("[data-clock]")) node.textContent = clock.display();
+    for (const node of document.querySelectorAll("[data-scenario]")) {
+      const text = clock.scenario();
+      node.textContent = text;
+      node.hidden = !text;
+    }
+    for (const node of document.querySelectorAll("[data-clock-status]")) {
+      const label = clock.status === "running" && clock.speed !== 1 ? `running ${clock.speed}x` : clock.status;
+      if (node.textContent !== label) node.textContent = label;
+      node.className = `clock-status ${clock.status}`;
+    }
+  };
+  show();
+  window.setInterval(show, 250);
+  return show;
+}
+
+// ------------------------------------------------------------------ the client
+export class LiveClient {
+  constructor({ token, session, role }) {
+    this.token = token;
+    this.session = session;
+    this.role = role; // control | player | observer
+    this.seen = new Set();
+    this.lastSeq = 0;
+    this.key = `tabletop:${session}:${role}:seen`;
+    this.seenBefore = Number(sessionStorage.getItem(this.key) || 0); // what this tab had seen before a reload
+    this.synced = false;
+    this.syncing = false;
+    this.buffer = [];
+    this.handlers = { prepare: [], event: [], state: [], status: [], presence: [], report: [], refused: [] };
+    this.refreshTimer = null;
+    this.me = null;
+    this.state = null;
+  }
+
+  on(kind, fn) {
+    this.handlers[kind].push(fn);
+    return this;
+  }
+
+  emitLocal(kind, ...args) {
+    for (const fn of this.handlers[kind]) {
+      try {
+        fn(...args);
+      } catch (err) {
+        console.error(err); // one broken view must not stop the others
+      }
+    }
+  }
+
+  connect() {
+    const socket = io({ auth: { token: this.token }, reconnectionDelayMax: 4000 });
+    this.socket = socket;
+    this.emitLocal("status", "connecting");
+    socket.on("connect", () => this.onConnect());
+    socket.on("disconnect", () => this.emitLocal("status", "offline"));
+    socket.on("connect_error", (err) => {
+      const text = String((err && err.message) || "");
+      this.emitLocal("status", text.startsWith("unauthorised") ? "refused" : "offline", text);
+    });
+    socket.on("event", (event) => this.receive(event, true));
+    socket.on("presence", (data) => this.emitLocal("presence", data));
+    socket.on("report", (data) => this.emitLocal("report", data));
+    return this;
+  }
+
+  async onConnect() {
+    if (this.role === "control") {
+      const watched = await this.call("watch", { session: this.session });
+      if (!watched || !watched.ok) {
+        this.emitLocal("status", "refused", watched && watched.error ? watched.error.message : "");
+        return;
+      }
+    }
+    await this.sync();
+    this.emitLocal("status", "online");
+  }
+
+  // Events after the last one seen, and the current state; live events that arrive meanwhile wait.
+  async sync() {
+    if (this.syncing) return;
+    this.syncing = true;
+    try {
+      const answer = await this.call("sync", { after: this.lastSeq });
+      if (!answer || !answer.ok) {
+        this.emitLocal("status", "refused", answer && answer.error ? answer.error.message : "sync failed");
+        return;
+      }
+      const replay = !this.synced; // the first sync of a page draws history: nothing to announce
+      this.me = answer.me;
+      this.emitLocal("prepare", answer.state, answer.me, { first: replay }); // build views before events
+      const events = [...answer.events].sort((a, b) => a.seq - b.seq);
+      for (const event of events) this.accept(event, !replay);
+      this.state = answer.state;
+      this.emitLocal("state", answer.state, answer.me, { first: replay });
+      this.synced = true;
+    } catch (err) {
+      console.warn("sync failed", err);
+    } finally {
+      this.syncing = false;
+      const waiting = this.buffer.sort((a, b) => a.seq - b.seq);
+      this.buffer = [];
+      for (const event of waiting) this.accept(event, true);
+    }
+  }
+
+  receive(event, live) {
+    if (this.seen.has(event.seq)) return;
+    if (this.syncing || !this.synced) {
+      this.buffer.push(event);
+      return;
+    }
+    this.accept(event, live);
+  }
+
+  accept(event, live) {
+    if (this.seen.has(event.seq)) return;
+    this.seen.add(event.seq);
+    if (event.seq > this.lastSeq) {
+      this.lastSeq = event.seq;
+      try {
+        sessionStorage.setItem(this.key, String(this.lastSeq));
+      } catch (_err) {
+        // private mode: memory only
+      }
+    }
+    const fresh = live || event.seq > this.seenBefore;
+    this.emitLocal("event", event, { live, fresh });
+  }
+
+  // Ask for the state again soon (after events that change schedules, channels or the level).
+  refreshSoon(delay = 250) {
+    window.clearTimeout(this.refreshTimer);
+    this.refreshTimer = window.setTimeout(() => this.sync(), delay);
+  }
+
+  call(name, payload) {
+    const data = this.role === "control" && name !== "watch" ? { session: this.session, ...payload } : payload;
+    return this.socket.timeout(10000).emitWithAck(name, data);
+  }
+
+  // A command with an idempotency key: sent again once after a timeout, stored once.
+  async command(name, payload = {}) {
+    const body = { client_id: newId(), ...payload };
+    let answer;
+    try {
+      answer = await this.call(name, body);
+    } catch (_err) {
+      await this.whenConnected();
+      try {
+        answer = await this.call(name, body);
+      } catch (_again) {
+        answer = { ok: false, error: { code: "timeout", message: "no answer from the server: check the connection" } };
+      }
+    }
+    if (!answer.ok) this.emitLocal("refused", name, answer.error || {});
+    return answer;
+  }
+
+  whenConnected() {
+    if (this.socket.connected) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once("connect", () => window.setTimeout(resolve, 300)));
+  }
+}
+
+// The connection state in the header (elements with data-conn).
+export function bindConnection(client) {
+  const labels = {
+    connecting: "Connecting…",
+    online: "Connected",
+    offline: "Connection lost: reconnecting…",
+    refused: "Not authorised: join again",
+  };
+  client.on("status", (status, detail) => {
+    for (const node of document.querySelectorAll("[data-conn]")) {
+      node.textContent = labels[status] || status;
+      node.className = `conn ${status === "online" ? "online" : status === "connecting" ? "" : "offline"}`;
+      node.title = detail || "";
+    }
+  });
+}
+
+// Refusals of commands, spoken and shown in the element with data-errors.
+export function bindRefusals(client) {
+  client.on("refused", (name, error) => {
+    const text = error.message || `${name} was refused`;
+    announce(text);
+    for (const node of document.querySelectorAll("[data-errors]")) {
+      node.textContent = text;
+      node.hidden = false;
+    }
+  });
+}

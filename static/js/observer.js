@@ -1,0 +1,83 @@
+// An observer's page: read-only feeds of the teams watched, and the observation form.
+import {
+  CLOCK_EVENTS, ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el,
+  formatOffset, insertBySeq, jsonData,
+} from "./live.js";
+import { attachmentList, describe, feedItem, filterFeed } from "./views.js";
+
+const app = appData();
+const script = jsonData("script-data");
+const client = new LiveClient({ token: app.token, session: app.session, role: "observer" });
+const clock = new ExerciseClock();
+bindClock(clock);
+bindConnection(client);
+bindRefusals(client);
+
+const teams = Object.fromEntries(script.teams.map((t) => [t.id, t.name]));
+const channelNames = Object.fromEntries(script.channels.map((c) => [c.id, c.name]));
+const ctx = { teams, channelNames };
+const $ = (id) => document.getElementById(id);
+const feed = $("feed");
+const SKIP = new Set(["clock_started", "clock_resumed", "speed_changed"]);
+
+client.on("prepare", (state) => {
+  const select = $("feed-channel");
+  if (select.options.length > 2) return;
+  for (const c of state.channels) select.append(el("option", { value: c.id }, c.name));
+  select.append(el("option", { value: "team" }, "Team chats"));
+});
+client.on("state", (state) => {
+  clock.fromState(state.clock);
+  if (state.clock.status === "ended") $("ended").hidden = false;
+});
+
+const refilter = () => filterFeed(feed, $("feed-team").value, $("feed-channel").value);
+$("feed-team").addEventListener("change", refilter);
+$("feed-channel").addEventListener("change", refilter);
+
+client.on("event", (event, { live }) => {
+  if (CLOCK_EVENTS.has(event.type)) clock.apply(event);
+  if (event.type === "session_ended") $("ended").hidden = false;
+  if (SKIP.has(event.type)) return;
+  if (event.type === "observation") {
+    recorded(event.seq, event.t, event.payload);
+    return;
+  }
+  const info = describe(event, ctx);
+  const item = feedItem(event, info);
+  if (event.type === "inject_released") {
+    const body = el("div", { class: "body prose small", dir: "auto" });
+    body.innerHTML = event.payload.body_html || ""; // author Markdown, made safe by the server
+    item.append(body);
+    const files = attachmentList(app.session, event.payload.attachments || []);
+    if (files) item.append(files);
+    if (live) announce(`New inject: ${event.payload.title}`);
+  }
+  insertBySeq(feed, item, event.seq, true);
+  filterFeed({ children: [item] }, $("feed-team").value, $("feed-channel").value);
+});
+
+$("observe").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const rating = document.querySelector('input[name="rating"]:checked');
+  if (!rating) return;
+  const payload = { rating: rating.value, text: $("obs-text").value };
+  if ($("obs-objective").value) payload.objective = $("obs-objective").value;
+  if ($("obs-team").value) payload.team = $("obs-team").value;
+  const answer = await client.command("observe", payload);
+  if (!answer.ok) return;
+  recorded(answer.seq, clock.elapsed(), payload);
+  $("obs-text").value = "";
+  announce("Observation recorded");
+});
+
+// One's own observations: shown when recorded, and from the log after a reload.
+function recorded(seq, t, p) {
+  const list = $("observations");
+  if (list.querySelector(`[data-seq="${seq}"]`)) return;
+  insertBySeq(list, el("li", { dir: "auto" },
+    el("span", { class: "muted small" }, `${formatOffset(t)} · ${p.rating}${p.objective ? ` · ${p.objective}` : ""}${p.team ? ` · ${p.team}` : ""} `),
+    p.text), seq, true);
+}
+
+client.connect();

@@ -1,0 +1,494 @@
+// A player's team room: the inject inbox, the channels as tabs, the relay desk of an intermediary.
+import {
+  CLOCK_EVENTS, ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el,
+  formatOffset, insertBySeq, mmss,
+} from "./live.js";
+import { attachmentList, bindTabs, teamLabel } from "./views.js";
+
+const app = appData();
+const me = { team: app.team, position: app.position, participant: Number(app.participant) };
+const client = new LiveClient({ token: app.token, session: app.session, role: "player" });
+const clock = new ExerciseClock();
+bindClock(clock);
+bindConnection(client);
+bindRefusals(client);
+
+const inbox = document.getElementById("inbox");
+const tabsEl = document.getElementById("tabs");
+const panelsEl = document.getElementById("tabpanels");
+const RELAY_TAB = "relay-desk";
+
+let teams = {}; // id -> name
+let positions = {}; // id -> title (my team)
+let ended = false;
+const injects = new Map(); // inject id -> view
+const messages = new Map(); // message seq -> view
+const channels = new Map(); // channel id -> view
+let relayDesk = null;
+
+const readKey = `tabletop:${app.session}:${app.participant}:read`;
+const read = new Set(JSON.parse(localStorage.getItem(readKey) || "[]"));
+const tabKey = `tabletop:${app.session}:${app.participant}:tab`;
+let tabs = null;
+
+// ------------------------------------------------------------------ structure
+client.on("prepare", (state) => {
+  teams = Object.fromEntries(state.teams.map((t) => [t.id, t.name]));
+  positions = Object.fromEntries((state.positions || []).map((p) => [p.id, p.title]));
+  if (!tabs) buildTabs(state.channels);
+});
+
+client.on("state", (state) => {
+  clock.fromState(state.clock);
+  for (const def of state.channels) {
+    const view = channels.get(def.id);
+    if (view) setWritable(view, def);
+  }
+  if (state.clock.status === "ended") showEnded();
+});
+
+function buildTabs(defs) {
+  const mine = defs.filter((d) => d.relays_for_me);
+  if (mine.length) relayDesk = buildRelayDesk(mine);
+  for (const def of defs) channels.set(def.id, buildChannel(def));
+  const order = [...(relayDesk ? [relayDesk] : []), ...channels.values()];
+  tabs = bindTabs(tabsEl, order, (view) => {
+    view.unread = 0;
+    showCount(view);
+    sessionStorage.setItem(tabKey, view.id);
+  });
+  tabs.select(sessionStorage.getItem(tabKey) || order[0].id, false);
+}
+
+function describeChannel(def) {
+  if (def.kind === "team") return `Your team only (${teams[me.team] || me.team}).`;
+  const members = def.members.map((m) => teams[m] || m).join(" and ");
+  if (def.kind === "relay") {
+    const via = def.relay === "control" ? "exercise control" : teams[def.relay] || def.relay;
+    const delay = def.delay ? `, about ${Math.round(def.delay / 60)} min a leg` : "";
+    return `Relayed between ${members} through ${via}${delay}: nothing passes directly.`;
+  }
+  if (def.kind === "broadcast") return "Public: every team reads what is said here.";
+  return `Direct between ${members}.`;
+}
+
+function buildChannel(def) {
+  const id = def.id;
+  const list = el("ol", { class: "messages", "aria-label": `Messages on ${def.name}` });
+  const textarea = el("textarea", { id: `say-${id}`, dir: "auto", rows: 2, maxlength: 4000, name: "text" });
+  const why = el("p", { class: "why", id: `why-${id}`, hidden: true });
+  const button = el("button", { type: "submit" }, "Send");
+  const form = el(
+    "form", { class: "composer" },
+    el("label", { for: `say-${id}` }, `Write on ${def.name}`),
+    textarea, why, el("div", { class: "inline" }, button, el("span", { class: "muted small" }, "Enter sends, Shift+Enter for a new line")),
+  );
+  const panel = el(
+    "section", { role: "tabpanel", id: `panel-${id}`, "aria-labelledby": `tab-${id}`, tabindex: "0" },
+    el("p", { class: "muted small", dir: "auto" }, describeChannel(def)),
+    el("p", { class: "muted small", "data-empty": "" }, "No messages yet."),
+    list, form,
+  );
+  const view = { id, def, label: def.name, list, textarea, button, why, form, panel, unread: 0 };
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); send(view); });
+  textarea.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); send(view); }
+  });
+  panelsEl.append(panel);
+  setWritable(view, def);
+  return view;
+}
+
+function setWritable(view, def) {
+  view.def = def;
+  const reason = ended ? "the exercise has ended" : def.write ? null : def.reason;
+  view.textarea.disabled = Boolean(reason);
+  view.button.disabled = Boolean(reason);
+  view.why.hidden = !reason;
+  view.why.textContent = reason ? `You cannot write here: ${reason}.` : "";
+  if (reason) view.textarea.setAttribute("aria-describedby", view.why.id);
+  else view.textarea.removeAttribute("aria-describedby");
+}
+
+async function send(view) {
+  const text = view.textarea.value.trim();
+  if (!text || view.button.disabled) return;
+  view.button.disabled = true;
+  const answer = await client.command("send_message", { channel: view.id, text });
+  view.button.disabled = false;
+  if (answer.ok) {
+    view.textarea.value = "";
+    markMine(answer.seq);
+  }
+  view.textarea.focus();
+}
+
+function showCount(view) {
+  if (!view.count) return;
+  view.count.textContent = String(view.unread || "");
+  view.count.hidden = !view.unread;
+  view.count.setAttribute("aria-label", `${view.unread} unread`);
+}
+
+function bump(view, fresh) {
+  if (!fresh || !tabs || tabs.current === view.id) return;
+  view.unread = (view.unread || 0) + 1;
+  showCount(view);
+}
+
+// ------------------------------------------------------------------ messages
+function senderLabel(p) {
+  if (p.from_team === "control") return `Exercise control${p.name ? ` (${p.name})` : ""}`;
+  if (p.from_team === me.team) {
+    const role = positions[p.from_position];
+    return `${p.name || teamLabel(teams, p.from_team)}${role ? `, ${role}` : ""}`;
+  }
+  return `${teamLabel(teams, p.from_team)}${p.name ? ` (${p.name})` : ""}`;
+}
+
+function addMessage(channelId, seq, event, { mine, status, statusClass, text, fresh }) {
+  const view = channels.get(channelId);
+  if (!view) return null;
+  const badge = el("span", { class: `badge ${statusClass || ""}`, hidden: !status }, status || "");
+  const node = el(
+    "li", { class: `msg${mine ? " mine" : ""}` },
+    el("div", { class: "from", dir: "auto" }, mine ? `You (${senderLabel(event.payload)})` : senderLabel(event.payload)),
+    el("div", { class: "text", dir: "auto" }, text ?? event.payload.text ?? ""),
+    el("div", { class: "meta" }, formatOffset(event.t), " ", badge),
+  );
+  insertBySeq(view.list, node, seq);
+  view.panel.querySelector("[data-empty]").hidden = true;
+  view.list.scrollTop = view.list.scrollHeight;
+  if (!mine) bump(view, fresh);
+  const entry = { node, badge, view, mine };
+  messages.set(seq, entry);
+  if (!mine && mySeqs.has(seq)) markMine(seq);
+  return entry;
+}
+
+// Live events do not say which seat sent a message (a team room hears it as one), so the
+// sender's page marks its own by the sequence number its command was answered with.
+const mySeqs = new Set();
+function markMine(seq) {
+  if (!seq) return;
+  mySeqs.add(seq);
+  const entry = messages.get(seq);
+  if (!entry || entry.mine) return;
+  entry.mine = true;
+  entry.node.classList.add("mine");
+  const from = entry.node.querySelector(".from");
+  from.textContent = `You (${from.textContent})`;
+}
+
+function setStatus(seq, text, cls) {
+  const entry = messages.get(seq);
+  if (!entry) return;
+  entry.badge.textContent = text;
+  entry.badge.className = `badge ${cls}`;
+  entry.badge.hidden = false;
+}
+
+function systemNote(channelId, seq, text) {
+  const view = channels.get(channelId);
+  if (!view) return;
+  insertBySeq(view.list, el("li", { class: "msg muted small", dir: "auto" }, text), seq);
+}
+
+function relayName(relay) {
+  return relay === "control" ? null : teams[relay] || relay;
+}
+
+// ------------------------------------------------------------------ relay desk
+function buildRelayDesk(defs) {
+  const queue = el("ol", { class: "inbox-list", "aria-label": "Messages waiting for you" });
+  const done = el("ol", { class: "messages", "aria-label": "Messages you have handled" });
+  const empty = el("p", { class: "muted small" }, "Nothing is waiting.");
+  const names = defs.map((d) => d.name).join(", ");
+  const panel = el(
+    "section", { role: "tabpanel", id: `panel-${RELAY_TAB}`, "aria-labelledby": `tab-${RELAY_TAB}`, tabindex: "0" },
+    el("p", { class: "muted small", dir: "auto" },
+      `You relay ${names}. Each message reaches you first: forward it word for word, edit it, hold it or decline it.`),
+    empty, queue, el("h3", {}, "Handled"), done,
+  );
+  panelsEl.append(panel);
+  return { id: RELAY_TAB, label: "Relay desk", panel, queue, done, empty, items: new Map(), unread: 0, counter: true };
+}
+
+function addRelayItem(event, fresh) {
+  const p = event.payload;
+  const to = (p.to || []).map((t) => teams[t] || t).join(", ");
+  const status = el("span", { class: "badge with-relay" }, "waiting");
+  const edit = el("textarea", { dir: "auto", rows: 3, id: `edit-${event.seq}`, maxlength: 4000 }, p.text);
+  const editForm = el(
+    "form", { class: "composer", hidden: true },
+    el("label", { for: `edit-${event.seq}` }, "Edited text (what the other side will read)"), edit,
+    el("div", { class: "inline" },
+      el("button", { type: "submit" }, "Forward edited text"),
+      el("button", { type: "button", class: "secondary", onclick: () => { editForm.hidden = true; } }, "Cancel")),
+  );
+  const act = (action, text) => async () => {
+    for (const b of node.querySelectorAll("button")) b.disabled = true;
+    const answer = await client.command("relay", text === undefined ? { message: event.seq, action } : { message: event.seq, action, text });
+    for (const b of node.querySelectorAll("button")) b.disabled = ended;
+    return answer;
+  };
+  editForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const text = edit.value.trim();
+    if (text) await act("edit", text)();
+  });
+  const holdButton = el("button", { type: "button", class: "secondary", onclick: act("hold") }, "Hold");
+  const node = el(
+    "li", { class: "relay-item" },
+    el("div", { class: "from", dir: "auto" }, `From ${senderLabel(p)} on ${channels.get(p.channel)?.def.name || p.channel}, to ${to}`),
+    el("div", { class: "text", dir: "auto" }, p.text),
+    el("div", { class: "meta" }, formatOffset(event.t), " ", status),
+    el("div", { class: "actions" },
+      el("button", { type: "button", onclick: act("forward") }, "Forward verbatim"),
+      el("button", { type: "button", class: "secondary", onclick: () => { editForm.hidden = false; edit.focus(); } }, "Edit and forward"),
+      holdButton,
+      el("button", { type: "button", class: "danger", onclick: act("decline") }, "Decline")),
+    editForm,
+  );
+  insertBySeq(relayDesk.queue, node, event.seq);
+  relayDesk.items.set(event.seq, { node, status, holdButton });
+  relayDesk.empty.hidden = true;
+  updateRelayCount(fresh);
+  if (fresh) announce(`New message on the relay desk from ${teamLabel(teams, p.from_team)}`);
+}
+
+function updateRelayCount(fresh) {
+  const waiting = relayDesk.items.size;
+  relayDesk.unread = waiting;
+  showCount(relayDesk);
+  relayDesk.empty.hidden = waiting > 0;
+  void fresh;
+}
+
+function relayHandled(event) {
+  const p = event.payload;
+  const item = relayDesk && relayDesk.items.get(p.message);
+  if (!item) return;
+  if (p.action === "hold") {
+    item.status.textContent = "held";
+    item.status.className = "badge held";
+    item.holdButton.hidden = true;
+    return;
+  }
+  relayDesk.items.delete(p.message);
+  item.node.remove();
+  const words = { forward: "Forwarded verbatim", edit: "Forwarded edited", decline: "Declined" }[p.action];
+  const done = el(
+    "li", { class: "msg" },
+    el("div", { class: "from", dir: "auto" }, `${words} (${p.by || "you"}), from ${teamLabel(teams, p.from_team)}`),
+    p.text ? el("div", { class: "text", dir: "auto" }, p.text) : null,
+    el("div", { class: "meta" }, formatOffset(event.t)),
+  );
+  insertBySeq(relayDesk.done, done, event.seq, true);
+  updateRelayCount(false);
+}
+
+// ------------------------------------------------------------------ injects
+function markRead(view) {
+  if (!view.unread) return;
+  view.unread = false;
+  view.node.classList.remove("unread");
+  view.newBadge.hidden = true;
+  read.add(view.id);
+  localStorage.setItem(readKey, JSON.stringify([...read]));
+  updateInboxCount();
+}
+
+function updateInboxCount() {
+  const count = [...injects.values()].filter((v) => v.unread).length;
+  const node = document.getElementById("inbox-unread");
+  node.textContent = String(count);
+  node.hidden = count === 0;
+  node.setAttribute("aria-label", `${count} unread`);
+}
+
+function addInject(event, { live }) {
+  const p = event.payload;
+  if (injects.has(p.inject)) return;
+  const unread = !read.has(p.inject);
+  const newBadge = el("span", { class: "badge new", hidden: !unread }, "New");
+  const body = el("div", { class: "body prose", dir: "auto" });
+  body.innerHTML = p.body_html || ""; // author Markdown, made safe by the server (never player text)
+  const acks = el("span", { class: "small muted", dir: "auto" });
+  const actions = el("div", { class: "actions" });
+  const node = el(
+    "article", { class: `inject${unread ? " unread" : ""}`, tabindex: "0", "aria-labelledby": `inj-${p.inject}`, "data-inject": p.inject },
+    el("header", {},
+      newBadge,
+      el("span", { class: "meta" }, `${p.medium || "other"}${p.from ? ` · ${p.from}` : ""} · ${formatOffset(event.t)}`),
+      el("h3", { id: `inj-${p.inject}`, dir: "auto" }, p.title)),
+    body,
+    attachmentList(app.session, p.attachments || []),
+    actions,
+  );
+  const view = { id: p.inject, node, newBadge, acks, actions, unread, payload: p, t: event.t, ackButton: null };
+  if (p.ack) {
+    view.ackButton = el("button", { type: "button", class: "small" }, "Acknowledge");
+    view.ackButton.addEventListener("click", async () => {
+      view.ackButton.disabled = true;
+      const answer = await client.command("ack_inject", { inject: p.inject });
+      if (!answer.ok) view.ackButton.disabled = false;
+      markRead(view);
+    });
+    actions.append(view.ackButton);
+  }
+  actions.append(acks);
+  if (p.decision) node.append(decisionForm(view, p));
+  node.addEventListener("focusin", () => markRead(view));
+  node.addEventListener("click", () => markRead(view));
+  insertBySeq(inbox, el("li", {}, node), event.seq, true);
+  document.getElementById("inbox-empty").hidden = true;
+  injects.set(p.inject, view);
+  updateInboxCount();
+  if (live) announce(`New inject: ${p.title}${p.from ? `, from ${p.from}` : ""}`);
+}
+
+function acknowledged(event) {
+  const p = event.payload;
+  const view = injects.get(p.inject);
+  if (!view) return;
+  view.ackNames = view.ackNames || [];
+  view.ackNames.push(p.name + (positions[p.from_position] ? ` (${positions[p.from_position]})` : ""));
+  view.acks.textContent = `Acknowledged by ${view.ackNames.join(", ")}`;
+  if (p.participant === me.participant && view.ackButton) {
+    view.ackButton.textContent = "Acknowledged";
+    view.ackButton.disabled = true;
+  }
+}
+
+function decisionForm(view, p) {
+  const d = p.decision;
+  const name = `decide-${p.inject}`;
+  const allowed = !d.by.length || d.by.includes(me.position);
+  const who = d.by.map((id) => positions[id] || id).join(" or ");
+  const deadline = el("span", { class: "deadline" });
+  const rationale = el("textarea", { id: `${name}-why`, dir: "auto", rows: 2, maxlength: 4000 });
+  const submit = el("button", { type: "submit" }, "Decide");
+  const options = d.options.map((o) =>
+    el("label", { class: "choice" }, el("input", { type: "radio", name, value: o.id, required: true }), el("span", { dir: "auto" }, o.label)));
+  const reason = el("p", { class: "reason", hidden: allowed }, allowed ? "" : `Only ${who} may take this decision.`);
+  const fieldset = el("fieldset", { disabled: !allowed },
+    el("legend", { dir: "auto" }, d.prompt), ...options,
+    el("div", { class: "field" }, el("label", { for: `${name}-why` }, "Rationale"), rationale),
+    submit);
+  const form = el("form", { class: "decision", "aria-label": `Decision: ${d.prompt}` },
+    d.deadline ? el("p", {}, "Deadline: ", deadline, d.default ? el("span", { class: "muted small" }, ` (then: ${labelOf(d, d.default)})`) : null) : null,
+    reason, fieldset);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const chosen = form.querySelector(`input[name="${name}"]:checked`);
+    if (!chosen) return;
+    submit.disabled = true;
+    const answer = await client.command("decide", { inject: p.inject, option: chosen.value, rationale: rationale.value });
+    submit.disabled = false;
+    markRead(view);
+    void answer;
+  });
+  view.decision = { form, fieldset, deadline, deadlineT: d.deadline ? view.t + d.deadline : null, decided: false };
+  return form;
+}
+
+function labelOf(d, option) {
+  const found = d.options.find((o) => o.id === option);
+  return found ? found.label : option;
+}
+
+function decided(event) {
+  const p = event.payload;
+  const view = injects.get(p.inject);
+  if (!view || !view.decision) return;
+  view.decision.decided = true;
+  let text;
+  if (p.lapsed) text = "The deadline passed with no decision.";
+  else if (p.by_default) text = `The deadline passed: the default applies: ${p.label}.`;
+  else text = `Decided: ${p.label}. By ${p.name}${positions[p.position] ? `, ${positions[p.position]}` : ""}.`;
+  const result = el("div", { class: "decision-result", role: "status" },
+    el("p", { dir: "auto" }, text), p.rationale ? el("p", { class: "small", dir: "auto" }, `Rationale: ${p.rationale}`) : null);
+  view.decision.form.replaceWith(result);
+}
+
+function tickDeadlines() {
+  for (const view of injects.values()) {
+    const d = view.decision;
+    if (!d || d.decided || d.deadlineT === null) continue;
+    const left = d.deadlineT - clock.elapsed();
+    d.deadline.textContent = left > 0 ? `${mmss(left)} left${clock.status === "paused" ? " (clock paused)" : ""}` : "passed";
+    d.deadline.classList.toggle("urgent", left < 60);
+  }
+}
+window.setInterval(tickDeadlines, 250);
+
+function showEnded() {
+  if (ended) return;
+  ended = true;
+  document.getElementById("ended").hidden = false;
+  for (const view of channels.values()) setWritable(view, view.def);
+  for (const view of injects.values()) {
+    if (view.ackButton) view.ackButton.disabled = true;
+    if (view.decision) view.decision.fieldset.disabled = true;
+  }
+  if (relayDesk) for (const b of relayDesk.panel.querySelectorAll("button")) b.disabled = true;
+}
+
+// ------------------------------------------------------------------ events
+client.on("event", (event, { live, fresh }) => {
+  const p = event.payload;
+  if (CLOCK_EVENTS.has(event.type)) clock.apply(event);
+  switch (event.type) {
+    case "inject_released": addInject(event, { live }); break;
+    case "inject_acknowledged": acknowledged(event); break;
+    case "decision_made": decided(event); break;
+    case "message": addMessage(p.channel, event.seq, event, { mine: p.participant === me.participant, fresh }); break;
+    case "message_sent":
+      if (p.from_team === me.team) {
+        const via = relayName(p.relay);
+        addMessage(p.channel, event.seq, event, {
+          mine: p.participant === me.participant, fresh,
+          status: via ? `with ${via}` : "in transit", statusClass: "with-relay",
+        });
+      } else if (p.relay === me.team) {
+        addMessage(p.channel, event.seq, event, { mine: false, fresh: false, status: "waiting for you", statusClass: "with-relay" });
+        addRelayItem(event, fresh);
+      }
+      break;
+    case "message_relayed": {
+      const via = relayName(p.relay) || "the channel";
+      const words = {
+        forward: ["forwarded", "forwarded"], edit: ["forwarded", "forwarded"],
+        hold: [`held by ${via}`, "held"], decline: [`declined by ${via}`, "declined"],
+      }[p.action];
+      if (p.relay === me.team) {
+        const mineWords = { forward: "you forwarded it verbatim", edit: "you forwarded an edit", hold: "you hold it", decline: "you declined it" };
+        setStatus(p.message, mineWords[p.action], words[1]);
+        relayHandled(event);
+      } else {
+        setStatus(p.message, words[0], words[1]);
+      }
+      break;
+    }
+    case "message_delivered":
+      if (messages.has(p.message) && p.from_team === me.team) setStatus(p.message, "delivered", "delivered");
+      else addMessage(p.channel, event.seq, event, { mine: false, fresh });
+      break;
+    case "message_jammed":
+      addMessage(p.channel, event.seq, event, { mine: p.participant === me.participant, fresh, status: "not delivered: jammed", statusClass: "jammed" });
+      break;
+    case "channel_jammed":
+      systemNote(p.channel, event.seq, `${formatOffset(event.t)} · The channel is jammed until ${formatOffset(p.until)}.`);
+      client.refreshSoon();
+      break;
+    case "channel_cleared":
+      systemNote(p.channel, event.seq, `${formatOffset(event.t)} · The channel is clear again.`);
+      client.refreshSoon();
+      break;
+    case "session_ended": showEnded(); break;
+    default: break;
+  }
+});
+
+client.connect();

@@ -1,0 +1,219 @@
+"""What the pages show, worked out away from the routes: library rows, the MSEL, QR codes,
+uploads of scripts and who may fetch an attachment. No Flask request objects in here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+
+from tabletop.engine.state import TEAM_CHANNEL, SessionState
+from tabletop.script import Exercise, Problem, ScriptError, load_exercise_bytes
+from tabletop.script.durations import format_duration, format_offset
+from tabletop.script.timeline import format_scenario_time, scenario_time, timeline
+from tabletop.store import Identity
+
+from .sessions import library_entries
+
+MAX_UPLOAD = 1024 * 1024  # a script is text: 1 MiB is plenty
+
+
+# ----------------------------------------------------------------- library
+def duration_text(seconds: int | float) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    minutes = rest // 60
+    if hours and minutes:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours} h" if hours else f"{minutes} min"
+
+
+@dataclass(frozen=True)
+class LibraryRow:
+    file: str
+    exercise: Exercise | None
+    problems: list[str]
+
+    @property
+    def length(self) -> str:
+        return duration_text(self.exercise.duration) if self.exercise else ""
+
+
+def library(exercises_dir: Path, injects_dir: Path) -> list[LibraryRow]:
+    return [LibraryRow(p.name, ex, problems) for p, ex, problems in library_entries(exercises_dir, injects_dir)]
+
+
+# -------------------------------------------------------------------- MSEL
+def msel_rows(exercise: Exercise) -> list[dict[str, Any]]:
+    """The MSEL as plain rows, for the preview table and the console's timeline."""
+    teams = {t.id: t.name for t in exercise.teams}
+    rows = []
+    for row in timeline(exercise):
+        inject = row.inject
+        to = list(exercise.recipients(inject))
+        decision = None
+        if inject.decision is not None:
+            d = inject.decision
+            decision = {
+                "prompt": d.prompt,
+                "by": list(d.by),
+                "deadline": d.deadline,
+                "default": d.default,
+                "options": [{"id": o.id, "label": o.label, "escalation": o.escalation} for o in d.options],
+            }
+        trigger = inject.trigger.model_dump(exclude_none=True) if inject.trigger else None
+        rows.append(
+            {
+                "number": row.number,
+                "inject": inject.id,
+                "title": inject.title,
+                "due": row.due,
+                "time": row.exercise_time,
+                "scenario": format_scenario_time(scenario_time(exercise, row.due)),
+                "release": row.release,
+                "kind": inject.release,
+                "trigger": trigger,
+                "delay": inject.delay,
+                "to": to,
+                "to_names": [teams.get(t, t) for t in to],
+                "from": inject.from_ or "",
+                "medium": inject.medium,
+                "ack": inject.ack,
+                "decision": decision,
+                "attachments": list(inject.attachments),
+                "objectives": list(inject.objectives),
+                "expect": inject.expect,
+                "effects": [
+                    f"jam {e.jam.channel} for {format_duration(e.jam.for_)}"
+                    if e.jam
+                    else f"escalation {e.escalation:+d}"
+                    for e in inject.effects
+                    if e.jam or e.escalation
+                ],
+            }
+        )
+    return rows
+
+
+def script_view(exercise: Exercise) -> dict[str, Any]:
+    """What the console and the observer pages need of the script, as JSON."""
+    return {
+        "id": exercise.id,
+        "title": exercise.title,
+        "classification": exercise.classification,
+        "duration": exercise.duration,
+        "teams": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "intermediary": t.intermediary,
+                "positions": [{"id": p.id, "title": p.title, "authority": p.authority} for p in t.positions],
+            }
+            for t in exercise.teams
+        ],
+        "channels": [
+            {"id": TEAM_CHANNEL, "name": "Team chat", "kind": "team", "members": [t.id for t in exercise.teams]},
+            *(
+                {"id": c.id, "name": c.name, "kind": c.kind, "members": list(c.members), "relay": c.relay}
+                for c in exercise.channels
+            ),
+        ],
+        "objectives": [{"id": o.id, "text": o.text} for o in exercise.objectives],
+        "msel": msel_rows(exercise),
+    }
+
+
+def offset(seconds: float | None) -> str:
+    return format_offset(seconds) if seconds is not None else ""
+
+
+# ---------------------------------------------------------------- QR codes
+def qr_svg(data: str, label: str) -> str:
+    """An inline SVG QR code (no fixed size: CSS sizes it), generated here from our own URL."""
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+    root = image.get_image()
+    for attr in ("width", "height"):
+        root.attrib.pop(attr, None)
+    root.set("role", "img")
+    root.set("aria-label", label)
+    root.set("class", "qr")
+    for node in root.iter():
+        node.attrib.pop("id", None)
+    ET.register_namespace("", "http://www.w3.org/2000/svg")
+    return ET.tostring(root, encoding="unicode")
+
+
+# ------------------------------------------------------------------ upload
+@dataclass
+class UploadResult:
+    ok: bool
+    problems: list[Problem] = field(default_factory=list)
+    message: str = ""
+    exercise: Exercise | None = None
+    saved: str | None = None
+    needs_confirm: bool = False
+
+
+def store_upload(raw: bytes, filename: str, exercises_dir: Path, injects_dir: Path, replace: bool) -> UploadResult:
+    """Validate an uploaded script; when valid, save it as exercises/<id>.yaml (never under the sent name)."""
+    display = Path(filename or "upload.yaml").name[:100] or "upload.yaml"
+    if not raw:
+        return UploadResult(False, message="choose a YAML file to upload")
+    if len(raw) > MAX_UPLOAD:
+        return UploadResult(False, message="the file is larger than 1 MiB: is it really an exercise script?")
+    try:
+        exercise = load_exercise_bytes(raw, display, script_dir=exercises_dir, library=injects_dir)
+    except ScriptError as exc:
+        return UploadResult(False, problems=exc.problems, message=f"{display} does not load: nothing was stored")
+    target = exercises_dir / f"{exercise.id}.yaml"
+    for path, other, _problems in library_entries(exercises_dir, injects_dir):
+        if other is not None and other.id == exercise.id and path.name != target.name:
+            return UploadResult(
+                False,
+                exercise=exercise,
+                message=f"the exercise id '{exercise.id}' is already used by {path.name}: change the id",
+            )
+    if target.exists():
+        if target.read_bytes() == raw:
+            return UploadResult(True, exercise=exercise, saved=target.name, message=f"{target.name} is unchanged")
+        if not replace:
+            return UploadResult(
+                False,
+                exercise=exercise,
+                needs_confirm=True,
+                message=f"{target.name} already exists with different content: tick 'replace' and upload again",
+            )
+    exercises_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=exercises_dir, prefix=".upload-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(raw)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return UploadResult(True, exercise=exercise, saved=target.name, message=f"saved as exercises/{target.name}")
+
+
+# ------------------------------------------------------------- attachments
+def may_fetch_attachment(state: SessionState, identity: Identity | None, facilitator: bool, name: str) -> bool:
+    """Facilitators: any attachment of the session's script. Participants: one their team has received."""
+    for inject in state.injects.values():
+        if name not in inject.definition.get("attachments", []):
+            continue
+        if facilitator:
+            return True
+        if identity is None or inject.status != "released":
+            continue
+        teams = set(inject.definition.get("to", []))
+        if identity.kind == "player" and identity.team in teams:
+            return True
+        if identity.kind == "observer" and teams.intersection(identity.teams):
+            return True
+    return False

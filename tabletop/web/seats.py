@@ -1,0 +1,98 @@
+"""Taking a seat in a session with a join code: shared by the join page (and meant for /api/join).
+
+A seat is a participant row, a `participant_joined` event and a bearer token for Socket.IO.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tabletop.engine import events as ev
+from tabletop.engine.commands import clean_text
+from tabletop.engine.events import NewEvent
+from tabletop.engine.rules import Refused
+
+from .runtime import Runtime
+
+
+class JoinRefused(Exception):
+    """A join that cannot go ahead: an HTTP status, a stable code and a message for people."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """What a join code opens: a team's seats (with its positions) or the observers' gallery."""
+
+    code: str
+    session: str
+    kind: str  # player | observer
+    title: str
+    classification: str
+    team: str | None = None
+    team_name: str | None = None
+    positions: list[dict[str, Any]] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)  # what observers watch (team names)
+
+
+@dataclass(frozen=True)
+class Seat:
+    token: str
+    session: str
+    participant: int
+    payload: dict[str, Any]  # what the participant_joined event says
+
+    @property
+    def kind(self) -> str:
+        return self.payload["kind"]
+
+
+def look_up(rt: Runtime, code: object) -> CodeInfo:
+    """The session and team behind a join code, or JoinRefused."""
+    if not isinstance(code, str) or not code.strip():
+        raise JoinRefused(400, "bad_payload", "enter the join code you were given, like ABCD-EFGH")
+    found = rt.store.find_code(code.strip()[:32])
+    if found is None:
+        raise JoinRefused(404, "bad_code", "unknown join code: check it with your facilitator")
+    try:
+        state = rt.live.state(found.session_id)
+    except Refused as exc:
+        raise JoinRefused(404, exc.code, exc.message) from None
+    if state.ended:
+        raise JoinRefused(409, "ended", "this session has ended")
+    ex = state.exercise
+    base = {"code": found.code, "session": found.session_id, "title": ex.title, "classification": ex.classification}
+    if found.kind == "player":
+        team = ex.team(found.team or "")
+        positions = [{"id": p.id, "title": p.title, "authority": p.authority} for p in team.positions]
+        return CodeInfo(kind="player", team=team.id, team_name=team.name, positions=positions, **base)
+    names = {t.id: t.name for t in ex.teams}
+    return CodeInfo(kind="observer", teams=[names.get(t, t) for t in found.teams], **base)
+
+
+def join(rt: Runtime, code: object, name: object, position: object) -> Seat:
+    """Take a seat: a player in a position of the code's team, or an observer (no position)."""
+    info = look_up(rt, code)
+    name = clean_text(name)
+    if not isinstance(name, str) or not 1 <= len(name) <= 80:
+        raise JoinRefused(400, "bad_payload", "enter your display name, 1 to 80 characters")
+    found = rt.store.find_code(info.code)
+    assert found is not None
+    if info.kind == "player":
+        if position not in {p["id"] for p in info.positions}:
+            listing = ", ".join(f"{p['id']} ({p['title']})" for p in info.positions)
+            raise JoinRefused(400, "bad_position", f"choose a position of {info.team_name}: {listing}")
+        assert isinstance(position, str)
+        pid = rt.store.add_participant(info.session, "player", name, info.team, position, [])
+        payload = {"participant": pid, "kind": "player", "name": name, "team": info.team, "position": position}
+        audience: tuple[str, ...] = (info.team or "",)
+    else:
+        pid = rt.store.add_participant(info.session, "observer", name, None, None, list(found.teams))
+        payload = {"participant": pid, "kind": "observer", "name": name, "teams": list(found.teams)}
+        audience = ()
+    rt.live.record(info.session, NewEvent(ev.PARTICIPANT_JOINED, payload, audience, actor=pid))
+    return Seat(rt.store.issue_token("participant", pid), info.session, pid, payload)
