@@ -301,6 +301,46 @@ class Store:
         with self.sessions() as s:
             return s.scalar(select(GameSession.last_seq).where(GameSession.id == session_id)) or 0
 
+    # ------------------------------------------------------------------ reports
+    # (after-action reports: rows written by tabletop/report/worker.py while it builds)
+    def create_report(self, session_id: str) -> int:
+        from .models import Report
+
+        with self.tx() as s:
+            row = Report(session_id=session_id, status="queued", progress=0)
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def update_report(self, report_id: int, **values: Any) -> None:
+        """Set status (queued|building|done|failed), progress (0-100), path or error."""
+        from .models import Report
+
+        allowed = {"status", "progress", "path", "error"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"update_report: unknown fields {sorted(unknown)}")
+        self.retry(lambda: self._update_report(Report, report_id, values))
+
+    def _update_report(self, model: Any, report_id: int, values: dict[str, Any]) -> None:
+        with self.tx() as s:
+            s.execute(update(model).where(model.id == report_id).values(**values))
+
+    def get_report(self, report_id: int) -> Any:
+        from .models import Report
+
+        with self.sessions() as s:
+            return s.get(Report, report_id)
+
+    def list_reports(self, session_id: str | None = None) -> list[Any]:
+        from .models import Report
+
+        with self.sessions() as s:
+            query = select(Report).order_by(Report.created_at.desc(), Report.id.desc())
+            if session_id is not None:
+                query = query.where(Report.session_id == session_id)
+            return list(s.scalars(query))
+
 
 def alembic_config() -> Config:
     config = Config()

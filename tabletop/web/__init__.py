@@ -71,14 +71,22 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(exercise_cli)
     app.cli.add_command(facilitator_cli)
     app.cli.add_command(session_cli)
+    from .cli_report import report_cli  # also adds `exercise rehearse`
+
+    app.cli.add_command(report_cli)
 
 
 def init_routes(app: Flask) -> None:
     from .api import api, limiter
     from .pages import pages
+    from .security import init_security
 
+    init_security(app)
     app.register_blueprint(pages)
     app.register_blueprint(api)
+    from .reports import reports
+
+    app.register_blueprint(reports)
     limiter.init_app(app)
 
 

@@ -1,0 +1,177 @@
+"""Benchmark: the after-action report of a 2,000-exchange rehearsal log (issue 5).
+
+    .venv/bin/python bench/report.py [--exchanges 2000] [--runs 5]
+
+Rehearses the speedboat scenario with bots (a real game log through the real engine), then:
+- builds the report `runs` times in the worker process (`python -m tabletop.report.worker`, exactly
+  what the server runs), printing the median wall time and the peak memory (RSS summed over the
+  worker and its layout process, sampled every 10 ms);
+- times WeasyPrint alone on a naive HTML of the same exchanges (one block per message, nothing
+  else) and prints our time as a ratio of it;
+- measures the latency of a game command (Live.command on the same database) before and while a
+  report renders, standing in for the server's socket handlers.
+Prints figures; asserts nothing. Results go in docs/benchmarks.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tabletop.engine import Actor  # noqa: E402
+from tabletop.rehearse import rehearse  # noqa: E402
+from tabletop.report.build import report_data  # noqa: E402
+
+
+def tree_rss(pid: int) -> int:
+    """Resident memory (bytes) of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/statm") as handle:
+                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+        todo += children.get(current, [])
+    return total
+
+
+def build_once(db_url: str, session: str, out: Path, nice: int = 0) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS of the process tree, CPU seconds (user + system) of the worker and its helpers.
+
+    Timed runs use the server's priority (nice 0) so that other load on the machine does not starve them;
+    the latency run uses the worker's default (nice 10), as the server starts it.
+    """
+    command = [sys.executable, "-m", "tabletop.report.worker", "--db", db_url, "--session", session, "--out", str(out)]
+    command += ["--nice", str(nice)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(proc.pid))
+        time.sleep(0.01)
+    seconds = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    if proc.returncode != 0:
+        raise SystemExit(f"worker failed: {proc.stderr.read() if proc.stderr else ''}")
+    if proc.stderr:
+        proc.stderr.close()
+    return seconds, peak, cpu
+
+
+def naive_seconds(data, runs: int) -> tuple[float, int, float]:
+    from weasyprint import HTML
+
+    blocks = "".join(
+        f"<div>{m.time} {html.escape(m.name)}: {html.escape(m.text)}</div>" for log in data.logs for m in log.messages
+    )
+    document = f"<!doctype html><html><head><meta charset=utf-8></head><body>{blocks}</body></html>"
+    HTML(string="<p>warm-up سلام</p>").write_pdf()
+    times, cpus, pages = [], [], 0
+    for _ in range(runs):
+        began, cpu = time.perf_counter(), time.process_time()
+        rendered = HTML(string=document).render()
+        rendered.write_pdf()
+        times.append(time.perf_counter() - began)
+        cpus.append(time.process_time() - cpu)
+        pages = len(rendered.pages)
+    return statistics.median(times), pages, statistics.median(cpus)
+
+
+def latency(game, stop: threading.Event, out: list[float]) -> None:
+    """Round trips of a facilitator's note (validate, append, fold), as a socket handler does them."""
+    control = Actor("control", None, "Bench")
+    while not stop.is_set():
+        began = time.perf_counter()
+        game.live.command(game.session, control, "note", {"text": "latency probe"})
+        out.append((time.perf_counter() - began) * 1000)
+        time.sleep(0.02)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--exchanges", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    began = time.perf_counter()
+    game = rehearse(ROOT / "exercises" / "speedboat-harassment-2020.yaml", players=3, seed=args.seed,
+                    exchanges=args.exchanges)  # fmt: skip
+    summary = game.summary()
+    print(
+        f"rehearsal: {summary['messages']} exchanges, {summary['events']} events in {time.perf_counter() - began:.1f} s"
+    )
+    db_url = game.store.url
+    data = report_data(game.store, game.session)
+
+    out = Path(tempfile.mkdtemp(prefix="bench-report-"))
+    times, peaks, cpus = [], [], []
+    for n in range(args.runs):
+        seconds, peak, cpu = build_once(db_url, game.session, out)
+        times.append(seconds)
+        peaks.append(peak)
+        cpus.append(cpu)
+        print(f"  build {n + 1}: {seconds:.2f} s, peak RSS {peak / 2**20:.0f} MB, CPU {cpu:.2f} s (both processes)")
+    pdf = next(out.glob("*.pdf"))
+    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    page_count = next((line.split()[-1] for line in pages.splitlines() if line.startswith("Pages:")), "?")
+    median, cpu = statistics.median(times), statistics.median(cpus)
+    print(f"report: median {median:.2f} s of {args.runs} (min {min(times):.2f}, max {max(times):.2f}), "
+          f"peak RSS {max(peaks) / 2**20:.0f} MB, {page_count} pages, median CPU {cpu:.2f} s")  # fmt: skip
+
+    naive, naive_pages, naive_cpu = naive_seconds(data, args.runs)
+    print(f"naive WeasyPrint dump of the same {data.exchanges} exchanges: median {naive:.2f} s, "
+          f"CPU {naive_cpu:.2f} s ({naive_pages} pages)")  # fmt: skip
+    print(f"ratio report / naive: {median / naive:.2f}")
+
+    quiet: list[float] = []
+    stop = threading.Event()
+    probe = threading.Thread(target=latency, args=(game, stop, quiet))
+    probe.start()
+    time.sleep(2)
+    stop.set()
+    probe.join()
+    busy: list[float] = []
+    stop = threading.Event()
+    probe = threading.Thread(target=latency, args=(game, stop, busy))
+    probe.start()
+    build_once(db_url, game.session, out, nice=10)
+    stop.set()
+    probe.join()
+
+    def p(values: list[float], q: float) -> float:
+        return sorted(values)[min(len(values) - 1, int(q * len(values)))]
+
+    print(f"command latency idle:      p50 {p(quiet, 0.5):.1f} ms, p95 {p(quiet, 0.95):.1f} ms ({len(quiet)} probes)")
+    print(f"command latency rendering: p50 {p(busy, 0.5):.1f} ms, p95 {p(busy, 0.95):.1f} ms ({len(busy)} probes)")
+    print(f"rise: p50 {p(busy, 0.5) - p(quiet, 0.5):+.1f} ms, p95 {p(busy, 0.95) - p(quiet, 0.95):+.1f} ms")
+    print(f"machine: {os.cpu_count()} cores; load average at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""SVG charts for print: swim lanes per team, traffic per channel, the escalation curve.
+
+Each function returns a complete `<svg>` element as a string, drawn in a fixed viewBox with
+print-friendly strokes, no script, no external reference (no href, no font file): every label is
+XML-escaped, because team, channel and option names come from scripts and players.
+Events are binned, so a chart costs the same for 50 messages or 5,000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+from .data import Lane, Series, clock_text
+
+PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a50021", "#3b3838")
+FONT = "font-family=\"'Noto Sans', 'Noto Naskh Arabic', sans-serif\""
+WIDTH = 680
+
+
+def _esc(text: str) -> str:
+    return escape(text, {'"': "&quot;"})
+
+
+def _svg(height: int, body: list[str], label: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
+        f'role="img" aria-label={quoteattr(label)} {FONT} font-size="10">' + "".join(body) + "</svg>"
+    )
+
+
+def _ticks(span: float) -> float:
+    """A tick step in seconds giving 4 to 10 ticks."""
+    for step in (60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800):
+        if span / step <= 10:
+            return step
+    return span / 8
+
+
+def _axis(x0: float, x1: float, y: float, span: float, top: float) -> list[str]:
+    """The time axis: one path for the grid, a label per tick."""
+    step = _ticks(span)
+    grid: list[str] = []
+    labels: list[str] = []
+    t = 0.0
+    while t <= span + 0.01:
+        x = x0 + (x1 - x0) * t / span
+        grid.append(f"M{x:.1f} {top}V{y}")
+        labels.append(
+            f'<text x="{x:.1f}" y="{y + 12}" text-anchor="middle" fill="#444">{_esc(clock_text(t)[:-3])}</text>'
+        )
+        t += step
+    return [
+        f'<path d="{"".join(grid)}" stroke="#ddd" stroke-width="0.5" fill="none"/>',
+        f'<path d="M{x0} {y}H{x1}" stroke="#444" stroke-width="0.8"/>',
+        *labels,
+    ]
+
+
+def swim_lanes(lanes: Sequence[Lane], span: float, bins: int = 60) -> str:
+    """One lane per team (and control): injects received, decisions, and message density.
+
+    Few SVG nodes whatever the number of events (one path per kind of mark and lane): drawing an
+    SVG node costs WeasyPrint about as much as a line of text.
+    """
+    span = max(span, 60.0)
+    left, right, top, lane_h = 120.0, WIDTH - 10.0, 8.0, 30.0
+    height = int(top + lane_h * len(lanes) + 44)
+    bottom = top + lane_h * len(lanes)
+    scale = (right - left) / span
+    stripes = "".join(
+        f"M{left} {top + n * lane_h}h{right - left}v{lane_h}h{left - right}z" for n in range(0, len(lanes), 2)
+    )
+    body: list[str] = [f'<path d="{stripes}" fill="#f4f6f9"/>', *_axis(left, right, bottom, span, top)]
+    bw = (right - left) / bins
+    bars: list[str] = []
+    injects: list[str] = []
+    decisions: list[str] = []
+    notes: list[str] = []
+    for n, lane in enumerate(lanes):
+        y = top + n * lane_h
+        body.append(f'<text x="{left - 6}" y="{y + lane_h / 2 + 3.5}" text-anchor="end">{_esc(lane.name[:22])}</text>')
+        hist = [0] * bins
+        for mark in lane.marks:
+            if mark.kind == "message":
+                hist[min(bins - 1, int(mark.t / span * bins))] += 1
+        peak = max(hist) or 1
+        for i, count in enumerate(hist):
+            if count:
+                h = max(1.5, (lane_h - 12) * count / peak)
+                bars.append(f"M{left + i * bw:.1f} {y + lane_h - 2:.1f}v{-h:.1f}h{bw * 0.8:.1f}v{h:.1f}z")
+        for mark in lane.marks:
+            x = left + mark.t * scale
+            if mark.kind == "inject":
+                injects.append(f"M{x:.1f} {y + 2}l-3.5 6h7z")
+            elif mark.kind == "decision":
+                decisions.append(f"M{x:.1f} {y + 9}l4 4-4 4-4-4z")
+            elif mark.kind == "note":
+                notes.append(f"M{x - 2:.1f} {y + lane_h / 2 - 2:.1f}h4v4h-4z")
+    body += [
+        f'<path d="{"".join(bars)}" fill="#9dc3e6"/>',
+        f'<path d="{"".join(injects)}" fill="#c55a11"/>',
+        f'<path d="{"".join(decisions)}" fill="#1f4e79"/>',
+        f'<path d="{"".join(notes)}" fill="#7030a0"/>',
+    ]
+    ly = height - 8
+    body.append(
+        f'<path d="M{left} {ly - 7}l-3.5 6h7z" fill="#c55a11"/><text x="{left + 8}" y="{ly}">inject received</text>'
+        f'<path d="M{left + 110} {ly - 9}l4 4-4 4-4-4z" fill="#1f4e79"/>'
+        f'<text x="{left + 118}" y="{ly}">decision</text>'
+        f'<path d="M{left + 180} {ly - 8}h6v8h-6z" fill="#9dc3e6"/>'
+        f'<text x="{left + 190}" y="{ly}">messages written</text>'
+        f'<path d="M{left + 298} {ly - 5.5}h4v4h-4z" fill="#7030a0"/>'
+        f'<text x="{left + 306}" y="{ly}">facilitator note</text>'
+    )
+    return _svg(height, body, "Events per team over exercise time")
+
+
+def traffic(series: Sequence[Series], span: float) -> str:
+    """Messages per channel over exercise time, one line per channel."""
+    span = max(span, 60.0)
+    left, right, top, plot_h = 40.0, WIDTH - 190.0, 10.0, 160.0
+    bottom = top + plot_h
+    height = int(max(bottom + 30, top + 16 * len(series) + 10))
+    peak = max((v for s in series for _t, v in s.points), default=0.0) or 1.0
+    body = _axis(left, right, bottom, span, top)
+    for frac in (0.5, 1.0):
+        y = bottom - plot_h * frac
+        body.append(f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#444">{peak * frac:.0f}</text>')
+    for n, s in enumerate(series):
+        colour = PALETTE[n % len(PALETTE)]
+        path = " ".join(
+            f"{'M' if i == 0 else 'L'}{left + (right - left) * t / span:.1f} {bottom - plot_h * v / peak:.1f}"
+            for i, (t, v) in enumerate(s.points)
+        )
+        body.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.4"/>')
+        ly = top + 16 * n + 8
+        body.append(
+            f'<rect x="{right + 12}" y="{ly - 7}" width="10" height="3" fill="{colour}"/>'
+            f'<text x="{right + 26}" y="{ly}">{_esc(s.name[:30])}</text>'
+        )
+    per = _bin_text(span, max((len(s.points) for s in series), default=1))
+    body.append(f'<text x="{left}" y="{top - 1}" fill="#444" font-size="8">messages per {per}</text>')
+    return _svg(height, body, "Messages per channel over exercise time")
+
+
+def _bin_text(span: float, bins: int) -> str:
+    seconds = span / max(bins, 1)
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def escalation(curve: Series, span: float, marks: Sequence[tuple[float, str]] = ()) -> str:
+    """The escalation level as a step line; decisions marked along the time axis."""
+    span = max(span, 60.0)
+    left, right, top, plot_h = 40.0, WIDTH - 10.0, 12.0, 150.0
+    bottom = top + plot_h
+    values = [v for _t, v in curve.points] or [0.0]
+    lo, hi = min(0.0, *values), max(1.0, *values)
+    pad = max(1.0, (hi - lo) * 0.1)
+    lo, hi = lo - pad, hi + pad
+
+    def y(v: float) -> float:
+        return bottom - plot_h * (v - lo) / (hi - lo)
+
+    body = _axis(left, right, bottom + 0, span, top)
+    for v in sorted({int(lo + pad), 0, int(hi - pad)}):
+        body.append(
+            f'<line x1="{left}" y1="{y(v):.1f}" x2="{right}" y2="{y(v):.1f}" stroke="#eee" stroke-width="0.5"/>'
+        )
+        body.append(f'<text x="{left - 4}" y="{y(v) + 3:.1f}" text-anchor="end" fill="#444">{v}</text>')
+    path: list[str] = []
+    prev: float | None = None
+    for t, v in curve.points:
+        x = left + (right - left) * min(t, span) / span
+        if prev is None:
+            path.append(f"M{x:.1f} {y(v):.1f}")
+        else:
+            path.append(f"H{x:.1f} V{y(v):.1f}")
+        prev = v
+    body.append(f'<path d="{" ".join(path)}" fill="none" stroke="#a50021" stroke-width="1.8"/>')
+    diamonds = "".join(
+        f"M{left + (right - left) * min(t, span) / span:.1f} {bottom - 9}l4 4-4 4-4-4z" for t, _label in marks
+    )
+    if diamonds:
+        body.append(f'<path d="{diamonds}" fill="#1f4e79"/>')
+    height = int(bottom + 24)
+    return _svg(height, body, "Escalation level over exercise time")

@@ -1,0 +1,450 @@
+"""Report data -> HTML (Jinja, autoescaped) -> PDF (WeasyPrint), on two cores.
+
+The PDF is laid out in parts: the body (cover, contents, sections, appendix A) and one appendix
+per channel log, each appendix numbered on its own (`C-1`, `C-2`...), as HSEEP reports number
+their appendices. Because no part needs another's page numbers, the parts are split into groups
+laid out in parallel (a forked process per extra group) and the pages are put back in order
+with pypdf, with the outline rebuilt from every part's headings.
+
+Nothing is fetched but our own files: `StaticOnlyFetcher` serves files under `static/` and
+refuses every other URL (http, file outside static, data:), so a URL or a path that a player
+typed can never be read into the report; their text is escaped anyway, so it is never markup.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import mimetypes
+import multiprocessing
+import os
+import pickle
+import string
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from tabletop import ROOT
+from tabletop.text import markdown_html
+
+from . import charts
+from .data import Message, RelayItem, ReportData, TimelineItem
+
+log = logging.getLogger(__name__)
+
+STATIC = ROOT / "static"
+TEMPLATES = ROOT / "templates"
+Progress = Callable[[int, str], None]
+MAIN = "main"
+
+
+# ------------------------------------------------------------------- fetcher
+class RefusedURL(ValueError):
+    """A URL the report may not load; WeasyPrint logs it and carries on without the resource."""
+
+
+def _url_fetcher_base() -> type:
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher
+
+
+class StaticOnlyFetcher(_url_fetcher_base()):  # type: ignore[misc]
+    """Serves files under static/ only; every other URL is refused, never fetched."""
+
+    def __init__(self, roots: Sequence[Path] = (STATIC,)) -> None:
+        super().__init__(allowed_protocols=("file",), allow_redirects=False)
+        self.roots = tuple(Path(r).resolve() for r in roots)
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        from weasyprint.urls import URLFetcherResponse
+
+        path = self.resolve(url)
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+
+    def resolve(self, url: str) -> Path:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise RefusedURL(f"refused {url[:200]!r}: the report loads only its own static files")
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots) or not path.is_file():
+            raise RefusedURL(f"refused {url[:200]!r}: not a file under static/")
+        return path
+
+    def __call__(self, url: str) -> Any:
+        return self.fetch(url)
+
+
+# ---------------------------------------------------------------------- HTML
+def css_string(value: str) -> Markup:
+    """A CSS string literal for any text: everything but plain characters as a CSS escape."""
+    safe = string.ascii_letters + string.digits + " /-.,:()"
+    # Every character that could end the string or the rule is escaped: safe to insert.
+    return Markup('"' + "".join(c if c in safe else f"\\{ord(c):06x}" for c in value) + '"')  # noqa: S704
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(enabled_extensions=("html", "css"), default=True),
+        trim_blocks=False,
+        lstrip_blocks=False,
+    )
+    env.filters["css_string"] = css_string
+    return env
+
+
+CHUNK = 25  # lines per block in the long lists
+
+
+@dataclass(frozen=True)
+class Appendix:
+    """A part of the report numbered on its own (`C-1`...): the long lists, which grow with the log."""
+
+    letter: str
+    key: str  # anchor-safe
+    title: str
+    intro: str
+    lines: tuple[str, ...]
+
+    @property
+    def page(self) -> str:  # CSS page name
+        return f"app-{self.letter.lower()}"
+
+    @property
+    def anchor(self) -> str:
+        return f"appendix-{self.key}"
+
+    @property
+    def chunks(self) -> list[list[str]]:
+        return chunked(list(self.lines))
+
+
+def flat(text: str) -> str:
+    """One line of text: line breaks a player typed become a pilcrow (each line of a list is one item)."""
+    return " ¶ ".join(part.strip() for part in text.replace("\t", " ").splitlines() if part.strip())
+
+
+def isolate(text: str, direction: str) -> str:
+    """Right-to-left text in a left-to-right line, as a bidi isolate (RLI ... PDI): its punctuation stays its own."""
+    return f"\u2067{text}\u2069" if direction == "rtl" else text
+
+
+def chunked(lines: list[str], size: int = CHUNK) -> list[list[str]]:
+    return [lines[i : i + size] for i in range(0, len(lines), size)]
+
+
+def log_line(m: Message) -> str:
+    status = "" if m.status == "delivered" else f" [{m.status}]"
+    if m.spoofed:
+        status += " [spoofed by control]"
+    return f"#{m.seq} {m.time} {m.name} ({m.from_team_name}){status}: {isolate(flat(m.text), m.dir)}"
+
+
+def timeline_line(i: TimelineItem) -> str:
+    when = f"{i.time}  {i.scenario}" if i.scenario else i.time
+    who = f"{i.teams}: " if i.teams else ""
+    detail = f". {isolate(flat(i.detail), i.dir)}" if i.detail else ""
+    ref = f" {i.ref}" if i.ref else ""
+    return f"{when}  {i.kind.upper()}  {who}{i.title}{detail}{ref}"
+
+
+def relay_line(x: RelayItem) -> str:
+    by = f" by {x.by}" if x.by else ""
+    held = f"; held {x.held_for}" if x.held else ""
+    return (
+        f"#{x.seq} {x.time} {x.name} ({x.from_team_name}) to {x.to_names}, {x.channel_name}: "
+        f"{x.outcome.upper()}{by} after {x.waited}{held}: {isolate(flat(x.original), x.original_dir)}"
+    )
+
+
+def letters() -> list[str]:
+    single = list(string.ascii_uppercase[1:])  # A is the participants
+    return single + [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]
+
+
+_LAST: list[tuple[ReportData, list[Appendix]]] = []  # the last report's appendices (their lines are many)
+
+
+def appendices(data: ReportData) -> list[Appendix]:
+    """Appendix A (participants) is in the body; then the timeline, the relay list and one log per channel."""
+    if _LAST and _LAST[0][0] is data:
+        return _LAST[0][1]
+    made = _appendices(data)
+    _LAST[:] = [(data, made)]
+    return made
+
+
+def _appendices(data: ReportData) -> list[Appendix]:
+    found: list[tuple[str, str, str, list[str]]] = [
+        (
+            "timeline",
+            "Timeline of play",
+            "Every inject, decision, escalation change and facilitator note, the clock, jammed channels, and key "
+            "messages (the first on each channel, public statements, spoofs, relayed messages edited or declined, "
+            "jammed sends). Each line: exercise time, scenario time, what, teams, then the event; # numbers point "
+            "into the logs.",
+            [timeline_line(i) for i in data.timeline],
+        )
+    ]
+    if data.relays:
+        found.append(
+            (
+                "relay",
+                "Every message through an intermediary",
+                "Log number, time written, sender, receivers, channel: what the intermediary did, after how long, "
+                "how long it was held; then the text as written (section 5 shows the edits).",
+                [relay_line(x) for x in data.relays],
+            )
+        )
+    for log in data.logs:
+        intro = (
+            f"{log.kind}{'; ' + log.members if log.members else ''}; {len(log.messages)} messages. Each line: log "
+            "number, exercise time, sender (team), [what became of it when not simply delivered], text. Positions "
+            "are in appendix A."
+        )
+        found.append((f"log-{log.id}", f"Log of {log.name}", intro, [log_line(m) for m in log.messages]))
+    return [
+        Appendix(letter, key, title, intro, tuple(lines))
+        for letter, (key, title, intro, lines) in zip(letters(), found, strict=False)
+    ]
+
+
+SECTIONS = (
+    ("summary", "1. Summary in figures"),
+    ("overview", "2. Overview"),
+    ("timeline", "3. Timeline"),
+    ("channels", "4. Channels"),
+    ("relay", "5. The relay"),
+    ("responses", "6. Response times"),
+    ("decisions", "7. Decisions"),
+    ("objectives", "8. Objectives and improvement plan"),
+    ("participants", "Appendix A: Participants"),
+)
+
+
+def _charts(data: ReportData) -> dict[str, Markup]:
+    span = max(data.played_s, 60.0)
+    marks = [(d.t, f"{d.title}: {d.label}") for d in data.decisions]
+    # Our own SVG, built with every label escaped (charts.py): safe to insert as markup.
+    return {
+        "lanes": Markup(charts.swim_lanes(data.lanes, span)),  # noqa: S704
+        "traffic": Markup(charts.traffic(data.traffic, span)),  # noqa: S704
+        "escalation": Markup(charts.escalation(data.escalation, span, marks)),  # noqa: S704
+    }
+
+
+def _context(data: ReportData, apps: Sequence[Appendix]) -> dict[str, Any]:
+    return {
+        "r": data,
+        "appendices": apps,
+        "sections": [{"id": i, "title": t} for i, t in SECTIONS],
+        "built": datetime.now(UTC).strftime("%d %b %Y %H:%M UTC"),
+    }
+
+
+def fragment(data: ReportData, part: str, apps: Sequence[Appendix]) -> str:
+    """The HTML of one part: MAIN, or the logs of the appendices given."""
+    env = environment()
+    if part == MAIN:
+        # Author Markdown through the one safe renderer (raw HTML shown as text, links checked).
+        summary = Markup(markdown_html(data.summary))  # noqa: S704
+        return env.get_template("report/main.html").render(
+            **_context(data, apps),
+            summary_html=summary,
+            charts=_charts(data),
+            major=chunked([timeline_line(i) for i in data.timeline if i.kind != "message"]),
+            stopped=chunked([relay_line(x) for x in data.relays if x.outcome in ("declined", "waiting") or x.held]),
+            edited=[x for x in data.relays if x.outcome == "edited"],
+            appendix={a.key: a for a in apps},
+        )
+    return env.get_template("report/appendix.html").render(**_context(data, [a for a in apps if a.letter == part]))
+
+
+def wrap(data: ReportData, bodies: Sequence[str]) -> str:
+    """A complete HTML document around part fragments made by `fragment`."""
+    env = environment()
+    css = Markup((STATIC / "report" / "report.css").read_text(encoding="utf-8"))  # noqa: S704 our own file
+    page_css = Markup(env.get_template("report/page_css.css").render(r=data, appendices=appendices(data)))  # noqa: S704
+    parts = [Markup(b) for b in bodies]  # noqa: S704 autoescaped templates
+    return env.get_template("report/document.html").render(r=data, css=css, page_css=page_css, parts=parts)
+
+
+def all_parts(data: ReportData) -> list[str]:
+    return [MAIN, *(a.letter for a in appendices(data))]
+
+
+def document(data: ReportData, parts: Sequence[str] | None = None) -> str:
+    """A complete HTML document of the parts given (all by default): what the browser view shows."""
+    apps = appendices(data)
+    keys = list(parts) if parts is not None else all_parts(data)
+    return wrap(data, [fragment(data, key, apps) for key in keys])
+
+
+# ----------------------------------------------------------------------- PDF
+@dataclass
+class GroupResult:
+    pdf: bytes
+    starts: dict[str, int]  # part -> first page index in this group's PDF
+    pages: int
+    outline: list[tuple[int, str, int]]  # (level, label, page index)
+    seconds: float
+    fragments: dict[str, str]  # part -> its HTML, for the browser view
+
+
+def _render_group(data: ReportData, keys: Sequence[str]) -> GroupResult:
+    from weasyprint import HTML
+
+    began = time.perf_counter()
+    apps = appendices(data)
+    fragments = {key: fragment(data, key, apps) for key in keys}
+    html = wrap(data, [fragments[key] for key in keys])
+    doc = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=StaticOnlyFetcher()).render()
+    anchors = {"report-main": MAIN, **{a.anchor: a.letter for a in appendices(data)}}
+    starts: dict[str, int] = {}
+    for index, page in enumerate(doc.pages):
+        for anchor in page.anchors:
+            key = anchors.get(anchor)
+            if key is not None and key not in starts:
+                starts[key] = index
+    outline: list[tuple[int, str, int]] = []
+
+    def walk(nodes: Any, level: int) -> None:
+        for label, target, children, _state in nodes:
+            outline.append((level, label, target[0]))
+            walk(children, level + 1)
+
+    walk(doc.make_bookmark_tree(), 1)
+    pdf = doc.write_pdf()
+    return GroupResult(pdf, starts, len(doc.pages), outline, time.perf_counter() - began, fragments)
+
+
+def plan_groups(data: ReportData, jobs: int) -> list[list[str]]:
+    """Split the parts into `jobs` groups of about the same layout cost (longest first, to the lightest).
+
+    Costs are in lines of a long list (about a millisecond each); the body's are measured estimates.
+    """
+    apps = appendices(data)
+    edited = sum(1 for x in data.relays if x.outcome == "edited")
+    main_cost = 1200 + 6 * edited + 5 * len(data.responses) + 0.5 * len(data.timeline) + 2 * len(data.decisions)
+    costs = {MAIN: main_cost, **{a.letter: 1.2 * len(a.lines) + 20 for a in apps}}
+    if jobs <= 1 or len(costs) == 1:
+        return [list(costs)]
+    groups: list[list[str]] = [[] for _ in range(jobs)]
+    load = [0.0] * jobs
+    for key in sorted(costs, key=lambda k: -costs[k]):
+        n = load.index(min(load))
+        groups[n].append(key)
+        load[n] += costs[key]
+    order = list(costs)
+    return [sorted(g, key=order.index) for g in groups if g]
+
+
+def _child(data: ReportData, keys: list[str], out: str) -> None:
+    """In a forked process: lay out one group, leave the result in a file."""
+    result = _render_group(data, keys)
+    with open(out, "wb") as handle:
+        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def render_pdf(
+    data: ReportData,
+    path: Path,
+    *,
+    jobs: int = 2,
+    progress: Progress | None = None,
+    html_path: Path | None = None,
+) -> dict[str, Any]:
+    """Write the PDF (and the browser view); returns timings. Parts are laid out in parallel when jobs > 1."""
+    say = progress or (lambda pct, msg: None)
+    began = time.perf_counter()
+    apps = appendices(data)
+    can_fork = "fork" in multiprocessing.get_all_start_methods()
+    groups = plan_groups(data, jobs if can_fork else 1)
+    say(25, f"laying out the body and {len(apps)} appendices in {len(groups)} process(es)")
+    results: list[GroupResult | None] = [None] * len(groups)
+    children: list[tuple[int, Any, str]] = []
+    with tempfile.TemporaryDirectory(prefix="tabletop-report-") as tmp:
+        if len(groups) > 1:
+            ctx = multiprocessing.get_context("fork")
+            for n, keys in enumerate(groups[1:], start=1):
+                out = os.path.join(tmp, f"group-{n}.pickle")
+                proc = ctx.Process(target=_child, args=(data, keys, out), daemon=True)
+                proc.start()
+                children.append((n, proc, out))
+        results[0] = _render_group(data, groups[0])
+        say(70, "body laid out" if MAIN in groups[0] else "first group laid out")
+        for n, proc, out in children:
+            proc.join()
+            if proc.exitcode != 0 or not os.path.exists(out):
+                raise RuntimeError(f"report layout process {n} failed (exit code {proc.exitcode})")
+            with open(out, "rb") as handle:
+                results[n] = pickle.load(handle)  # noqa: S301 our own child's file, in our own temp folder
+    say(85, "merging the parts")
+    done = [r for r in results if r is not None]
+    if html_path is not None:
+        made = {key: html for r in done for key, html in r.fragments.items()}
+        html_path.write_text(wrap(data, [made[key] for key in all_parts(data) if key in made]), encoding="utf-8")
+    pages = _merge(data, groups, done, path)
+    seconds = time.perf_counter() - began
+    say(95, f"{pages} pages written")
+    return {
+        "pages": pages,
+        "seconds": round(seconds, 3),
+        "groups": groups,
+        "layout": [round(r.seconds, 3) for r in done],
+    }
+
+
+def _merge(data: ReportData, groups: list[list[str]], results: list[GroupResult], path: Path) -> int:
+    from pypdf import PdfReader, PdfWriter
+
+    apps = appendices(data)
+    order = [MAIN, *(a.letter for a in apps)]
+    where: dict[str, tuple[int, int, int]] = {}  # part -> (group, start, end)
+    for g, (keys, result) in enumerate(zip(groups, results, strict=True)):
+        starts = sorted((result.starts.get(k, 0), k) for k in keys)
+        for i, (start, key) in enumerate(starts):
+            end = starts[i + 1][0] if i + 1 < len(starts) else result.pages
+            where[key] = (g, start, end)
+    if len(results) == 1 and [k for k in order if k in where] == sorted(where, key=order.index):
+        # One group in canonical order: WeasyPrint's own file is the report.
+        path.write_bytes(results[0].pdf)
+        return results[0].pages
+    readers = [PdfReader(io.BytesIO(r.pdf)) for r in results]
+    writer = PdfWriter()
+    offset: dict[tuple[int, int], int] = {}  # (group, page in group) -> page in the report
+    for key in order:
+        if key not in where:
+            continue
+        g, start, end = where[key]
+        for index in range(start, end):
+            offset[(g, index)] = len(writer.pages)
+            writer.add_page(readers[g].pages[index])
+    outline: list[tuple[int, str, int]] = []
+    for g, result in enumerate(results):
+        outline += [(lvl, label, offset[(g, page)]) for lvl, label, page in result.outline if (g, page) in offset]
+    outline.sort(key=lambda item: item[2])
+    parents: dict[int, Any] = {}
+    for lvl, label, page in outline:
+        parent = parents.get(lvl - 1) if lvl > 1 else None
+        parents[lvl] = writer.add_outline_item(title=label, page_number=page, parent=parent)
+    writer.add_metadata({"/Title": f"After-action report: {data.title}", "/Producer": "Tabletop"})
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return len(writer.pages)
+
+
+def write_html(data: ReportData, path: Path) -> None:
+    path.write_text(document(data), encoding="utf-8")

@@ -1,0 +1,220 @@
+"""Build a report in its own process, with a wall-time and a memory limit.
+
+`python -m tabletop.report.worker --db URL --session ID --report N --out DIR` builds the report of
+one session, writes its progress to the `report` table (queued -> building -> done | failed) and
+prints `progress PCT MESSAGE` lines. `run_worker` starts that process from the web layer or the CLI
+(in a new process group, so a timeout ends it and its helpers), follows its progress and enforces
+the time limit; the memory limit is set by the worker on itself (RLIMIT_AS), so WeasyPrint can
+never take the server's memory, and the server's own process never renders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tabletop import ROOT
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 300.0  # seconds of wall time for one build
+DEFAULT_MEMORY_MB = 2048  # address space of the worker (virtual memory, so well above what it really uses)
+OnProgress = Callable[[str, int, str], None]  # (status, percent, message or error)
+
+
+class Timeout(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    path: str | None
+    error: str | None
+    returncode: int
+
+
+def _limit_memory(megabytes: int) -> None:
+    limit = megabytes * 1024 * 1024
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise Timeout("the report took too long to build")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build one session's after-action report.")
+    parser.add_argument("--db", required=True, help="the database URL")
+    parser.add_argument("--session", required=True)
+    parser.add_argument("--report", type=int, default=None, help="the report row to update")
+    parser.add_argument("--out", required=True, help="the reports folder")
+    parser.add_argument("--output", default=None, help="the PDF file to write (default: in --out)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT)
+    parser.add_argument("--memory-mb", type=int, default=DEFAULT_MEMORY_MB)
+    parser.add_argument("--nice", type=int, default=10, help="CPU priority below the server's (0: the same)")
+    args = parser.parse_args(argv)
+
+    _limit_memory(args.memory_mb)
+    if args.nice > 0:
+        os.nice(args.nice)  # the server and the game's clock come first: rendering takes what is left
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(max(1, int(args.timeout)))
+
+    from tabletop.store import Store
+
+    from .build import UnknownSession, build_files
+
+    store = Store(args.db)
+
+    def progress(pct: int, message: str) -> None:
+        print(f"progress {pct} {message}", flush=True)
+        if args.report is not None:
+            store.update_report(args.report, status="building", progress=min(pct, 99))
+
+    try:
+        if args.report is not None:
+            store.update_report(args.report, status="building", progress=1)
+        built = build_files(
+            store,
+            args.session,
+            Path(args.out),
+            output=Path(args.output) if args.output else None,
+            jobs=args.jobs,
+            progress=progress,
+        )
+    except (UnknownSession, Timeout, MemoryError, OSError) as exc:
+        message = _describe(exc)
+        print(f"failed {message}", flush=True)
+        if args.report is not None:
+            store.update_report(args.report, status="failed", error=message)
+        return 1
+    except Exception as exc:
+        log.exception("report build failed")
+        if args.report is not None:
+            store.update_report(args.report, status="failed", error=f"internal error: {type(exc).__name__}: {exc}")
+        print(f"failed internal error: {type(exc).__name__}: {exc}", flush=True)
+        return 1
+    finally:
+        signal.alarm(0)
+    if args.report is not None:
+        store.update_report(args.report, status="done", progress=100, path=str(built.pdf), error=None)
+    print(f"done {built.pdf}", flush=True)
+    return 0
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return "the report needed more memory than its limit"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"cannot write {exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
+def run_worker(
+    db_url: str,
+    session_id: str,
+    out_dir: Path,
+    *,
+    report_id: int | None = None,
+    output: Path | None = None,
+    on_progress: OnProgress | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+    jobs: int = 2,
+) -> Outcome:
+    """Run the worker process and wait for it; kills its whole process group past the timeout."""
+    notify = on_progress or (lambda status, pct, message: None)
+    command = [
+        sys.executable, "-m", "tabletop.report.worker", "--db", db_url, "--session", session_id,
+        "--out", str(out_dir), "--jobs", str(jobs), "--timeout", str(timeout), "--memory-mb", str(memory_mb),
+    ]  # fmt: skip
+    if report_id is not None:
+        command += ["--report", str(report_id)]
+    if output is not None:
+        command += ["--output", str(output)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    killed = threading.Event()
+
+    def kill_after() -> None:
+        if proc.poll() is None:
+            killed.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout + 10.0, kill_after)  # the worker's own alarm comes first
+    timer.daemon = True
+    timer.start()
+    stderr: list[str] = []
+    drain = threading.Thread(target=lambda: stderr.extend(proc.stderr or []), daemon=True)
+    drain.start()
+    path: str | None = None
+    error: str | None = None
+    try:
+        for line in proc.stdout or []:
+            kind, _, rest = line.rstrip("\n").partition(" ")
+            if kind == "progress":
+                pct, _, message = rest.partition(" ")
+                notify("building", int(pct), message)
+            elif kind == "done":
+                path = rest
+            elif kind == "failed":
+                error = rest
+        proc.wait()
+    finally:
+        timer.cancel()
+    drain.join(timeout=5)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+    if killed.is_set():
+        error = f"the report took longer than {timeout:.0f} s and was stopped"
+    ok = proc.returncode == 0 and path is not None
+    if not ok and error is None:
+        tail = "".join(stderr[-5:]).strip()
+        error = f"the report worker stopped (exit code {proc.returncode})" + (f": {tail[-500:]}" if tail else "")
+    if not ok and report_id is not None:
+        _mark_failed(db_url, report_id, error or "failed")
+    notify("done" if ok else "failed", 100 if ok else 0, path if ok else (error or ""))
+    return Outcome(ok, path, error, proc.returncode)
+
+
+def _mark_failed(db_url: str, report_id: int, error: str) -> None:
+    """A worker that was killed could not say so itself."""
+    from tabletop.store import Store
+
+    store = Store(db_url)
+    try:
+        row = store.get_report(report_id)
+        if row is not None and row.status != "failed":
+            store.update_report(report_id, status="failed", error=error)
+    finally:
+        store.dispose()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    sys.exit(main())

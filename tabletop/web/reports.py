@@ -1,0 +1,320 @@
+"""After-action reports on the web: build, follow, download, share; JSON and CSV exports of the log.
+
+Building never happens in a request, a socket handler or the scheduler: the request creates a
+`report` row and a background task runs `tabletop.report.worker` in its own process (time and
+memory limits), emitting `report` events ({session, report, status, progress, error}) to the
+session's control room as it goes. A facilitator may hand one report to someone without an
+account through a signed link that expires (itsdangerous, the app's SECRET_KEY, its own salt).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template, request, send_file
+from flask import url_for as flask_url_for
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from tabletop.store import Identity
+
+from .auth import bearer, error
+from .extensions import socketio
+from .runtime import room, runtime
+
+log = logging.getLogger(__name__)
+reports = Blueprint("reports", __name__)
+SHARE_SALT = "tabletop.report-share"
+MAX_SHARE_HOURS = 24 * 30
+#: The HTML view is our own markup with an inline stylesheet and no script at all.
+HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+# ------------------------------------------------------------------- who asks
+def _facilitator() -> Identity | None:
+    """A facilitator's bearer token, or a facilitator logged in to the pages (Flask session)."""
+    identity = bearer()
+    if identity is not None and identity.kind == "facilitator":
+        return identity
+    try:
+        from .pages import facilitator as page_facilitator
+    except ImportError:  # the pages module has no login (yet)
+        return None
+    who = page_facilitator()
+    if who is None:
+        return None
+    return Identity("facilitator", int(who["id"]), str(who.get("name", "")))
+
+
+def _required() -> tuple[Any, int] | None:
+    identity = _facilitator()
+    if identity is None:
+        return error(401, "unauthorised", "log in as a facilitator first (POST /api/login)")
+    g.identity = identity
+    return None
+
+
+def report_view(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "session": row.session_id,
+        "status": row.status,
+        "progress": row.progress,
+        "error": row.error,
+        "created": row.created_at.isoformat() if row.created_at else None,
+        "pdf": flask_url_for("reports.report_pdf", report_id=row.id) if row.status == "done" else None,
+        "html": flask_url_for("reports.report_html", report_id=row.id) if row.status == "done" else None,
+    }
+
+
+# ------------------------------------------------------------------ building
+def start_build(app: Flask, session_id: str) -> int:
+    """Queue a build; the background task runs the worker process and reports progress to control."""
+    store = runtime().store
+    report_id = store.create_report(session_id)
+    socketio.start_background_task(_build_task, app, session_id, report_id)
+    return report_id
+
+
+def _build_task(app: Flask, session_id: str, report_id: int) -> None:
+    from tabletop.report.worker import run_worker
+
+    with app.app_context():
+        cfg = app.config
+        last = {"pct": -1, "at": 0.0}
+
+        def emit(status: str, pct: int, message: str) -> None:
+            now = time.monotonic()
+            if status == "building" and (pct == last["pct"] or now - last["at"] < 0.2):
+                return  # no flood of progress events
+            last.update(pct=pct, at=now)
+            payload = {
+                "session": session_id,
+                "report": report_id,
+                "status": status,
+                "progress": pct,
+                "error": message if status == "failed" else None,
+            }
+            socketio.emit("report", payload, to=room(session_id, "control"))
+
+        try:
+            run_worker(
+                cfg["DATABASE_URL"],
+                session_id,
+                Path(cfg["REPORTS_DIR"]),
+                report_id=report_id,
+                on_progress=emit,
+                timeout=float(cfg.get("REPORT_TIMEOUT", 300)),
+                memory_mb=int(cfg.get("REPORT_MEMORY_MB", 2048)),
+            )
+        except Exception:
+            log.exception("report %s of session %s", report_id, session_id)
+            runtime().store.update_report(report_id, status="failed", error="internal error (see the server log)")
+            emit("failed", 0, "internal error (see the server log)")
+
+
+@reports.post("/api/sessions/<session_id>/reports")
+def create_report(session_id: str) -> Any:
+    """Start building a session's report: 202 with the report's id and status."""
+    if (denied := _required()) is not None:
+        return denied
+    if runtime().store.get_session(session_id) is None:
+        return error(404, "unknown_session", f"unknown session '{session_id}'")
+    report_id = start_build(current_app._get_current_object(), session_id)  # type: ignore[attr-defined]
+    row = runtime().store.get_report(report_id)
+    return jsonify({"ok": True, "report": report_view(row)}), 202
+
+
+@reports.get("/api/sessions/<session_id>/reports")
+def session_reports(session_id: str) -> Any:
+    if (denied := _required()) is not None:
+        return denied
+    rows = runtime().store.list_reports(session_id)
+    return jsonify({"ok": True, "reports": [report_view(r) for r in rows]})
+
+
+@reports.get("/api/reports/<int:report_id>")
+def report_status(report_id: int) -> Any:
+    if (denied := _required()) is not None:
+        return denied
+    row = runtime().store.get_report(report_id)
+    if row is None:
+        return error(404, "unknown_report", f"unknown report {report_id}")
+    return jsonify({"ok": True, "report": report_view(row)})
+
+
+def _done_file(report_id: int, suffix: str) -> Path | None:
+    row = runtime().store.get_report(report_id)
+    if row is None or row.status != "done" or not row.path:
+        return None
+    path = Path(row.path).with_suffix(suffix).resolve()
+    folder = Path(current_app.config["REPORTS_DIR"]).resolve()
+    if not path.is_relative_to(folder) or not path.is_file():
+        return None
+    return path
+
+
+@reports.get("/api/reports/<int:report_id>/pdf")
+def report_pdf(report_id: int) -> Any:
+    if (denied := _required()) is not None:
+        return denied
+    path = _done_file(report_id, ".pdf")
+    if path is None:
+        return error(404, "not_ready", f"report {report_id} is not built (or its file is gone)")
+    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=path.name)
+
+
+@reports.get("/api/reports/<int:report_id>/html")
+def report_html(report_id: int) -> Any:
+    if (denied := _required()) is not None:
+        return denied
+    path = _done_file(report_id, ".html")
+    if path is None:
+        return error(404, "not_ready", f"report {report_id} is not built (or its file is gone)")
+    response = send_file(path, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = HTML_POLICY
+    return response
+
+
+# ------------------------------------------------------------------- sharing
+def _serializer(app: Flask, signed_at: float | None = None) -> URLSafeTimedSerializer:
+    if signed_at is None:
+        return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SHARE_SALT)
+
+    class Backdated(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(signed_at)
+
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SHARE_SALT, signer=Backdated)
+
+
+def share_token(app: Flask, report_id: int, hours: float, signed_at: float | None = None) -> str:
+    """A signed, timestamped token naming one report and how many hours the link works."""
+    return _serializer(app, signed_at).dumps({"r": report_id, "h": float(hours)})
+
+
+def read_share_token(app: Flask, token: str, now: float | None = None) -> tuple[int | None, str]:
+    """(report id, "") for a good token; (None, "expired" | "invalid") otherwise."""
+    try:
+        data, signed = _serializer(app).loads(token, max_age=MAX_SHARE_HOURS * 3600, return_timestamp=True)
+    except SignatureExpired:
+        return None, "expired"
+    except BadSignature:
+        return None, "invalid"
+    if not isinstance(data, dict) or not isinstance(data.get("r"), int) or not isinstance(data.get("h"), float):
+        return None, "invalid"
+    age = (time.time() if now is None else now) - signed.timestamp()
+    if age > data["h"] * 3600:
+        return None, "expired"
+    return data["r"], ""
+
+
+@reports.post("/api/reports/<int:report_id>/share")
+def share(report_id: int) -> Any:
+    """{hours} -> {url, expires}: a link that downloads this one report without an account."""
+    if (denied := _required()) is not None:
+        return denied
+    if _done_file(report_id, ".pdf") is None:
+        return error(404, "not_ready", f"report {report_id} is not built (or its file is gone)")
+    data = request.get_json(silent=True) or {}
+    hours = data.get("hours", 72) if isinstance(data, dict) else None
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= MAX_SHARE_HOURS:
+        return error(400, "bad_payload", f"'hours' must be a number above 0, at most {MAX_SHARE_HOURS}")
+    expires = time.time() + float(hours) * 3600
+    token = share_token(current_app._get_current_object(), report_id, float(hours))  # type: ignore[attr-defined]
+    url = flask_url_for("reports.shared", token=token, _external=True)
+    return jsonify({"ok": True, "url": url, "expires": int(expires)})
+
+
+@reports.get("/shared/<token>")
+def shared(token: str) -> Any:
+    """The shared report's PDF; an expired or altered link gets a short page, never a traceback."""
+    report_id, problem = read_share_token(current_app._get_current_object(), token[:500])  # type: ignore[attr-defined]
+    if report_id is None:
+        if problem == "expired":
+            return render_template("report/shared_error.html", title="This link has expired",
+                                   text="Ask the facilitator who sent it for a new one."), 403  # fmt: skip
+        return render_template("report/shared_error.html", title="This link is not valid",
+                               text="Check that the whole link was copied."), 404  # fmt: skip
+    path = _done_file(report_id, ".pdf")
+    if path is None:
+        return render_template("report/shared_error.html", title="This report is no longer available",
+                               text="It may have been removed."), 404  # fmt: skip
+    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=path.name)
+
+
+# -------------------------------------------------------------------- exports
+@reports.get("/api/sessions/<session_id>/log.json")
+def log_json_export(session_id: str) -> Any:
+    from tabletop.report.export import log_json
+
+    if (denied := _required()) is not None:
+        return denied
+    row = runtime().store.get_session(session_id)
+    if row is None:
+        return error(404, "unknown_session", f"unknown session '{session_id}'")
+    text = log_json(
+        runtime().store.events_after(session_id, 0), session=row.id, exercise=row.exercise_id, title=row.title
+    )
+    response = current_app.response_class(text, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="log-{row.id}.json"'
+    return response
+
+
+@reports.get("/api/sessions/<session_id>/log.csv")
+def log_csv_export(session_id: str) -> Any:
+    from tabletop.report.export import log_csv
+
+    if (denied := _required()) is not None:
+        return denied
+    row = runtime().store.get_session(session_id)
+    if row is None:
+        return error(404, "unknown_session", f"unknown session '{session_id}'")
+    text = "\ufeff" + log_csv(runtime().store.events_after(session_id, 0))  # a BOM: spreadsheets read UTF-8
+    response = current_app.response_class(text, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="log-{row.id}.csv"'
+    return response
+
+
+# ----------------------------------------------------------------------- page
+@reports.route("/reports", methods=["GET", "POST"])
+def reports_page() -> Any:
+    """Facilitators: every session with its reports; build one, download, or make a share link."""
+    if _facilitator() is None:
+        if "pages.login" in current_app.view_functions:
+            return redirect(flask_url_for("pages.login", next="/reports"))
+        abort(401)
+    store = runtime().store
+    shared_link: dict[str, Any] | None = None
+    notice = ""
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action == "build":
+            session_id = request.form.get("session", "")
+            if store.get_session(session_id) is None:
+                notice = f"Unknown session '{session_id}'."
+            else:
+                report_id = start_build(current_app._get_current_object(), session_id)  # type: ignore[attr-defined]
+                notice = f"Report {report_id} is being built; reload this page to follow it."
+        elif action == "share":
+            try:
+                report_id, hours = int(request.form.get("report", "")), float(request.form.get("hours", "72"))
+            except ValueError:
+                report_id, hours = 0, 0.0
+            if _done_file(report_id, ".pdf") is None or not 0 < hours <= MAX_SHARE_HOURS:
+                notice = "That report cannot be shared (not built, or the hours are out of range)."
+            else:
+                expires = time.time() + hours * 3600
+                token = share_token(current_app._get_current_object(), report_id, hours)  # type: ignore[attr-defined]
+                shared_link = {
+                    "report": report_id,
+                    "url": flask_url_for("reports.shared", token=token, _external=True),
+                    "expires": time.strftime("%d %b %Y %H:%M UTC", time.gmtime(expires)),
+                }
+    by_session: dict[str, list[Any]] = {}
+    for row in store.list_reports():
+        by_session.setdefault(row.session_id, []).append(row)
+    sessions = [{"row": s, "reports": by_session.get(s.id, [])} for s in store.list_sessions()]
+    return render_template("reports.html", sessions=sessions, shared=shared_link, notice=notice)
