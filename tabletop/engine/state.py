@@ -21,18 +21,23 @@ from .events import ALL, Event, NewEvent
 TEAM_CHANNEL = "team"
 
 
+def decision_payload(inject: Inject) -> dict[str, Any] | None:
+    """An inject's decision as events and pages carry it."""
+    d = inject.decision
+    if d is None:
+        return None
+    return {
+        "prompt": d.prompt,
+        "by": list(d.by),
+        "deadline": d.deadline,
+        "default": d.default,
+        "options": [{"id": o.id, "label": o.label, "escalation": o.escalation} for o in d.options],
+    }
+
+
 def inject_payload(exercise: Exercise, inject: Inject) -> dict[str, Any]:
     """What a released scripted inject carries (control-only fields are redacted on the way out)."""
-    decision = None
-    if inject.decision is not None:
-        d = inject.decision
-        decision = {
-            "prompt": d.prompt,
-            "by": list(d.by),
-            "deadline": d.deadline,
-            "default": d.default,
-            "options": [{"id": o.id, "label": o.label, "escalation": o.escalation} for o in d.options],
-        }
+    decision = decision_payload(inject)
     return {
         "inject": inject.id,
         "title": inject.title,

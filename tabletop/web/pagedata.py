@@ -14,7 +14,7 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 
-from tabletop.engine.state import TEAM_CHANNEL, SessionState
+from tabletop.engine.state import TEAM_CHANNEL, SessionState, decision_payload
 from tabletop.script import Exercise, Problem, ScriptError, load_exercise_bytes
 from tabletop.script.durations import format_duration, format_offset
 from tabletop.script.timeline import format_scenario_time, scenario_time, timeline
@@ -57,16 +57,7 @@ def msel_rows(exercise: Exercise) -> list[dict[str, Any]]:
     for row in timeline(exercise):
         inject = row.inject
         to = list(exercise.recipients(inject))
-        decision = None
-        if inject.decision is not None:
-            d = inject.decision
-            decision = {
-                "prompt": d.prompt,
-                "by": list(d.by),
-                "deadline": d.deadline,
-                "default": d.default,
-                "options": [{"id": o.id, "label": o.label, "escalation": o.escalation} for o in d.options],
-            }
+        decision = decision_payload(inject)
         trigger = inject.trigger.model_dump(exclude_none=True) if inject.trigger else None
         rows.append(
             {
