@@ -250,9 +250,11 @@ class CountingHandler(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.counts: Counter[str] = Counter()
+        self.closing = False  # while the bench closes its clients, their "server sent close" is expected
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.counts[f"client_log:{record.getMessage()[:60]}"] += 1
+        if not self.closing:
+            self.counts[f"client_log:{record.getMessage()[:60]}"] += 1
 
 
 CLIENT_LOG = CountingHandler()
@@ -380,8 +382,13 @@ async def connect_all(peers: list[Peer], concurrency: int, timeout: float = 20.0
 async def close_all(peers: list[Peer], timeout: float = 30.0) -> None:
     for peer in peers:
         peer.closing = True
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(bounded(100, (p.close() for p in peers)), timeout)
+    CLIENT_LOG.closing = True
+    try:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(bounded(100, (p.close() for p in peers)), timeout)
+        await asyncio.sleep(0.2)
+    finally:
+        CLIENT_LOG.closing = False
 
 
 # ------------------------------------------------------------------- analysis
