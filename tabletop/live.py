@@ -50,13 +50,14 @@ class Live:
         self._locks: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
         self.wakeup = threading.Event()
+        self.shared = False
 
     # ------------------------------------------------------------------ state
     def lock(self, session_id: str) -> threading.RLock:
         with self._guard:
             return self._locks.setdefault(session_id, threading.RLock())
 
-    def state(self, session_id: str) -> SessionState:
+    def state(self, session_id: str, known_seq: int | None = None) -> SessionState:
         """The session's state, caught up with the log (events other workers appended too)."""
         with self.lock(session_id):
             state = self._states.get(session_id)
@@ -66,9 +67,17 @@ class Live:
                     raise Refused("unknown_session", f"unknown session '{session_id}'")
                 state = SessionState(from_snapshot(row.script))
                 self._states[session_id] = state
-            for event in self.store.events_after(session_id, state.seq):
-                state.apply(event)
+                known_seq = None
+            if known_seq is None or known_seq > state.seq:
+                for event in self.store.events_after(session_id, state.seq):
+                    state.apply(event)
             return state
+
+    def current(self, session_id: str) -> SessionState:
+        """One worker: the cache is the truth (every append goes through it). Several: catch up."""
+        if not self.shared and session_id in self._states:
+            return self._states[session_id]
+        return self.state(session_id)
 
     def forget(self, session_id: str) -> None:
         with self._guard:
@@ -79,15 +88,20 @@ class Live:
         """Carry out a client's command; Refused says why not."""
         client_id = data.get("client_id") if isinstance(data, dict) else None
         with self.lock(session_id):
-            if isinstance(client_id, str):
-                # A resend: answer with what the first send stored, before any rule is applied again.
-                earlier = self.store.events_by_client(session_id, actor.participant, client_key(actor, client_id))
-                if earlier is not None:
-                    return Result([earlier], duplicate=True)
-            state = self.state(session_id)
+            state = self.current(session_id)
             for _attempt in range(5):
                 wall = self.time.now()
-                made = handle(state, actor, name, data, state.elapsed(wall))
+                before = state.next_due_wall(wall)
+                try:
+                    made = handle(state, actor, name, data, state.elapsed(wall))
+                except Refused:
+                    if isinstance(client_id, str):
+                        # A resend the rules now refuse: answer with what the first send stored.
+                        key = client_key(actor, client_id)
+                        earlier = self.store.events_by_client(session_id, actor.participant, key)
+                        if earlier is not None:
+                            return Result([earlier], duplicate=True)
+                    raise
                 if not made:
                     return Result()
                 try:
@@ -96,8 +110,10 @@ class Live:
                     state = self.state(session_id)  # someone else did it first: look again
                     continue
                 if not result.duplicate:
-                    self.run_due(session_id)
-                self.wakeup.set()
+                    self.run_due(session_id, state)
+                after = state.next_due_wall(self.time.now())
+                if after is not None and (before is None or after < before):
+                    self.wakeup.set()  # the plan moved earlier: the scheduler must look again
                 return result
             raise Refused("busy", f"{name}: the session is busy, try again")
 
@@ -127,11 +143,11 @@ class Live:
         return Result(appended.events)
 
     # -------------------------------------------------------------- the clock
-    def run_due(self, session_id: str) -> list[Event]:
+    def run_due(self, session_id: str, state: SessionState | None = None) -> list[Event]:
         """Append what the clock makes happen now in one session; each thing once only."""
         released: list[Event] = []
         with self.lock(session_id):
-            state = self.state(session_id)
+            state = state or self.state(session_id)
             for _round in range(100):
                 wall = self.time.now()
                 batches = state.due(wall)
@@ -148,11 +164,15 @@ class Live:
     def tick(self) -> float | None:
         """One pass over the active sessions; returns the wall time of the next thing due."""
         soonest: float | None = None
-        for session_id in self.store.active_sessions():
+        for session_id, last_seq in self.store.active_sessions_seq():
             try:
-                self.run_due(session_id)
                 with self.lock(session_id):
-                    upcoming = self.state(session_id).next_due_wall(self.time.now())
+                    state = self.state(session_id, known_seq=last_seq)  # a query only if the log moved
+                    now = self.time.now()
+                    upcoming = state.next_due_wall(now)
+                    if upcoming is not None and upcoming <= now:
+                        self.run_due(session_id, state)
+                        upcoming = state.next_due_wall(self.time.now())
             except Exception:
                 log.exception("scheduler: session %s", session_id)
                 continue

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.nice > 0:
         os.nice(args.nice)  # the server and the game's clock come first: rendering takes what is left
     signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(max(1, int(args.timeout)))
+    signal.setitimer(signal.ITIMER_REAL, max(0.001, args.timeout))  # fractions of a second too
 
     from tabletop.store import Store
 
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"failed internal error: {type(exc).__name__}: {exc}", flush=True)
         return 1
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
     if args.report is not None:
         store.update_report(args.report, status="done", progress=100, path=str(built.pdf), error=None)
     print(f"done {built.pdf}", flush=True)

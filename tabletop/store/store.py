@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -77,9 +77,13 @@ class Store:
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
+        # Reads go through their own engine: on SQLite they must not take the write lock.
+        self.reader: Engine = create_engine(url, **kwargs) if self.sqlite else self.engine
         if self.sqlite:
-            _sqlite_setup(self.engine)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+            _sqlite_setup(self.engine, immediate=True)
+            _sqlite_setup(self.reader, immediate=False)
+        self.sessions = sessionmaker(self.reader, expire_on_commit=False)
+        self.writer = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (on SQLite and PostgreSQL alike)."""
@@ -94,10 +98,12 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.reader.dispose()
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
-        with self.sessions.begin() as session:
+        """A write transaction (BEGIN IMMEDIATE on SQLite, so that writers queue instead of failing)."""
+        with self.writer.begin() as session:
             yield session
 
     def retry(self, work: Callable[[], T], attempts: int = 8) -> T:
@@ -186,6 +192,13 @@ class Store:
         with self.sessions() as s:
             return list(s.scalars(select(GameSession.id).where(GameSession.status.in_(("running", "paused")))))
 
+    def active_sessions_seq(self) -> list[tuple[str, int]]:
+        with self.sessions() as s:
+            rows = s.execute(
+                select(GameSession.id, GameSession.last_seq).where(GameSession.status.in_(("running", "paused")))
+            )
+            return [(r[0], r[1]) for r in rows]
+
     def set_status(self, session_id: str, status: str) -> None:
         with self.tx() as s:
             s.execute(update(GameSession).where(GameSession.id == session_id).values(status=status))
@@ -230,47 +243,60 @@ class Store:
         return self.retry(lambda: self._append(session_id, batch, wall))
 
     def _append(self, session_id: str, batch: list[NewEvent], wall: float) -> Appended:
+        # Plain Core statements: this is the hot path of every command and release.
         first = batch[0]
+        events_table, claims_table, sessions_table = EventRow.__table__, Claim.__table__, GameSession.__table__
         try:
-            with self.tx() as s:
-                if first.client_id is not None:
-                    earlier = s.scalar(
-                        select(EventRow).where(
-                            EventRow.session_id == session_id,
-                            EventRow.actor == first.actor,
-                            EventRow.client_id == first.client_id,
-                        )
-                    )
+            with self.engine.begin() as conn:
+                if first.client_id is not None and first.actor is None:
+                    # Facilitators have no participant id, so the unique constraint cannot see their resends.
+                    earlier = self._by_client(conn, session_id, None, first.client_id)
                     if earlier is not None:
-                        return Appended([_to_event(earlier)], duplicate=True)
-                last = s.execute(
-                    update(GameSession)
-                    .where(GameSession.id == session_id)
-                    .values(last_seq=GameSession.last_seq + len(batch))
-                    .returning(GameSession.last_seq)
+                        return Appended([earlier], duplicate=True)
+                last = conn.execute(
+                    update(sessions_table)
+                    .where(sessions_table.c.id == session_id)
+                    .values(last_seq=sessions_table.c.last_seq + len(batch))
+                    .returning(sessions_table.c.last_seq)
                 ).scalar_one()
-                seq = last - len(batch)
-                rows = []
-                for new in batch:
-                    seq += 1
-                    if new.claim is not None:
-                        s.add(Claim(session_id=session_id, key=new.claim, seq=seq))
-                    rows.append(
-                        EventRow(
-                            session_id=session_id,
-                            seq=seq,
-                            type=new.type,
-                            t=new.t,
-                            wall=wall,
-                            actor=new.actor,
-                            client_id=new.client_id,
-                            audience=list(new.audience),
-                            payload=new.payload,
-                        )
+                events = [
+                    Event(
+                        last - len(batch) + n,
+                        new.type,
+                        new.payload,
+                        tuple(new.audience),
+                        new.t,
+                        wall,
+                        new.actor,
+                        new.client_id,
                     )
-                s.add_all(rows)
-                s.flush()
-                return Appended([_to_event(r) for r in rows])
+                    for n, new in enumerate(batch, start=1)
+                ]
+                claims = [
+                    {"session_id": session_id, "key": new.claim, "seq": event.seq}
+                    for new, event in zip(batch, events, strict=True)
+                    if new.claim is not None
+                ]
+                if claims:
+                    conn.execute(insert(claims_table), claims)
+                conn.execute(
+                    insert(events_table),
+                    [
+                        {
+                            "session_id": session_id,
+                            "seq": e.seq,
+                            "type": e.type,
+                            "t": e.t,
+                            "wall": wall,
+                            "actor": e.actor,
+                            "client_id": e.client_id,
+                            "audience": list(e.audience),
+                            "payload": e.payload,
+                        }
+                        for e in events
+                    ],
+                )
+                return Appended(events)
         except IntegrityError as exc:
             text = str(exc.orig)
             if "claim" in text or "uq_event_client" in text or "client_id" in text:
@@ -281,14 +307,23 @@ class Store:
                 raise Claimed(", ".join(n.claim for n in batch if n.claim)) from None
             raise
 
+    @staticmethod
+    def _by_client(conn: Any, session_id: str, actor: int | None, client_id: str) -> Event | None:
+        table = EventRow.__table__
+        actor_match = table.c.actor.is_(None) if actor is None else table.c.actor == actor
+        row = conn.execute(
+            select(table).where(table.c.session_id == session_id, actor_match, table.c.client_id == client_id)
+        ).first()
+        if row is None:
+            return None
+        r = row._mapping
+        return Event(
+            r["seq"], r["type"], r["payload"], tuple(r["audience"]), r["t"], r["wall"], r["actor"], r["client_id"]
+        )
+
     def events_by_client(self, session_id: str, actor: int | None, client_id: str) -> Event | None:
-        with self.sessions() as s:
-            row = s.scalar(
-                select(EventRow).where(
-                    EventRow.session_id == session_id, EventRow.actor == actor, EventRow.client_id == client_id
-                )
-            )
-            return _to_event(row) if row else None
+        with self.reader.connect() as conn:
+            return self._by_client(conn, session_id, actor, client_id)
 
     def events_after(self, session_id: str, seq: int = 0, limit: int | None = None) -> list[Event]:
         with self.sessions() as s:
@@ -356,8 +391,8 @@ def database_url(url: str) -> str:
     return url
 
 
-def _sqlite_setup(engine: Engine) -> None:
-    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE so that writers queue instead of failing."""
+def _sqlite_setup(engine: Engine, immediate: bool) -> None:
+    """WAL, a busy timeout, foreign keys; writers BEGIN IMMEDIATE so that they queue instead of failing."""
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, record: Any) -> None:
@@ -371,4 +406,4 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -42,7 +42,7 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         REPORTS_DIR=os.environ.get("REPORTS_DIR", str(ROOT / "reports")),
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
         MESSAGE_QUEUE=os.environ.get("MESSAGE_QUEUE") or None,
-        ASYNC_MODE=os.environ.get("ASYNC_MODE", "threading"),
+        ASYNC_MODE=async_mode(),
         CORS_ORIGINS=[o for o in os.environ.get("CORS_ORIGINS", "").split(",") if o],
         MAX_SOCKET_PAYLOAD=1024 * 1024,
         JOIN_RATE_LIMIT=os.environ.get("JOIN_RATE_LIMIT", "10 per minute"),
@@ -53,6 +53,17 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if test_config:
         app.config.update(test_config)
     check_production(app, secret_from_env=bool(os.environ.get("SECRET_KEY")) or "SECRET_KEY" in (test_config or {}))
+
+
+def async_mode() -> str:
+    """gevent (chosen by measurement, docs/benchmarks.md) when app.py has monkey-patched the process;
+    threading elsewhere (tests, the CLI), where gevent's greenlets would never get to run."""
+    wanted = os.environ.get("ASYNC_MODE", "gevent")
+    if wanted == "gevent":
+        from gevent import monkey
+
+        return "gevent" if monkey.is_module_patched("socket") else "threading"
+    return wanted
 
 
 def _instance_secret(app: Flask) -> str:

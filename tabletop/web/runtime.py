@@ -58,7 +58,7 @@ class Runtime:
             return sorted(self.connections.get(session_id, {}))
 
     def teams(self, session_id: str) -> list[str]:
-        return [t.id for t in self.live.state(session_id).exercise.teams]
+        return [t.id for t in self.live.current(session_id).exercise.teams]
 
     def publish(self, session_id: str, event: Event) -> None:
         """Emit a stored event to every room allowed to see it, as each may see it."""
@@ -88,6 +88,7 @@ def init_runtime(app: Flask) -> Runtime:
     time_source = app.config.get("TIME_SOURCE") or SystemTime()
     runtime = Runtime(store, Live(store, time_source))
     runtime.live.publish = runtime.publish
+    runtime.live.shared = bool(app.config.get("MESSAGE_QUEUE"))
     app.extensions["tabletop"] = runtime
     return runtime
 
