@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     app = create_app()
     first_account(app)
-    app.extensions["tabletop"].start_scheduler()
+    runtime = app.extensions["tabletop"]
+    runtime.start_scheduler()
+    socketio.start_background_task(runtime.reports.start)  # imports WeasyPrint once, off the request path
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host  # noqa: S104
     print(f"Tabletop is running: open http://{shown}:{args.port}/ in a browser (Ctrl+C to stop)", flush=True)
     if app.config["ASYNC_MODE"] == "gevent":

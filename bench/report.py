@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import html
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,9 @@ sys.path.insert(0, str(ROOT))
 from tabletop.engine import Actor  # noqa: E402
 from tabletop.rehearse import rehearse  # noqa: E402
 from tabletop.report.build import report_data  # noqa: E402
+from tabletop.report.worker import WarmWorker  # noqa: E402
+
+WARM = WarmWorker()
 
 
 def tree_rss(pid: int) -> int:
@@ -59,27 +61,33 @@ def tree_rss(pid: int) -> int:
 
 
 def build_once(db_url: str, session: str, out: Path, nice: int = 0) -> tuple[float, int, float]:
-    """Wall seconds, peak RSS of the process tree, CPU seconds (user + system) of the worker and its helpers.
+    """Wall seconds, peak RSS of the process tree, CPU seconds (user + system) of the build and its helpers.
 
-    Timed runs use the server's priority (nice 0) so that other load on the machine does not starve them;
-    the latency run uses the worker's default (nice 10), as the server starts it.
+    The build runs as the server runs it: a fork of the warm report worker (started, and warmed, before
+    the timing, as the server does at start-up). Timed runs use the server's priority (nice 0) so that
+    other load on the machine does not starve them; the latency run uses the worker's default (nice 10).
     """
-    command = [sys.executable, "-m", "tabletop.report.worker", "--db", db_url, "--session", session, "--out", str(out)]
-    command += ["--nice", str(nice)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    import psutil
+
+    WARM.start()
+    assert WARM.proc is not None
+    zygote = psutil.Process(WARM.proc.pid)
+    args = ["--db", db_url, "--session", session, "--out", str(out), "--nice", str(nice)]
+    before = zygote.cpu_times()
+    outcome: list[tuple[int, str | None, str | None, bool]] = []
     began = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    runner = threading.Thread(target=lambda: outcome.append(WARM.run(args, lambda *_: None, 300.0)))
+    runner.start()
     peak = 0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
+    while runner.is_alive():
+        peak = max(peak, tree_rss(WARM.proc.pid))
         time.sleep(0.01)
     seconds = time.perf_counter() - began
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    if proc.returncode != 0:
-        raise SystemExit(f"worker failed: {proc.stderr.read() if proc.stderr else ''}")
-    if proc.stderr:
-        proc.stderr.close()
+    after = zygote.cpu_times()
+    cpu = (after.children_user + after.children_system) - (before.children_user + before.children_system)
+    code, _path, error, _killed = outcome[0]
+    if code != 0:
+        raise SystemExit(f"worker failed: {error}")
     return seconds, peak, cpu
 
 
@@ -174,4 +182,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        WARM.close()

@@ -24,7 +24,7 @@ def app(tmp_path: Path):
         }
     )
     yield app
-    app.extensions["tabletop"].store.dispose()
+    app.extensions["tabletop"].close()
 
 
 @pytest.fixture

@@ -160,7 +160,7 @@ def cli(library: Path, tmp_path: Path):
         }
     )
     yield app.test_cli_runner()
-    app.extensions["tabletop"].store.dispose()
+    app.extensions["tabletop"].close()
 
 
 def rows_of(text: str) -> list[dict[str, str]]:

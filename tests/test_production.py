@@ -32,4 +32,4 @@ def test_public_message_queue_is_refused(tmp_path):
 def test_strong_secret_and_loopback_queue_are_accepted(tmp_path):
     app = create_app(base(tmp_path, SECRET_KEY="k" * 64, MESSAGE_QUEUE=None))
     assert app.config["ENV_NAME"] == "production"
-    app.extensions["tabletop"].store.dispose()
+    app.extensions["tabletop"].close()

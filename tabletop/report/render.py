@@ -448,3 +448,10 @@ def _merge(data: ReportData, groups: list[list[str]], results: list[GroupResult]
 
 def write_html(data: ReportData, path: Path) -> None:
     path.write_text(document(data), encoding="utf-8")
+
+
+def prewarm() -> None:
+    """Load fonts and the layout engine once (the warm report worker forks from a process that did)."""
+    from weasyprint import HTML
+
+    HTML(string='<p style="font-family: Noto Sans">warm <span dir="rtl">گرم دافئ</span></p>').write_pdf()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import resource
@@ -117,6 +118,147 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def warm_main() -> int:
+    """`--warm`: import everything once, then build each job (a JSON argv line on stdin) in a fork.
+
+    A fork starts in milliseconds with WeasyPrint, fonts and the database drivers already loaded,
+    where a fresh process spends about two seconds importing them. Each child still gets its own
+    memory limit, time limit and CPU priority (`main`), and its own process group so that a
+    timeout kills it and its layout helper.
+    """
+    from tabletop.store import Store  # noqa: F401 - loaded once, for every fork
+
+    from . import build, render  # noqa: F401
+    from .render import prewarm
+
+    prewarm()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        try:
+            argv = [str(a) for a in json.loads(line)]
+        except (ValueError, TypeError):
+            print("exit 2", flush=True)
+            continue
+        pid = os.fork()
+        if pid == 0:  # the child: one build
+            code = 1
+            try:
+                os.setpgid(0, 0)
+                code = main(argv)
+            except BaseException:  # logged; the child must always leave through os._exit
+                log.exception("report build failed")
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        print(f"pid {pid}", flush=True)
+        _, status = os.waitpid(pid, 0)
+        print(f"exit {os.waitstatus_to_exitcode(status)}", flush=True)
+    return 0
+
+
+class WarmWorker:
+    """The server's report worker: started once, it builds each report in a fork of itself."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+        self.lock = threading.Lock()
+
+    def _ensure(self) -> subprocess.Popen[str]:
+        if self.proc is not None and self.proc.poll() is not None:
+            for stream in (self.proc.stdin, self.proc.stdout):  # it died: close its pipes, start afresh
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+            self.proc = None
+        if self.proc is None:
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tabletop.report.worker", "--warm"],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            ready = self.proc.stdout.readline() if self.proc.stdout else ""
+            if ready.strip() != "ready":
+                raise RuntimeError("the report worker did not start")
+        return self.proc
+
+    def start(self) -> None:
+        """Start (and warm) the worker ahead of the first report."""
+        with self.lock:
+            self._ensure()
+
+    def close(self) -> None:
+        with self.lock:
+            proc, self.proc = self.proc, None
+            if proc is None:
+                return
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(5)
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    stream.close()
+
+    def run(self, argv: list[str], notify: OnProgress, timeout: float) -> tuple[int, str | None, str | None, bool]:
+        """One build: (exit code, path, error, killed)."""
+        with self.lock:
+            proc = self._ensure()
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(json.dumps(argv) + "\n")
+            proc.stdin.flush()
+            child: dict[str, int] = {}
+            killed = threading.Event()
+
+            def kill_after() -> None:
+                if "pid" in child:
+                    killed.set()
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(child["pid"], signal.SIGKILL)
+
+            timer = threading.Timer(timeout + 10.0, kill_after)  # the child's own alarm comes first
+            timer.daemon = True
+            timer.start()
+            path = error = None
+            code = -1
+            try:
+                for line in proc.stdout:
+                    kind, _, rest = line.rstrip("\n").partition(" ")
+                    if kind == "pid":
+                        child["pid"] = int(rest)
+                    elif kind == "exit":
+                        code = int(rest)
+                        break
+                    else:
+                        path, error = _follow(kind, rest, notify, path, error)
+            finally:
+                timer.cancel()
+            if code == -1:  # the worker itself died: start afresh next time
+                for stream in (proc.stdin, proc.stdout):
+                    with contextlib.suppress(OSError):
+                        stream.close()
+                self.proc = None
+            return code, path, error, killed.is_set()
+
+
+def _follow(
+    kind: str, rest: str, notify: OnProgress, path: str | None, error: str | None
+) -> tuple[str | None, str | None]:
+    """One line of the worker's output: progress, done PATH, or failed MESSAGE."""
+    if kind == "progress":
+        pct, _, message = rest.partition(" ")
+        notify("building", int(pct), message)
+    elif kind == "done":
+        path = rest
+    elif kind == "failed":
+        error = rest
+    return path, error
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return "the report needed more memory than its limit"
@@ -136,17 +278,22 @@ def run_worker(
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: int = DEFAULT_MEMORY_MB,
     jobs: int = 2,
+    warm: WarmWorker | None = None,
 ) -> Outcome:
-    """Run the worker process and wait for it; kills its whole process group past the timeout."""
+    """Run a build in its own process (a fork of `warm` when given) and wait; kill it past the timeout."""
     notify = on_progress or (lambda status, pct, message: None)
-    command = [
-        sys.executable, "-m", "tabletop.report.worker", "--db", db_url, "--session", session_id,
+    args = [
+        "--db", db_url, "--session", session_id,
         "--out", str(out_dir), "--jobs", str(jobs), "--timeout", str(timeout), "--memory-mb", str(memory_mb),
     ]  # fmt: skip
     if report_id is not None:
-        command += ["--report", str(report_id)]
+        args += ["--report", str(report_id)]
     if output is not None:
-        command += ["--output", str(output)]
+        args += ["--output", str(output)]
+    if warm is not None:
+        code, path, error, killed = warm.run(args, notify, timeout)
+        return _finish(db_url, report_id, notify, timeout, code, path, error, killed, "")
+    command = [sys.executable, "-m", "tabletop.report.worker", *args]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.Popen(
         command,
@@ -176,13 +323,7 @@ def run_worker(
     try:
         for line in proc.stdout or []:
             kind, _, rest = line.rstrip("\n").partition(" ")
-            if kind == "progress":
-                pct, _, message = rest.partition(" ")
-                notify("building", int(pct), message)
-            elif kind == "done":
-                path = rest
-            elif kind == "failed":
-                error = rest
+            path, error = _follow(kind, rest, notify, path, error)
         proc.wait()
     finally:
         timer.cancel()
@@ -190,16 +331,30 @@ def run_worker(
     for stream in (proc.stdout, proc.stderr):
         if stream is not None:
             stream.close()
-    if killed.is_set():
+    tail = "".join(stderr[-5:]).strip()
+    return _finish(db_url, report_id, notify, timeout, proc.returncode, path, error, killed.is_set(), tail)
+
+
+def _finish(
+    db_url: str,
+    report_id: int | None,
+    notify: OnProgress,
+    timeout: float,
+    code: int,
+    path: str | None,
+    error: str | None,
+    killed: bool,
+    tail: str,
+) -> Outcome:
+    if killed:
         error = f"the report took longer than {timeout:.0f} s and was stopped"
-    ok = proc.returncode == 0 and path is not None
+    ok = code == 0 and path is not None
     if not ok and error is None:
-        tail = "".join(stderr[-5:]).strip()
-        error = f"the report worker stopped (exit code {proc.returncode})" + (f": {tail[-500:]}" if tail else "")
+        error = f"the report worker stopped (exit code {code})" + (f": {tail[-500:]}" if tail else "")
     if not ok and report_id is not None:
         _mark_failed(db_url, report_id, error or "failed")
     notify("done" if ok else "failed", 100 if ok else 0, path if ok else (error or ""))
-    return Outcome(ok, path, error, proc.returncode)
+    return Outcome(ok, path, error, code)
 
 
 def _mark_failed(db_url: str, report_id: int, error: str) -> None:
@@ -217,4 +372,4 @@ def _mark_failed(db_url: str, report_id: int, error: str) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    sys.exit(main())
+    sys.exit(warm_main() if sys.argv[1:] == ["--warm"] else main())

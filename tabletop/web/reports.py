@@ -108,6 +108,7 @@ def _build_task(app: Flask, session_id: str, report_id: int) -> None:
                 on_progress=emit,
                 timeout=float(cfg.get("REPORT_TIMEOUT", 300)),
                 memory_mb=int(cfg.get("REPORT_MEMORY_MB", 2048)),
+                warm=runtime().reports,
             )
         except Exception:
             log.exception("report %s of session %s", report_id, session_id)

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from tabletop.engine import ALL, Event, SystemTime, Viewer, redact
 from tabletop.engine import events as ev
 from tabletop.live import Live
+from tabletop.report.worker import WarmWorker
 from tabletop.store import Store
 from tabletop.text import markdown_html
 
@@ -37,6 +38,8 @@ class Runtime:
     live: Live
     stop: threading.Event = field(default_factory=threading.Event)
     scheduler_started: bool = False
+    # The report worker: warmed once, it builds each report in a fork of itself (started on first use).
+    reports: WarmWorker = field(default_factory=WarmWorker)
     # Open connections per participant, per session, on this worker (presence is not stored).
     connections: dict[str, dict[int, int]] = field(default_factory=dict)
     presence_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -75,6 +78,12 @@ class Runtime:
             if view is not None:
                 rooms = [room(session_id, "observe", team) for team in teams]
                 socketio.emit("event", {"session": session_id, **view}, to=rooms)
+
+    def close(self) -> None:
+        """Stop the background parts (tests build many apps in one process)."""
+        self.stop.set()
+        self.reports.close()
+        self.store.dispose()
 
     def start_scheduler(self) -> None:
         if not self.scheduler_started:
