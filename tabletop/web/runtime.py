@@ -73,11 +73,17 @@ class Runtime:
             view = present(redact(event, Viewer("player", team=team)))
             if view is not None:
                 socketio.emit("event", {"session": session_id, **view}, to=room(session_id, "team", team))
-        if teams:
-            view = present(redact(event, Viewer("observer", teams=frozenset(teams))))
+        watched = [t for t in teams if t in self.observed(session_id)]
+        if watched:  # only where an observer of the session watches: most games have few or none
+            view = present(redact(event, Viewer("observer", teams=frozenset(watched))))
             if view is not None:
-                rooms = [room(session_id, "observe", team) for team in teams]
+                rooms = [room(session_id, "observe", team) for team in watched]
                 socketio.emit("event", {"session": session_id, **view}, to=rooms)
+
+    def observed(self, session_id: str) -> set[str]:
+        """The teams some observer of the session may watch (from the log's participant_joined events)."""
+        participants = self.live.current(session_id).participants.values()
+        return {team for p in participants if p.get("kind") == "observer" for team in p.get("teams", [])}
 
     def close(self) -> None:
         """Stop the background parts (tests build many apps in one process)."""
