@@ -305,3 +305,38 @@ def test_observers_see_their_own_observations_and_each_facilitator_sends_feedbac
     game.live.command(game.session, other, "feedback", {"strengths": "b"})
     with pytest.raises(Refused, match="already sent"):
         game.do("control", "feedback", strengths="again")
+
+
+def test_channel_delays_hold_delivery_for_exercise_time_and_freeze_with_the_clock(new_game, tmp_path):
+    from .engine_helpers import DATA
+
+    text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "    kind: direct\n    members: [us, iran]\n", "    kind: direct\n    members: [us, iran]\n    delay: 2m\n"
+    )
+    text = text.replace(
+        "    relay: oman\n    min_authority: 2\n", "    relay: oman\n    min_authority: 2\n    delay: 1m\n"
+    )
+    script = tmp_path / "delayed.yaml"
+    script.write_text(text, encoding="utf-8")
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "map.svg").write_text((DATA / "lib" / "maps" / "map.svg").read_text())
+    game = new_game(script=script)
+    game.do("control", "clock", action="start")
+    sent = game.do("us", "send_message", channel="bridge", text="Delayed call").events[0]
+    assert sent.type == "message_sent"
+    game.advance(60)
+    game.do("control", "clock", action="pause")
+    game.advance(3600)  # paused: the delay does not run
+    assert "Delayed call" not in str(game.seen_by("iran"))
+    game.do("control", "clock", action="resume")
+    game.advance(59)
+    assert "Delayed call" not in str(game.seen_by("iran"))
+    game.advance(1)
+    assert [v["payload"]["text"] for v in game.seen_by("iran") if v["type"] == "message_delivered"] == ["Delayed call"]
+    relayed = game.do("us", "send_message", channel="oman-line", text="Through Oman").seq
+    game.do("oman", "relay", message=relayed, action="forward")
+    assert "Through Oman" not in str(game.seen_by("iran"))
+    game.advance(60)
+    assert "Through Oman" in str(game.seen_by("iran"))
+    assert not game.state.transit

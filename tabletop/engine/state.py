@@ -105,7 +105,8 @@ class SessionState:
     clock: ExerciseClock = field(default_factory=ExerciseClock)
     injects: dict[str, InjectState] = field(default_factory=dict)
     decisions: dict[str, DecisionState] = field(default_factory=dict)
-    messages: dict[int, MessageState] = field(default_factory=dict)
+    messages: dict[int, MessageState] = field(default_factory=dict)  # relayed or delayed ones, by seq
+    transit: set[int] = field(default_factory=set)  # seqs of messages waiting out a channel delay
     jams: dict[str, tuple[float, int]] = field(default_factory=dict)  # channel -> (until, jam seq)
     escalation: int = 0
     acks: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # inject -> team -> participants
@@ -216,9 +217,7 @@ class SessionState:
         self.jams.pop(p["channel"], None)
 
     def _on_message(self, event: Event, p: dict[str, Any]) -> None:
-        self.messages[event.seq] = MessageState(
-            event.seq, p["channel"], p["from_team"], "delivered", p["text"], audience=event.audience
-        )
+        pass  # delivered at once: nothing is left to happen to it (the log keeps it)
 
     def _on_message_sent(self, event: Event, p: dict[str, Any]) -> None:
         relay = p.get("relay")
@@ -227,6 +226,8 @@ class SessionState:
         self.messages[event.seq] = MessageState(
             event.seq, p["channel"], p["from_team"], status, p["text"], deliver_at, tuple(p["to"]), _sender(p), event.t
         )
+        if status == "in_transit":
+            self.transit.add(event.seq)
 
     def _on_message_relayed(self, event: Event, p: dict[str, Any]) -> None:
         message = self.messages[p["message"]]
@@ -235,15 +236,18 @@ class SessionState:
             message.text = p["text"]
             delay = float(p.get("delay", 0))
             message.status, message.deliver_at = ("in_transit", event.t + delay) if delay else ("forwarded", None)
+            if delay:
+                self.transit.add(message.seq)
         else:
             message.status = {"hold": "held", "decline": "declined"}[action]
 
     def _on_message_delivered(self, event: Event, p: dict[str, Any]) -> None:
         if p.get("message") in self.messages:
             self.messages[p["message"]].status = "delivered"
+        self.transit.discard(p.get("message"))
 
     def _on_message_jammed(self, event: Event, p: dict[str, Any]) -> None:
-        self.messages[event.seq] = MessageState(event.seq, p["channel"], p["from_team"], "jammed", p["text"])
+        pass  # delivered to nobody: nothing is left to happen to it
 
     def _on_feedback(self, event: Event, p: dict[str, Any]) -> None:
         self.feedback.add(p.get("key") or str(p["participant"]))
@@ -300,8 +304,8 @@ class SessionState:
             for decision in self.decisions.values():
                 if not decision.decided and decision.deadline_t is not None and decision.deadline_t <= t:
                     batches.append(self.decide_batch(decision.inject, None, t, by_default=True))
-            for message in self.messages.values():
-                if message.status == "in_transit" and message.deliver_at is not None and message.deliver_at <= t:
+            for message in (self.messages[seq] for seq in sorted(self.transit)):
+                if message.deliver_at is not None and message.deliver_at <= t:
                     batches.append([self.delivery(message, t)])
             for channel, (until, jam_seq) in self.jams.items():
                 if until <= t:
@@ -329,7 +333,7 @@ class SessionState:
                     return wall
                 times.append(state.due)
         times += [d.deadline_t for d in self.decisions.values() if not d.decided and d.deadline_t is not None]
-        times += [m.deliver_at for m in self.messages.values() if m.status == "in_transit" and m.deliver_at is not None]
+        times += [d for d in (self.messages[seq].deliver_at for seq in self.transit) if d is not None]
         times += [until for until, _ in self.jams.values()]
         if not times or not self.clock.running:
             return None
