@@ -62,6 +62,7 @@ from common import (
     fmt_ms,
     free_port,
     latency_summary,
+    pct,
     python_env,
     receipts_between,
     wait_quiet,
@@ -76,6 +77,7 @@ MB = 2**20
 class Options:
     window: float = 20.0  # seconds of fixed load in S x P
     saturate: float = 6.0  # seconds of saturation in S x P
+    recovery: float = 8.0  # seconds of normal chat after the burst (every player at once) in S x P
     period: float = 4.0  # mean seconds between one player's messages
     injects: int = 3  # scheduled injects per session (one due at the same instant everywhere)
     room_chat: float = 15.0  # seconds of 30 msg/s chat in the room scenario
@@ -490,6 +492,36 @@ async def scenario_sp(backend: Backend, sessions: int, players: int, opts: Optio
                 deliveries(same, topo.session_players, "inject_released", Counter(), "inject")
             )
 
+        # A burst: every player answers at the same instant, then normal chat goes on. Nothing may be
+        # dropped, and the latency of the normal chat after it must come back to the fixed-load level.
+        burst_sent: dict[str, tuple[float, Peer]] = {}
+
+        async def answer(peer: Peer) -> None:
+            text = f"b{peer.id}"
+            start = time.time()
+            if await peer.command(*peer.message(text)):
+                burst_sent[text] = (start, peer)
+
+        after: dict[str, tuple[float, Peer]] = {}
+        b0 = time.time()
+        t_end = time.monotonic() + opts.recovery
+        await asyncio.gather(
+            *(answer(p) for p in topo.players), *(chatter(p, "r", t_end, opts.period, after, rng) for p in topo.players)
+        )
+        await asyncio.sleep(opts.grace)
+        res["burst"] = latency_summary(deliveries(burst_sent, topo.room_receivers, "message", errors, "burst"))
+        res["burst"]["messages"] = len(burst_sent)
+        normal = res["messages"]["p95"] or 0.0
+        bins: dict[int, list[float]] = {}
+        for key, (ref, sender) in after.items():
+            lat = deliveries({key: (ref, sender)}, topo.room_receivers, "message", errors, "after-burst")
+            bins.setdefault(int(ref - b0), []).extend(lat)
+        recovered = next(
+            (second for second in sorted(bins) if (pct(bins[second], 95) or 0) * 1000 <= max(2 * normal, 50.0)),
+            None,
+        )
+        res["burst"]["recovered_s"] = recovered  # first whole second after the burst back to normal p95
+
         # Saturation: every player as fast as its acknowledgements come back.
         spy = profiler(opts, backend.server.pid, f"{tag}-saturated", opts.saturate)
         sat = meter.window()
@@ -641,6 +673,25 @@ def sp_table(results: list[dict[str, Any]]) -> list[str]:
     return rows
 
 
+def burst_table(results: list[dict[str, Any]]) -> list[str]:
+    """Every player answering at the same instant, then normal chat."""
+    head = (
+        "| mode | server | S x P | burst messages | deliveries | burst p50/p99/max (ms) | "
+        "normal chat back to its fixed-load p95 after (s) | errors |"
+    )
+    rows = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in results:
+        b = r.get("burst")
+        if not b:
+            continue
+        back = "-" if b.get("recovered_s") is None else f"{b['recovered_s']}"
+        rows.append(
+            f"| {r['mode']} | {r['server']} | {r['scenario']} | {b['messages']} | {b['n']} | "
+            f"{fmt_ms(b, 'p50', 'p99', 'max')} | {back} | {_errors(r)} |"
+        )
+    return rows
+
+
 def room_table(results: list[dict[str, Any]]) -> list[str]:
     head = (
         "| mode | server | connect 300 (s) | fan-out to 300 p50/p95/p99 (ms) | chat 30/s into 100 p50/p95/p99 (ms) "
@@ -709,6 +760,16 @@ def targets(results: list[dict[str, Any]], mode: str) -> list[tuple[str, str, bo
         )
         worst = sp["injects"]["max"]
         add(f"{sp['scenario']}: every inject within 100 ms of its due time", f"max {worst} ms", worst < 100)
+    for sp in (sp20, sp40):
+        if sp and sp.get("burst"):
+            b = sp["burst"]
+            dropped = sum(v for k, v in (sp.get("errors") or {}).items() if "burst" in k)
+            back = b.get("recovered_s")
+            add(
+                f"{sp['scenario']}: a burst (every player at once): nothing dropped, normal again within seconds",
+                f"{b['n']} deliveries, p99 {b['p99']} ms, {dropped} dropped, normal after {back} s",
+                dropped == 0 and back is not None and back <= 5,
+            )
     for r in (sp20, room):
         if r:
             mb = r["peak_rss_mb"]
@@ -782,6 +843,8 @@ def render(results: list[dict[str, Any]], machine: dict[str, Any], modes: list[s
         "",
         *sp_table(ok),
         "",
+        *burst_table(ok),
+        "",
         *room_table(ok),
         "",
         *targets_table(ok, modes),
@@ -821,6 +884,7 @@ async def main_async(args: argparse.Namespace) -> int:
     sizes = [(20, 15), (40, 15)]
     if args.quick:
         opts.window, opts.saturate, opts.room_chat, opts.fanouts, opts.grace = 8.0, 3.0, 6.0, 5, 1.5
+        opts.recovery = 5.0
         sizes = [(20, 15)]
     modes = ["threading", "gevent"] if args.mode == "both" else [args.mode]
     only = set(args.only.split(",")) if args.only else set()

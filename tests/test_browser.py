@@ -246,6 +246,8 @@ def test_a_whole_game_in_the_browser(server, browser):
         control.errors = [e for e in control.errors if not re.match(r"404 POST .*/api/sessions/\w+/reports$", e)]
         for seat in seats:
             assert not seat.errors, (seat.name, seat.errors)
+        low = [problem for seat in seats for problem in seat.contrast]
+        assert not low, "text below WCAG AA contrast:\n" + "\n".join(low)
     finally:
         for seat in seats:
             seat.close()
