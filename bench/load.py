@@ -76,7 +76,7 @@ MB = 2**20
 @dataclass
 class Options:
     window: float = 20.0  # seconds of fixed load in S x P
-    saturate: float = 6.0  # seconds of saturation in S x P
+    saturate: float = 10.0  # seconds of saturation in S x P
     recovery: float = 8.0  # seconds of normal chat after the burst (every player at once) in S x P
     period: float = 4.0  # mean seconds between one player's messages
     injects: int = 3  # scheduled injects per session (one due at the same instant everywhere)

@@ -23,6 +23,25 @@ from tabletop.store import Claimed, Store
 log = logging.getLogger(__name__)
 
 Publish = Callable[[str, Event], None]
+#: Events that can change what is due and when; a chat message, an acknowledgement or a note cannot.
+PLAN_EVENTS = {
+    ev.CLOCK_STARTED,
+    ev.CLOCK_PAUSED,
+    ev.CLOCK_RESUMED,
+    ev.SPEED_CHANGED,
+    ev.SESSION_ENDED,
+    ev.INJECT_WRITTEN,
+    ev.INJECT_RELEASED,
+    ev.INJECT_HELD,
+    ev.INJECT_UNHELD,
+    ev.INJECT_SKIPPED,
+    ev.INJECT_MOVED,
+    ev.DECISION_MADE,
+    ev.CHANNEL_JAMMED,
+    ev.CHANNEL_CLEARED,
+    ev.MESSAGE_SENT,
+    ev.MESSAGE_RELAYED,
+}
 STATUS_BY_EVENT = {
     ev.CLOCK_STARTED: "running",
     ev.CLOCK_RESUMED: "running",
@@ -91,7 +110,6 @@ class Live:
             state = self.current(session_id)
             for _attempt in range(5):
                 wall = self.time.now()
-                before = state.next_due_wall(wall)
                 try:
                     made = handle(state, actor, name, data, state.elapsed(wall))
                 except Refused:
@@ -109,11 +127,9 @@ class Live:
                 except Claimed:
                     state = self.state(session_id)  # someone else did it first: look again
                     continue
-                if not result.duplicate:
-                    self.run_due(session_id, state)
-                after = state.next_due_wall(self.time.now())
-                if after is not None and (before is None or after < before):
-                    self.wakeup.set()  # the plan moved earlier: the scheduler must look again
+                if not result.duplicate and any(e.type in PLAN_EVENTS for e in result.events):
+                    self.run_due(session_id, state)  # what it set off at once (a trigger with no delay)
+                    self.wakeup.set()  # the plan changed: the scheduler must look again
                 return result
             raise Refused("busy", f"{name}: the session is busy, try again")
 
