@@ -93,14 +93,11 @@ class Live:
             return state
 
     def current(self, session_id: str) -> SessionState:
-        """One worker: the cache is the truth (every append goes through it). Several: catch up."""
+        """The state to act on. One worker: the cache is the truth (every append goes through it);
+        several (a message queue): caught up with the log first, as `state` does."""
         if not self.shared and session_id in self._states:
             return self._states[session_id]
         return self.state(session_id)
-
-    def forget(self, session_id: str) -> None:
-        with self._guard:
-            self._states.pop(session_id, None)
 
     # --------------------------------------------------------------- commands
     def command(self, session_id: str, actor: Actor, name: str, data: Any) -> Result:
@@ -136,7 +133,7 @@ class Live:
     def record(self, session_id: str, new: NewEvent) -> Event:
         """Append an event the web layer makes itself (a participant joined)."""
         with self.lock(session_id):
-            state = self.state(session_id)
+            state = self.current(session_id)
             wall = self.time.now()
             made = NewEvent(new.type, new.payload, new.audience, state.elapsed(wall), new.actor)
             return self._append(session_id, state, [made], wall).events[0]

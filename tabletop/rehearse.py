@@ -360,7 +360,7 @@ def open_session(script: Path | str, url: str | None = None, library: Path | Non
         db_path = Path(tempfile.mkdtemp(prefix="tabletop-rehearsal-")) / "rehearsal.db"
         url = f"sqlite:///{db_path}"
     store = Store(url)
-    store.create_all()
+    store.migrate()
     session = store.create_session(
         exercise.id, f"Rehearsal: {exercise.title}", snapshot(exercise), [t.id for t in exercise.teams], None
     )

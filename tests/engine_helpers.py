@@ -53,7 +53,7 @@ def make_game(
     tmp_path: Path, script: Path = DATA / "minimal.yaml", library: Path = DATA / "lib", url: str | None = None
 ) -> Game:
     store = Store(url or f"sqlite:///{tmp_path / 'game.db'}")
-    store.create_all()
+    store.migrate()
     exercise = load_exercise(script, library=library)
     session = store.create_session(
         exercise.id, exercise.title, snapshot(exercise), [t.id for t in exercise.teams], None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 
 import pytest
@@ -20,9 +21,16 @@ def _reachable(host: str, port: int) -> bool:
 
 
 def need(service: str, host: str, port: int) -> None:
-    if _reachable(host, port):
-        return
-    message = f"{service} is not reachable on {host}:{port}"
+    if not _reachable(host, port):
+        _missing(f"{service} is not reachable on {host}:{port}")
+
+
+def need_program(name: str, installed_by: str = "scripts/setup.sh dev") -> None:
+    if shutil.which(name) is None:
+        _missing(f"{name} is not installed ({installed_by} installs it)")
+
+
+def _missing(message: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message}: CI runs the scale-out tests against the real service")
     pytest.skip(message)

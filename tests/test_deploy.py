@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import shutil
 import subprocess
 import time
 
@@ -12,14 +11,13 @@ import pytest
 from tabletop import ROOT
 
 from .live_server import PASSWORD, Client, Server, free_port
-from .services import need, postgres_url, redis_url
+from .services import need_program, postgres_url, redis_url
 
 pytestmark = pytest.mark.slow
 
 
 def test_game_through_nginx_with_two_workers(tmp_path):
-    if shutil.which("nginx") is None:
-        need("nginx (installed by scripts/setup.sh dev)", "127.0.0.1", 1)  # fails in CI, skips elsewhere
+    need_program("nginx")
     env = {"DATABASE_URL": postgres_url(), "MESSAGE_QUEUE": redis_url()}
     workers = [Server(tmp_path, **env), Server(tmp_path, **env)]
     name = f"ctl-{secrets.token_hex(4)}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import shutil
 import subprocess
 import time
 
@@ -11,7 +10,7 @@ import pytest
 import redis
 
 from .live_server import PASSWORD, Client, Server, free_port
-from .services import need, postgres_url
+from .services import need_program, postgres_url
 
 pytestmark = pytest.mark.slow
 
@@ -61,8 +60,7 @@ class PrivateRedis:
 
 
 def test_workers_reconnect_after_a_redis_restart(tmp_path):
-    if shutil.which("redis-server") is None:
-        need("redis-server", "127.0.0.1", 1)
+    need_program("redis-server", "the machine's Redis package")
     queue = PrivateRedis(tmp_path)
     queue.start()
     env = {"DATABASE_URL": postgres_url(), "MESSAGE_QUEUE": queue.url}

@@ -128,6 +128,8 @@ class SessionState:
 
     # ----------------------------------------------------------------- folding
     def apply(self, event: Event) -> None:
+        """Fold one event in. Events after which nothing is left to happen (a message delivered at
+        once, a jammed one, a note) have no handler: the log keeps them."""
         if event.seq <= self.seq:
             return
         self.seq = event.seq
@@ -216,9 +218,6 @@ class SessionState:
     def _on_channel_cleared(self, event: Event, p: dict[str, Any]) -> None:
         self.jams.pop(p["channel"], None)
 
-    def _on_message(self, event: Event, p: dict[str, Any]) -> None:
-        pass  # delivered at once: nothing is left to happen to it (the log keeps it)
-
     def _on_message_sent(self, event: Event, p: dict[str, Any]) -> None:
         relay = p.get("relay")
         status = "with_relay" if relay else "in_transit"
@@ -245,9 +244,6 @@ class SessionState:
         if p.get("message") in self.messages:
             self.messages[p["message"]].status = "delivered"
         self.transit.discard(p.get("message"))
-
-    def _on_message_jammed(self, event: Event, p: dict[str, Any]) -> None:
-        pass  # delivered to nobody: nothing is left to happen to it
 
     def _on_feedback(self, event: Event, p: dict[str, Any]) -> None:
         self.feedback.add(p.get("key") or str(p["participant"]))

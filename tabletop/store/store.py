@@ -92,10 +92,6 @@ class Store:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
-    def create_all(self) -> None:
-        """Kept for tests that want the schema without migrations; the app uses `migrate`."""
-        self.migrate()
-
     def dispose(self) -> None:
         self.engine.dispose()
         self.reader.dispose()
@@ -187,10 +183,6 @@ class Store:
     def list_sessions(self) -> list[GameSession]:
         with self.sessions() as s:
             return list(s.scalars(select(GameSession).order_by(GameSession.created_at.desc())))
-
-    def active_sessions(self) -> list[str]:
-        with self.sessions() as s:
-            return list(s.scalars(select(GameSession.id).where(GameSession.status.in_(("running", "paused")))))
 
     def active_sessions_seq(self) -> list[tuple[str, int]]:
         with self.sessions() as s:

@@ -16,7 +16,7 @@ import qrcode.image.svg
 
 from tabletop.engine.state import TEAM_CHANNEL, SessionState, decision_payload
 from tabletop.script import Exercise, Problem, ScriptError, load_exercise_bytes
-from tabletop.script.durations import format_duration, format_offset
+from tabletop.script.durations import format_duration
 from tabletop.script.timeline import format_scenario_time, scenario_time, timeline
 from tabletop.store import Identity
 
@@ -118,10 +118,6 @@ def script_view(exercise: Exercise) -> dict[str, Any]:
         "objectives": [{"id": o.id, "text": o.text} for o in exercise.objectives],
         "msel": msel_rows(exercise),
     }
-
-
-def offset(seconds: float | None) -> str:
-    return format_offset(seconds) if seconds is not None else ""
 
 
 # ---------------------------------------------------------------- QR codes

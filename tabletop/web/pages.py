@@ -402,7 +402,7 @@ def hotwash(session_id: str) -> Any:
         flash("Join the session with your code first.", "error")
         return redirect(url_for("pages.join_page"))
     rt = runtime()
-    state = rt.live.state(identity.session_id or "")
+    state = rt.live.current(identity.session_id or "")
     if feedback_key(_actor(identity)) in state.feedback:
         return redirect(url_for("pages.thanks", session_id=session_id))
     channels = [{"id": TEAM_CHANNEL, "name": "Team chat"}] + [
@@ -456,7 +456,7 @@ def thanks(session_id: str) -> Any:
     identity = seat_identity(session_id[:32])
     if identity is None:
         return redirect(url_for("pages.join_page"))
-    state = runtime().live.state(session_id)
+    state = runtime().live.current(session_id)
     people = [p for p in runtime().store.participants(session_id)]
     return render_template(
         "thanks.html",
@@ -478,7 +478,7 @@ def attachment(session_id: str, name: str) -> Any:
     identity = None if is_facilitator else seat_identity(row.id)
     if not is_facilitator and identity is None:
         abort(403)
-    state = runtime().live.state(row.id)
+    state = runtime().live.current(row.id)
     if not may_fetch_attachment(state, identity, is_facilitator, name):
         abort(404)
     exercises_dir, injects_dir = _dirs()

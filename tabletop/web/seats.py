@@ -59,7 +59,7 @@ def look_up(rt: Runtime, code: object) -> CodeInfo:
     if found is None:
         raise JoinRefused(404, "bad_code", "unknown join code: check it with your facilitator")
     try:
-        state = rt.live.state(found.session_id)
+        state = rt.live.current(found.session_id)
     except Refused as exc:
         raise JoinRefused(404, exc.code, exc.message) from None
     if state.ended:
