@@ -88,6 +88,8 @@ def test_a_whole_game_in_the_browser(server, browser):
         # The facilitator opens the console and starts the clock.
         page.click("text=Open the live console")
         expect(page.locator("[data-conn]")).to_have_text("Connected")
+        # Everyone seated before the console opened shows as online at once (the sync state's presence).
+        expect(page.locator("#presence .badge.online")).to_have_count(4)
         page.click("#clock-start")
         for seat in (us, iran, oman, control):
             expect(seat.page.locator("[data-clock-status]").first).to_have_text("running")

@@ -443,6 +443,12 @@ client.on("state", (s) => {
   renderEscalation();
   updateClockButtons();
   renderHotwash();
+  if (Array.isArray(s.presence)) {
+    // Who is connected now (to this worker): presence events only tell of changes after this.
+    const online = new Set(s.presence);
+    for (const [id, person] of people) person.online = online.has(id);
+    renderPresence();
+  }
 });
 
 const REFRESH = new Set([
