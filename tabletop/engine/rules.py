@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tabletop.script.durations import format_offset
+from tabletop.script.times import format_offset
 
 from . import commands as c
 from . import events as ev

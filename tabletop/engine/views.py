@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from tabletop.script.durations import format_offset
+from tabletop.script.times import format_offset
 
 from .events import Viewer
 from .state import TEAM_CHANNEL, SessionState

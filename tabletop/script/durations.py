@@ -1,6 +1,7 @@
 """Durations (`90s`, `15m`, `1h30m`) and exercise-time offsets (`+HH:MM[:SS]`).
 
-Both are held as whole seconds of exercise time.
+Both are held as whole seconds of exercise time. This module reads them; `times.py` writes them
+(`format_offset`, `format_duration`) beside every other time format.
 """
 
 from __future__ import annotations
@@ -36,28 +37,6 @@ def parse_offset(value: object) -> int:
         raise ValueError(f"'{value}' is not {OFFSET_HINT}{hint}")
     hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
     return hours * 3600 + minutes * 60 + seconds
-
-
-def format_offset(seconds: float) -> str:
-    """`+HH:MM` or `+HH:MM:SS` when there are seconds."""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"+{hours:02d}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
-
-
-def format_duration(seconds: float) -> str:
-    """The shortest duration string for a number of seconds (`0s`, `90s`, `15m`, `1h30m`)."""
-    whole = int(seconds)
-    if whole == 0:
-        return "0s"
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if secs and (hours or minutes > 1):
-        return (f"{hours}h" if hours else "") + f"{minutes}m{secs}s"
-    if secs:
-        return f"{minutes * 60 + secs}s"
-    return (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
 
 
 def describe(value: object) -> str:

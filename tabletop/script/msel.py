@@ -70,12 +70,13 @@ from typing import Any, Literal
 
 import yaml
 
-from .durations import OFFSET_RE, format_duration, format_offset, parse_duration
+from .durations import OFFSET_RE, parse_duration
 from .errors import ScriptError
 from .loader import EXERCISES, LIBRARY, load_exercise, load_exercise_bytes
 from .models import ID_PATTERN, Exercise, Inject, Markdown, Medium, Name, ShortText, Trigger
 from .paths import resolve_include
-from .timeline import scenario_time, timeline
+from .timeline import timeline
+from .times import format_duration, format_offset, msel_exercise_cell, msel_scenario_cell
 from .yamlsrc import MAX_BYTES as MAX_SCRIPT_BYTES
 from .yamlsrc import parse_yaml, read_yaml
 
@@ -143,11 +144,6 @@ def unguard(text: str) -> str:
     return text[1:] if text.startswith("'") and _GUARDED_RE.match(text) else text
 
 
-def format_exercise_time(seconds: int) -> str:
-    """`00:15` or `01:05:30`: the script's offset without its `+`."""
-    return format_offset(seconds).lstrip("+")
-
-
 def parse_exercise_time(text: str) -> int:
     """Seconds of `[+]H:MM[:SS]`, or ValueError."""
     match = _TIME_RE.match(text.strip())
@@ -155,14 +151,6 @@ def parse_exercise_time(text: str) -> int:
         raise ValueError(f"'{text}' is not {_TIME_HINT}")
     hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
     return hours * 3600 + minutes * 60 + seconds
-
-
-def format_scenario_time(exercise: Exercise, seconds: int | None) -> str:
-    """`2019-06-20 04:35` (seconds only when there are some), empty without a scenario or a time."""
-    moment = scenario_time(exercise, seconds)
-    if moment is None:
-        return ""
-    return moment.strftime("%Y-%m-%d %H:%M" + (":%S" if moment.second else ""))
 
 
 @dataclass(frozen=True)
@@ -261,8 +249,8 @@ def export_msel(exercise: Exercise) -> str:
         cells = (
             str(row.number),
             inject.id,
-            format_exercise_time(inject.at) if inject.at is not None else "",
-            format_scenario_time(exercise, inject.at),
+            msel_exercise_cell(inject.at) if inject.at is not None else "",
+            msel_scenario_cell(exercise.scenario, inject.at),
             inject.from_ or "",
             "; ".join(inject.to),
             inject.medium,

@@ -12,9 +12,9 @@ from flask.cli import AppGroup
 
 from tabletop import ROOT
 from tabletop.script import Exercise, ScriptError, load_exercise
-from tabletop.script.durations import format_duration
 from tabletop.script.schema import exercise_schema
-from tabletop.script.timeline import format_scenario_time, scenario_time, timeline
+from tabletop.script.timeline import timeline
+from tabletop.script.times import format_duration, format_scenario_at
 
 exercise_cli = AppGroup("exercise", help="Check, inspect and convert exercise scripts.")
 
@@ -76,7 +76,7 @@ def show_timeline(path: str) -> None:
             (
                 str(row.number),
                 row.exercise_time,
-                format_scenario_time(scenario_time(ex, row.due)),
+                format_scenario_at(ex.scenario, row.due),
                 ", ".join(ex.recipients(inject)),
                 inject.from_ or "",
                 inject.medium,

@@ -16,8 +16,8 @@ import qrcode.image.svg
 
 from tabletop.engine.state import TEAM_CHANNEL, SessionState, decision_payload
 from tabletop.script import Exercise, Problem, ScriptError, load_exercise_bytes
-from tabletop.script.durations import format_duration
-from tabletop.script.timeline import format_scenario_time, scenario_time, timeline
+from tabletop.script.timeline import timeline
+from tabletop.script.times import format_duration, format_length, format_scenario_at
 from tabletop.store import Identity
 
 from .sessions import library_entries
@@ -26,14 +26,6 @@ MAX_UPLOAD = 1024 * 1024  # a script is text: 1 MiB is plenty
 
 
 # ----------------------------------------------------------------- library
-def duration_text(seconds: int | float) -> str:
-    hours, rest = divmod(int(seconds), 3600)
-    minutes = rest // 60
-    if hours and minutes:
-        return f"{hours} h {minutes:02d} min"
-    return f"{hours} h" if hours else f"{minutes} min"
-
-
 @dataclass(frozen=True)
 class LibraryRow:
     file: str
@@ -42,7 +34,7 @@ class LibraryRow:
 
     @property
     def length(self) -> str:
-        return duration_text(self.exercise.duration) if self.exercise else ""
+        return format_length(self.exercise.duration) if self.exercise else ""
 
 
 def library(exercises_dir: Path, injects_dir: Path) -> list[LibraryRow]:
@@ -66,7 +58,7 @@ def msel_rows(exercise: Exercise) -> list[dict[str, Any]]:
                 "title": inject.title,
                 "due": row.due,
                 "time": row.exercise_time,
-                "scenario": format_scenario_time(scenario_time(exercise, row.due)),
+                "scenario": format_scenario_at(exercise.scenario, row.due),
                 "release": row.release,
                 "kind": inject.release,
                 "trigger": trigger,
