@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
+from tabletop import ROOT
 from tabletop.script.durations import parse_duration, parse_offset
 from tabletop.script.models import Scenario
 from tabletop.script.times import (
@@ -23,6 +28,8 @@ from tabletop.script.times import (
     scenario_iso,
     scenario_moment,
 )
+
+from .services import need_program
 
 GULF = timezone(timedelta(hours=4))
 SCENARIO = Scenario(start=datetime(2019, 6, 20, 4, 0, tzinfo=GULF), time_scale=2)
@@ -97,3 +104,35 @@ def test_wall_time_is_utc_whatever_the_locale() -> None:
     assert format_wall(None) == ""
     assert format_wall(datetime(2019, 6, 20, 4, 5, 30, tzinfo=GULF).timestamp()) == "20 Jun 2019 00:05 UTC"
     assert format_wall(0) == "01 Jan 1970 00:00 UTC"
+
+
+def test_the_javascript_twin_shows_the_same_text(tmp_path: Path) -> None:
+    """static/js/times.js, run by node: the same short offsets as Python, and the page formats pinned."""
+    need_program("node")
+    module = tmp_path / "times.mjs"  # node reads a .mjs file as an ES module, as the browser does
+    shutil.copy(ROOT / "static" / "js" / "times.js", module)
+    script = f"""
+import * as t from {json.dumps(module.as_uri())};
+const out = {{
+  short: [null, -5, 0, 59, 3959.9, 360000].map((s) => t.formatShortOffset(s)),
+  clock: [null, -1, 59.9, 3930.7, 360000].map((s) => t.formatClock(s)),
+  countdown: [0, 0.2, 299.2, 3600].map((s) => t.formatCountdown(s)),
+  scenario: [
+    t.formatScenarioClock("2019-06-20T04:00:00+04:00", 150, 2),
+    t.formatScenarioClock("2019-06-20T23:59:59-05:30", 1, 1),
+    t.formatScenarioClock(null, 10, 1),
+  ],
+}};
+console.log(JSON.stringify(out));
+"""
+    done = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["short"] == [format_short_offset(s) for s in (None, -5, 0, 59, 3959.9, 360_000)]
+    assert out["clock"] == ["+00:00:00", "+00:00:00", "+00:00:59", "+01:05:30", "+100:00:00"]
+    assert out["countdown"] == ["00:00", "00:01", "05:00", "60:00"]
+    assert out["scenario"] == [
+        "20 Jun 2019 04:05:00 UTC+04:00",
+        "21 Jun 2019 00:00:00 UTC-05:30",
+        "",
+    ]

@@ -2,8 +2,9 @@
 // hotwash progress and the report.
 import {
   CLOCK_EVENTS, ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el,
-  formatOffset, formatShortOffset, insertBySeq, jsonData, mmss,
+  insertBySeq, jsonData,
 } from "./live.js";
+import { formatClock, formatCountdown, formatShortOffset } from "./times.js";
 import { describe, feedItem, filterFeed, teamLabel } from "./views.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -138,7 +139,7 @@ function renderMsel() {
     let cls = s.status;
     if (s.status === "released") {
       released += 1;
-      text = releasedAt[view.id] !== undefined ? `released ${formatOffset(releasedAt[view.id])}` : "released";
+      text = releasedAt[view.id] !== undefined ? `released ${formatClock(releasedAt[view.id])}` : "released";
     } else if (ended && s.status !== "skipped") {
       text = "not released";
       cls = "";
@@ -146,7 +147,7 @@ function renderMsel() {
       const left = s.due - now;
       cls = "due";
       if (left <= 0) text = "due now";
-      else text = `due in ${mmss(left)}${clock.status === "running" ? "" : " (clock stopped)"}`;
+      else text = `due in ${formatCountdown(left)}${clock.status === "running" ? "" : " (clock stopped)"}`;
     } else if (s.status === "pending") {
       text = "pending";
       cls = "";
@@ -240,7 +241,7 @@ function relayQueued(event) {
   const node = el("li", { class: "relay-item" },
     el("div", { class: "from", dir: "auto" }, `#${event.seq} from ${teamLabel(teams, p.from_team)}${p.name ? ` (${p.name})` : ""} → ${(p.to || []).map((t) => teamLabel(teams, t)).join(", ")}`),
     el("div", { class: "text", dir: "auto" }, p.text),
-    el("div", { class: "meta" }, formatOffset(event.t), " ", status),
+    el("div", { class: "meta" }, formatClock(event.t), " ", status),
     buttons);
   insertBySeq(view.list, node, event.seq);
   view.items.set(event.seq, { node, status });
@@ -479,11 +480,11 @@ client.on("event", (event, { live }) => {
     case "message_relayed": relayDone(event); break;
     case "escalation_changed":
       escalations.push({ t: event.t, level: p.level, delta: p.delta, reason: p.reason });
-      insertBySeq($("esc-history"), el("li", { dir: "auto" }, `${formatOffset(event.t)} · ${p.delta > 0 ? "+" : ""}${p.delta} → ${p.level}: ${p.reason || ""}`), event.seq, true);
+      insertBySeq($("esc-history"), el("li", { dir: "auto" }, `${formatClock(event.t)} · ${p.delta > 0 ? "+" : ""}${p.delta} → ${p.level}: ${p.reason || ""}`), event.seq, true);
       renderEscalation();
       break;
     case "note":
-      insertBySeq($("notes"), el("li", { dir: "auto" }, el("span", { class: "muted small" }, `${formatOffset(event.t)} · ${p.name}: `), p.text), event.seq, true);
+      insertBySeq($("notes"), el("li", { dir: "auto" }, el("span", { class: "muted small" }, `${formatClock(event.t)} · ${p.name}: `), p.text), event.seq, true);
       break;
     case "feedback": feedbackFrom.add(p.participant); renderHotwash(); break;
     case "session_ended": ended = true; renderHotwash(); break;

@@ -3,6 +3,7 @@
 // reconnects and syncs again. Also the exercise clock and small DOM helpers used by every page.
 // Player text is only ever set with textContent / text nodes: never as HTML.
 import { io } from "/static/vendor/socket.io.esm.min.js";
+import { formatClock, formatScenarioClock } from "./times.js";
 
 export function appData() {
   const el = document.getElementById("app");
@@ -62,39 +63,6 @@ export function newId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-// ------------------------------------------------------------------ time
-const pad = (n) => String(Math.floor(n)).padStart(2, "0");
-
-export function formatOffset(seconds) {
-  const s = Math.max(0, Math.floor(seconds || 0));
-  return `+${pad(s / 3600)}:${pad((s % 3600) / 60)}:${pad(s % 60)}`;
-}
-
-export function formatShortOffset(seconds) {
-  const s = Math.max(0, Math.floor(seconds || 0));
-  return `+${pad(s / 3600)}:${pad((s % 3600) / 60)}`;
-}
-
-export function mmss(seconds) {
-  const s = Math.max(0, Math.ceil(seconds || 0));
-  return `${pad(s / 60)}:${pad(s % 60)}`;
-}
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-// Scenario time in the scenario's own UTC offset (e.g. Gulf time), whatever the browser's zone.
-export function formatScenario(startIso, elapsed, scale) {
-  if (!startIso) return "";
-  const m = /([+-])(\d\d):(\d\d)$/.exec(startIso);
-  const offsetMin = m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
-  const start = Date.parse(startIso);
-  if (Number.isNaN(start)) return "";
-  const t = new Date(start + (elapsed || 0) * (scale || 1) * 1000 + offsetMin * 60000);
-  const zone = m ? `UTC${m[1]}${m[2]}:${m[3]}` : "UTC";
-  return `${pad(t.getUTCDate())} ${MONTHS[t.getUTCMonth()]} ${t.getUTCFullYear()} ` +
-    `${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())} ${zone}`;
-}
-
 // The exercise clock, from the sync state and the clock events (t, wall, speed): ticks locally
 // while running, frozen while paused. Wall times are the server's: a skew corrects ours.
 export class ExerciseClock {
@@ -142,11 +110,11 @@ export class ExerciseClock {
   }
 
   display() {
-    return formatOffset(this.elapsed());
+    return formatClock(this.elapsed());
   }
 
   scenario() {
-    return formatScenario(this.scenarioStart, this.elapsed(), this.timeScale);
+    return formatScenarioClock(this.scenarioStart, this.elapsed(), this.timeScale);
   }
 }
 

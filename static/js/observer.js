@@ -1,8 +1,9 @@
 // An observer's page: read-only feeds of the teams watched, and the observation form.
 import {
   CLOCK_EVENTS, ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el,
-  formatOffset, insertBySeq, jsonData,
+  insertBySeq, jsonData,
 } from "./live.js";
+import { formatClock } from "./times.js";
 import { attachmentList, describe, feedItem, filterFeed } from "./views.js";
 
 const app = appData();
@@ -76,7 +77,7 @@ function recorded(seq, t, p) {
   const list = $("observations");
   if (list.querySelector(`[data-seq="${seq}"]`)) return;
   insertBySeq(list, el("li", { dir: "auto" },
-    el("span", { class: "muted small" }, `${formatOffset(t)} · ${p.rating}${p.objective ? ` · ${p.objective}` : ""}${p.team ? ` · ${p.team}` : ""} `),
+    el("span", { class: "muted small" }, `${formatClock(t)} · ${p.rating}${p.objective ? ` · ${p.objective}` : ""}${p.team ? ` · ${p.team}` : ""} `),
     p.text), seq, true);
 }
 

@@ -1,8 +1,9 @@
 // A player's team room: the inject inbox, the channels as tabs, the relay desk of an intermediary.
 import {
   CLOCK_EVENTS, ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el,
-  formatOffset, insertBySeq, mmss,
+  insertBySeq,
 } from "./live.js";
+import { formatClock, formatCountdown } from "./times.js";
 import { attachmentList, bindTabs, teamLabel } from "./views.js";
 
 const app = appData();
@@ -154,7 +155,7 @@ function addMessage(channelId, seq, event, { mine, status, statusClass, text, fr
     "li", { class: `msg${mine ? " mine" : ""}` },
     el("div", { class: "from", dir: "auto" }, mine ? `You (${senderLabel(event.payload)})` : senderLabel(event.payload)),
     el("div", { class: "text", dir: "auto" }, text ?? event.payload.text ?? ""),
-    el("div", { class: "meta" }, formatOffset(event.t), " ", badge),
+    el("div", { class: "meta" }, formatClock(event.t), " ", badge),
   );
   insertBySeq(view.list, node, seq);
   view.panel.querySelector("[data-empty]").hidden = true;
@@ -242,7 +243,7 @@ function addRelayItem(event, fresh) {
     "li", { class: "relay-item" },
     el("div", { class: "from", dir: "auto" }, `From ${senderLabel(p)} on ${channels.get(p.channel)?.def.name || p.channel}, to ${to}`),
     el("div", { class: "text", dir: "auto" }, p.text),
-    el("div", { class: "meta" }, formatOffset(event.t), " ", status),
+    el("div", { class: "meta" }, formatClock(event.t), " ", status),
     el("div", { class: "actions" },
       el("button", { type: "button", onclick: act("forward") }, "Forward verbatim"),
       el("button", { type: "button", class: "secondary", onclick: () => { editForm.hidden = false; edit.focus(); } }, "Edit and forward"),
@@ -282,7 +283,7 @@ function relayHandled(event) {
     "li", { class: "msg" },
     el("div", { class: "from", dir: "auto" }, `${words} (${p.by || "you"}), from ${teamLabel(teams, p.from_team)}`),
     p.text ? el("div", { class: "text", dir: "auto" }, p.text) : null,
-    el("div", { class: "meta" }, formatOffset(event.t)),
+    el("div", { class: "meta" }, formatClock(event.t)),
   );
   insertBySeq(relayDesk.done, done, event.seq, true);
   updateRelayCount(false);
@@ -320,7 +321,7 @@ function addInject(event, { live }) {
     "article", { class: `inject${unread ? " unread" : ""}`, tabindex: "0", "aria-labelledby": `inj-${p.inject}`, "data-inject": p.inject },
     el("header", {},
       newBadge,
-      el("span", { class: "meta" }, `${p.medium || "other"}${p.from ? ` · ${p.from}` : ""} · ${formatOffset(event.t)}`),
+      el("span", { class: "meta" }, `${p.medium || "other"}${p.from ? ` · ${p.from}` : ""} · ${formatClock(event.t)}`),
       el("h3", { id: `inj-${p.inject}`, dir: "auto" }, p.title)),
     body,
     attachmentList(app.session, p.attachments || []),
@@ -417,7 +418,7 @@ function tickDeadlines() {
     const d = view.decision;
     if (!d || d.decided || d.deadlineT === null) continue;
     const left = d.deadlineT - clock.elapsed();
-    d.deadline.textContent = left > 0 ? `${mmss(left)} left${clock.status === "paused" ? " (clock paused)" : ""}` : "passed";
+    d.deadline.textContent = left > 0 ? `${formatCountdown(left)} left${clock.status === "paused" ? " (clock paused)" : ""}` : "passed";
     d.deadline.classList.toggle("urgent", left < 60);
   }
 }
@@ -479,11 +480,11 @@ client.on("event", (event, { live, fresh }) => {
       addMessage(p.channel, event.seq, event, { mine: p.participant === me.participant, fresh, status: "not delivered: jammed", statusClass: "jammed" });
       break;
     case "channel_jammed":
-      systemNote(p.channel, event.seq, `${formatOffset(event.t)} · The channel is jammed until ${formatOffset(p.until)}.`);
+      systemNote(p.channel, event.seq, `${formatClock(event.t)} · The channel is jammed until ${formatClock(p.until)}.`);
       client.refreshSoon();
       break;
     case "channel_cleared":
-      systemNote(p.channel, event.seq, `${formatOffset(event.t)} · The channel is clear again.`);
+      systemNote(p.channel, event.seq, `${formatClock(event.t)} · The channel is clear again.`);
       client.refreshSoon();
       break;
     case "session_ended": showEnded(); break;

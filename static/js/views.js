@@ -1,5 +1,6 @@
 // Pieces shared by the room, the console and the observer page: tabs, attachments, the feed.
-import { el, formatOffset } from "./live.js";
+import { el } from "./live.js";
+import { formatClock } from "./times.js";
 
 export function teamLabel(teams, id) {
   if (id === "control") return "Exercise control";
@@ -105,7 +106,7 @@ export function describe(event, ctx) {
     case "message_jammed":
       return { kind: "message", channel: p.channel, teams: [p.from_team], title: `${who} on ${channel}: jammed, not delivered`, text: p.text };
     case "channel_jammed":
-      return { kind: "channel", channel: p.channel, teams: [], title: `${channel} jammed until ${formatOffset(p.until)}`, text: "" };
+      return { kind: "channel", channel: p.channel, teams: [], title: `${channel} jammed until ${formatClock(p.until)}`, text: "" };
     case "channel_cleared":
       return { kind: "channel", channel: p.channel, teams: [], title: `${channel} clear again`, text: "" };
     case "participant_joined":
@@ -119,7 +120,7 @@ export function describe(event, ctx) {
     case "inject_held": return { kind: "msel", teams: [], title: `Held ${p.inject}`, text: "" };
     case "inject_unheld": return { kind: "msel", teams: [], title: `Released the hold on ${p.inject}`, text: "" };
     case "inject_skipped": return { kind: "msel", teams: [], title: `Skipped ${p.inject}`, text: "" };
-    case "inject_moved": return { kind: "msel", teams: [], title: `Moved ${p.inject} to ${formatOffset(p.at)}`, text: "" };
+    case "inject_moved": return { kind: "msel", teams: [], title: `Moved ${p.inject} to ${formatClock(p.at)}`, text: "" };
     case "inject_written": return { kind: "msel", teams: p.definition ? p.definition.to : [], title: `New inject written: ${p.definition ? p.definition.title : ""}`, text: "" };
     case "note": return { kind: "note", teams: [], title: `Note by ${p.name}`, text: p.text };
     case "observation": return { kind: "observation", teams: p.team ? [p.team] : [], title: `Observation ${p.rating}${p.objective ? ` on ${p.objective}` : ""} by ${p.name}`, text: p.text };
@@ -130,7 +131,7 @@ export function describe(event, ctx) {
 
 export function feedItem(event, info) {
   return el("li", { "data-kind": info.kind, "data-channel": info.channel || "", "data-teams": (info.teams || []).join(" ") },
-    el("div", { class: "meta" }, `${formatOffset(event.t)} · #${event.seq}`),
+    el("div", { class: "meta" }, `${formatClock(event.t)} · #${event.seq}`),
     el("div", { dir: "auto" }, el("strong", {}, info.title)),
     info.text ? el("div", { class: "text", dir: "auto" }, info.text) : null);
 }
