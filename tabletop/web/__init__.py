@@ -76,15 +76,9 @@ def _instance_secret(app: Flask) -> str:
 
 
 def init_cli(app: Flask) -> None:
-    from .cli import exercise_cli
-    from .cli_admin import facilitator_cli, session_cli
+    from . import cli
 
-    app.cli.add_command(exercise_cli)
-    app.cli.add_command(facilitator_cli)
-    app.cli.add_command(session_cli)
-    from .cli_report import report_cli  # also adds `exercise rehearse`
-
-    app.cli.add_command(report_cli)
+    cli.init_app(app)
 
 
 def init_routes(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Authoring tools: `flask --app app exercise validate|schema|timeline|export-msel|import-msel`."""
+"""Authoring tools: `flask --app app exercise validate|schema|timeline|export-msel|import-msel|rehearse`."""
 
 from __future__ import annotations
 
@@ -16,16 +16,14 @@ from tabletop.script.schema import exercise_schema
 from tabletop.script.timeline import timeline
 from tabletop.script.times import format_duration, format_scenario_at
 
+from .common import fail, library, writable
+
 exercise_cli = AppGroup("exercise", help="Check, inspect and convert exercise scripts.")
-
-
-def _library() -> Path:
-    return Path(current_app.config["INJECTS_DIR"])
 
 
 def _load_or_exit(path: str) -> Exercise:
     try:
-        return load_exercise(path, library=_library())
+        return load_exercise(path, library=library())
     except ScriptError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -38,7 +36,7 @@ def validate(paths: tuple[str, ...]) -> None:
     failed = False
     for path in paths:
         try:
-            ex = load_exercise(path, library=_library())
+            ex = load_exercise(path, library=library())
         except ScriptError as exc:
             failed = True
             click.echo(str(exc), err=True)
@@ -142,7 +140,7 @@ def import_msel_command(csv_path: str, output: str, base: str | None) -> None:
 
     from tabletop.script.msel import MAX_CSV_BYTES, MselError, check_script, dump_script, import_msel, read_base
 
-    library = _library()
+    library_dir = library()
     base_path = base if base is not None else (output if Path(output).is_file() else None)
     try:
         with open(csv_path, "rb") as handle:
@@ -150,17 +148,17 @@ def import_msel_command(csv_path: str, output: str, base: str | None) -> None:
     except OSError as exc:
         raise _msel_exit([f"{csv_path}: cannot read the file: {exc.strerror}"], f"{output}: not written") from None
     try:
-        data, exercise = (None, None) if base_path is None else read_base(base_path, library=library)
+        data, exercise = (None, None) if base_path is None else read_base(base_path, library=library_dir)
         script = import_msel(
             raw,
             data,
             csv_path,
             base_exercise=exercise,
-            library=library,
+            library=library_dir,
             script_dir=Path(base_path).parent if base_path else Path(output).parent,
         )
         text = dump_script(script)
-        result = check_script(text, output, script_dir=Path(output).parent, library=library)
+        result = check_script(text, output, script_dir=Path(output).parent, library=library_dir)
     except MselError as exc:
         raise _msel_exit(exc.problems, f"{output}: not written") from None
     target = Path(output)
@@ -178,3 +176,63 @@ def import_msel_command(csv_path: str, output: str, base: str | None) -> None:
         raise _msel_exit([f"{output}: cannot write the file: {exc.strerror}"], f"{output}: not written") from None
     source = f", base {base_path}" if base_path else ", no base script: complete the teams and objectives"
     click.echo(f"wrote {output}: {len(result.injects)} injects from {csv_path}{source}")
+
+
+# --- rehearsal: bots play the script through the real engine, then its report is built ---
+
+
+@exercise_cli.command("rehearse")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+@click.option("--players", type=click.IntRange(1, 20), default=1, show_default=True, help="bot players per team")
+@click.option("--seed", type=int, default=0, show_default=True, help="the bots' random seed")
+@click.option("--exchanges", type=click.IntRange(1, 100_000), default=None, help="messages to send in all (big logs)")
+@click.option(
+    "--app-db", is_flag=True, help="play in the app's database (the session stays listed), not a temporary one"
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="the report PDF to write")
+@click.option("--no-report", is_flag=True, help="play only; build no report")
+def rehearse_command(
+    path: str, players: int, seed: int, exchanges: int | None, app_db: bool, output: str | None, no_report: bool
+) -> None:
+    """Play a script at full speed with bot players through the real engine, then build its report."""
+    from tabletop.rehearse import rehearse
+    from tabletop.report.build import build_files
+    from tabletop.script import ScriptError
+
+    cfg = current_app.config
+    reports = Path(cfg["REPORTS_DIR"])
+    if not no_report:
+        writable(
+            Path(output).resolve().parent if output else reports,
+            f"{Path(output).parent}/" if output else f"{reports.name}/",
+        )
+    try:
+        game = rehearse(
+            path,
+            players=players,
+            seed=seed,
+            exchanges=exchanges,
+            url=cfg["DATABASE_URL"] if app_db else None,
+            library=Path(cfg["INJECTS_DIR"]),
+        )
+    except ScriptError as exc:
+        fail(str(exc))
+    summary = game.summary()
+    click.echo(
+        f"rehearsed {game.exercise.id} (session {summary['session']}): {summary['injects_released']} injects released, "
+        f"{summary['messages']} messages, {summary['relayed']} relay actions, {summary['decisions']} decisions, "
+        f"final escalation {summary['escalation']}, {summary['observations']} observations, "
+        f"{summary['hotwash']} hotwash answers"
+    )
+    if no_report:
+        return
+    built = build_files(
+        game.store,
+        game.session,
+        reports,
+        output=Path(output) if output else None,
+        progress=lambda pct, message: click.echo(f"[{pct:3d}%] {message}"),
+    )
+    click.echo(
+        f"wrote {built.pdf} ({built.timings['pages']} pages in {built.timings['total']:.1f} s) and {built.html.name}"
+    )
