@@ -1,75 +1,668 @@
 """Events: the one record of everything that happens in a session (an append-only log).
 
+Transition note: `Event.payload` is the typed, frozen payload object (read `event.payload.text`),
+`Event.as_dict()` / `Event.payload_json` give the wire and stored JSON, and payload objects still
+answer dict-style reads (`payload["text"]`, `payload.get("to", [])`, `"text" in payload`, always
+the JSON form) so that code not yet migrated (the report) keeps working; new code reads attributes.
+
+One frozen pydantic class per event type, registered in `EVENT_TYPES` (type name -> class). The
+JSON they write is the JSON written before the classes existed, key for key (see `Payload`), so
+stored logs need no migration. `decode` is the one mapper from stored JSON to a typed payload:
+the store and every `Event` built from a dict go through it. Every class has a `VERSION`; when a
+payload's shape changes, bump it and register an upcaster (see `UPCASTERS`).
+
 Every event has an audience: the teams that may see it (control sees everything). `ALL` means
-every team. Payloads are plain JSON-able dicts; `redact` removes what a viewer may not see.
+every team. `redact` gives what a viewer may see of an event, as the JSON sent to it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 ALL = "*"
 
-# Event types (nouns of what happened).
-PARTICIPANT_JOINED = "participant_joined"
-CLOCK_STARTED = "clock_started"
-CLOCK_PAUSED = "clock_paused"
-CLOCK_RESUMED = "clock_resumed"
-SPEED_CHANGED = "speed_changed"
-SESSION_ENDED = "session_ended"
-INJECT_WRITTEN = "inject_written"
-INJECT_RELEASED = "inject_released"
-INJECT_HELD = "inject_held"
-INJECT_UNHELD = "inject_unheld"
-INJECT_SKIPPED = "inject_skipped"
-INJECT_MOVED = "inject_moved"
-INJECT_ACKNOWLEDGED = "inject_acknowledged"
-MESSAGE = "message"  # delivered at once to every reader of its channel
-MESSAGE_SENT = "message_sent"  # on its way: with the intermediary, or held by a channel delay
-MESSAGE_RELAYED = "message_relayed"  # the intermediary forwarded, edited, held or declined it
-MESSAGE_DELIVERED = "message_delivered"  # reached the readers after a relay or a delay
-MESSAGE_JAMMED = "message_jammed"  # the channel was jammed: delivered to nobody
-CHANNEL_JAMMED = "channel_jammed"
-CHANNEL_CLEARED = "channel_cleared"
-DECISION_MADE = "decision_made"
-ESCALATION_CHANGED = "escalation_changed"
-NOTE = "note"
-OBSERVATION = "observation"
-FEEDBACK = "feedback"
-IMPROVEMENT_PLAN = "improvement_plan"  # the facilitator's improvement-plan table for the report
+#: A number kept as written: an int stays an int and a float a float (so the JSON is unchanged).
+Number = int | float
+Teams = tuple[str, ...]
+
+
+# ============================================================== the base class
+class Payload(BaseModel):
+    """The payload of one event type: frozen, checked on the way in, the same JSON on the way out.
+
+    - Field order is the JSON key order. Fields with a default are *optional*: a key that was not
+      given stays absent from the JSON (`exclude_unset`); a key given as null is written as null.
+    - Numbers typed `Number` keep int or float as given, so `json.dumps` gives the same bytes.
+    - `to_json()` is the stored and wire form; `decode(type, data)` the way back.
+    - `TYPE` is the event type name, `VERSION` the payload's version (see `UPCASTERS`), `MADE_BY`
+      and `AUDIENCE` describe it in docs/protocol.md (the generated event table).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    TYPE: ClassVar[str] = ""
+    VERSION: ClassVar[int] = 1
+    MADE_BY: ClassVar[str] = ""
+    AUDIENCE: ClassVar[str] = ""
+    #: JSON key -> attribute name (they differ only for keys that are Python keywords: `from`, `for`).
+    _KEYS: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._KEYS = {(f.alias or name): name for name, f in cls.model_fields.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        """The payload as stored and sent: plain JSON types, absent optional keys left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    # -- dict-style reads, for code not yet migrated to attributes (always the JSON form) --
+    def __getitem__(self, key: str) -> Any:
+        name = self._KEYS.get(key)
+        if name is None or name not in self.__pydantic_fields_set__:
+            raise KeyError(key)
+        return _json_value(getattr(self, name))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        name = self._KEYS.get(key)
+        if name is None or name not in self.__pydantic_fields_set__:
+            return default
+        return _json_value(getattr(self, name))
+
+    def __contains__(self, key: object) -> bool:
+        name = self._KEYS.get(key) if isinstance(key, str) else None
+        return name is not None and name in self.__pydantic_fields_set__
+
+    def has(self, name: str) -> bool:
+        """Whether an optional field was given (by attribute name): absent keys read as their default."""
+        return name in self.__pydantic_fields_set__
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, (tuple, list)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    return value
+
+
+class Part(BaseModel):
+    """A nested shape inside a payload (decision, option, effect, plan item): frozen, same JSON."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+# ============================================================== nested shapes
+class OptionSpec(Part):
+    """An option of a decision."""
+
+    id: str
+    label: str
+    escalation: int = Field(description="control and observers only")
+
+
+class DecisionSpec(Part):
+    """The decision an inject asks for, as events and pages carry it."""
+
+    prompt: str
+    by: Teams = Field(description="position ids that may decide; empty: anyone of the team")
+    deadline: Number | None = Field(description="exercise seconds after the release, or null")
+    default: str | None = Field(description="the option taken at the deadline, or null")
+    options: tuple[OptionSpec, ...]
+
+    def option(self, option_id: str | None) -> OptionSpec | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+class JamSpec(Part):
+    channel: str
+    for_: Number = Field(alias="for", description="exercise seconds")
+
+
+class Effect(Part):
+    """One effect of an inject's release: `{"jam": {"channel", "for"}}` or `{"escalation": N}`."""
+
+    jam: JamSpec | None = None
+    escalation: int | None = None
+
+
+class InjectDefinition(Part):
+    """What a released inject carries (scripted, or written live: `live` true)."""
+
+    inject: str
+    title: str
+    body: str = Field(description="Markdown")
+    from_: str = Field(alias="from")
+    medium: str
+    to: Teams
+    attachments: Teams
+    ack: bool
+    decision: DecisionSpec | None
+    objectives: Teams
+    classification: str
+    expect: str = Field(description="control and observers only")
+    notes: str = Field(description="control only")
+    effects: tuple[Effect, ...] = Field(description="control and observers only")
+    live: bool = Field(False, description="true for written injects")
+
+
+class PlanItem(Part):
+    """A row of the improvement plan."""
+
+    issue: str
+    action: str
+    organisation: str
+    due: str
+    objective: str | None
+
+
+# ============================================================== event payloads
+class ParticipantJoined(Payload):
+    TYPE = "participant_joined"
+    MADE_BY = "`/api/join`"
+    AUDIENCE = "player: their team; observer: control"
+
+    participant: int
+    kind: str = Field(description="player or observer")
+    name: str
+    team: str | None = Field(None, description="players")
+    position: str | None = Field(None, description="players")
+    teams: Teams = Field((), description="observers: the teams they watch")
+
+
+class ClockStarted(Payload):
+    TYPE = "clock_started"
+    MADE_BY = "`clock start`"
+    AUDIENCE = "all"
+
+    speed: Number
+    by: str
+
+
+class ClockPaused(Payload):
+    TYPE = "clock_paused"
+    MADE_BY = "`clock pause`"
+    AUDIENCE = "all"
+
+    by: str
+
+
+class ClockResumed(Payload):
+    TYPE = "clock_resumed"
+    MADE_BY = "`clock resume`"
+    AUDIENCE = "all"
+
+    by: str
+
+
+class SpeedChanged(Payload):
+    TYPE = "speed_changed"
+    MADE_BY = "`clock speed`"
+    AUDIENCE = "all"
+
+    speed: Number
+    by: str
+
+
+class SessionEnded(Payload):
+    TYPE = "session_ended"
+    MADE_BY = "`clock end`"
+    AUDIENCE = "all"
+
+    by: str
+
+
+class InjectWritten(Payload):
+    TYPE = "inject_written"
+    MADE_BY = "`write_inject`"
+    AUDIENCE = "control"
+
+    definition: InjectDefinition = Field(description="the future release payload, `inject` = `live-N`")
+    at: Number | None = Field(description="exercise seconds, or null: now")
+    by: str
+
+
+class InjectReleased(InjectDefinition, Payload):
+    """The inject definition as released, and how."""
+
+    TYPE = "inject_released"
+    MADE_BY = "scheduler, trigger, `release_inject`, `write_inject`"
+    AUDIENCE = "the inject's `to` teams"
+
+    how: str = Field(description="`scheduled`, `by hand`")
+
+    @classmethod
+    def of(cls, definition: InjectDefinition, how: str) -> InjectReleased:
+        return cls.model_validate({**definition.to_json(), "how": how})
+
+
+class InjectHeld(Payload):
+    TYPE = "inject_held"
+    MADE_BY = "`hold_inject`"
+    AUDIENCE = "control"
+
+    inject: str
+    by: str
+
+
+class InjectUnheld(Payload):
+    TYPE = "inject_unheld"
+    MADE_BY = "`unhold_inject`"
+    AUDIENCE = "control"
+
+    inject: str
+    by: str
+
+
+class InjectSkipped(Payload):
+    TYPE = "inject_skipped"
+    MADE_BY = "`skip_inject`"
+    AUDIENCE = "control"
+
+    inject: str
+    by: str
+
+
+class InjectMoved(Payload):
+    TYPE = "inject_moved"
+    MADE_BY = "`move_inject`"
+    AUDIENCE = "control"
+
+    inject: str
+    at: Number = Field(description="exercise seconds")
+    from_: Number | None = Field(alias="from", description="the previous due time, or null")
+    by: str
+
+
+class InjectAcknowledged(Payload):
+    TYPE = "inject_acknowledged"
+    MADE_BY = "`ack_inject`"
+    AUDIENCE = "the player's team"
+
+    inject: str
+    team: str
+    from_position: str | None
+    name: str
+    participant: int | None
+
+
+class Message(Payload):
+    """A message delivered at once to every reader of its channel.
+
+    A spoofed team-chat message written before the classes stored `team` last; the class writes it
+    second, as `send_message` always did (same JSON, another key order: see tests/test_events.py).
+    """
+
+    TYPE = "message"
+    MADE_BY = "`send_message`, `spoof`"
+    AUDIENCE = "readers; spoof: see `spoof`"
+
+    channel: str
+    team: str | None = Field(None, description="in team chat: whose chat")
+    from_team: str = Field(description="`control` when a facilitator writes in team chat")
+    from_position: str | None
+    name: str
+    participant: int | None = Field(None, description="shown to the sender only; absent when spoofed")
+    text: str
+    spoofed: bool = Field(False, description="control only")
+    spoofed_by: str | None = Field(None, description="control only")
+
+
+class MessageSent(Payload):
+    """A message on its way: with the intermediary, or held by a channel delay."""
+
+    TYPE = "message_sent"
+    MADE_BY = "`send_message` on a relay or delayed channel"
+    AUDIENCE = "sender's team, plus the relay team when it is a team"
+
+    channel: str
+    from_team: str
+    from_position: str | None
+    name: str
+    participant: int | None
+    text: str
+    relay: str | None = Field(description="team id, `control`, or null for a plain delay")
+    to: Teams = Field(
+        description="relay: the other members; plain delay: every reader, the sender's team included, "
+        'or `["*"]` for broadcast'
+    )
+    delay: Number = Field(description="exercise seconds")
+
+
+class MessageRelayed(Payload):
+    """The intermediary forwarded, edited, held or declined a message."""
+
+    TYPE = "message_relayed"
+    MADE_BY = "`relay`"
+    AUDIENCE = "sender's team, plus the relay team when it is a team"
+
+    message: int = Field(description="seq of the `message_sent`")
+    channel: str
+    relay: str
+    from_team: str
+    action: str = Field(description="forward, edit, hold or decline")
+    by: str
+    waited: Number = Field(description="exercise seconds")
+    text: str | None = Field(None, description="forward/edit; not for the sender's team")
+    edited: bool = Field(False, description="forward/edit")
+    delay: Number = Field(0, description="forward/edit")
+
+
+class MessageDelivered(Payload):
+    """A message reached its readers after a relay or a delay."""
+
+    TYPE = "message_delivered"
+    MADE_BY = "`relay`, or the scheduler after a delay"
+    AUDIENCE = "the `to` teams of the `message_sent`"
+
+    message: int
+    channel: str
+    from_team: str
+    from_position: str | None
+    name: str
+    participant: int | None
+    text: str = Field(description="as forwarded")
+
+
+class MessageJammed(Payload):
+    """A message on a jammed channel: delivered to nobody."""
+
+    TYPE = "message_jammed"
+    MADE_BY = "`send_message` on a jammed channel"
+    AUDIENCE = "sender's team"
+
+    channel: str
+    from_team: str
+    from_position: str | None
+    name: str
+    participant: int | None
+    text: str
+    reason: str
+
+
+class ChannelJammed(Payload):
+    TYPE = "channel_jammed"
+    MADE_BY = "an inject's `jam` effect"
+    AUDIENCE = "channel readers"
+
+    channel: str
+    until: Number = Field(description="exercise seconds")
+    for_: Number = Field(alias="for")
+    inject: str
+
+
+class ChannelCleared(Payload):
+    TYPE = "channel_cleared"
+    MADE_BY = "the scheduler when a jam ends"
+    AUDIENCE = "channel readers"
+
+    channel: str
+
+
+class DecisionMade(Payload):
+    TYPE = "decision_made"
+    MADE_BY = "`decide`, or the deadline"
+    AUDIENCE = "the inject's `to` teams"
+
+    inject: str
+    option: str | None = Field(description="null when it lapsed without a default")
+    label: str | None
+    escalation: int = Field(description="control and observers only")
+    by_default: bool
+    lapsed: bool
+    rationale: str | None = Field(None, description="when a player chose")
+    team: str | None = Field(None, description="when a player chose")
+    position: str | None = Field(None, description="when a player chose")
+    name: str | None = Field(None, description="when a player chose")
+    participant: int | None = Field(None, description="when a player chose")
+
+
+class EscalationChanged(Payload):
+    TYPE = "escalation_changed"
+    MADE_BY = "`escalate`, a decision, an inject effect"
+    AUDIENCE = "control"
+
+    delta: int
+    level: int = Field(description="the new total")
+    reason: str
+    by: str | None = Field(None, description="`escalate`")
+
+
+class Note(Payload):
+    TYPE = "note"
+    MADE_BY = "`note`"
+    AUDIENCE = "control"
+
+    text: str
+    name: str
+
+
+class Observation(Payload):
+    TYPE = "observation"
+    MADE_BY = "`observe`"
+    AUDIENCE = "control, and its author"
+
+    objective: str | None
+    rating: str = Field(description="P, S, M or U")
+    text: str
+    team: str | None
+    name: str
+    participant: int | None
+
+
+class Feedback(Payload):
+    TYPE = "feedback"
+    MADE_BY = "`feedback`"
+    AUDIENCE = "control, and its author"
+
+    participant: int | None
+    name: str
+    kind: str
+    team: str | None
+    position: str | None
+    strengths: str
+    improvements: str
+    channels: dict[str, int] = Field(description="channel id -> rating 1 to 5")
+    key: str | None = Field(None, description="who sent it, one per sender")
+
+
+class ImprovementPlan(Payload):
+    TYPE = "improvement_plan"
+    MADE_BY = "`improvement_plan`"
+    AUDIENCE = "control"
+
+    items: tuple[PlanItem, ...]
+    by: str
+
+
+# ============================================================== the registry
+#: Every event type, by name: the one list the fold, the store, the docs and the JS are checked against.
+EVENT_TYPES: dict[str, type[Payload]] = {
+    cls.TYPE: cls
+    for cls in (
+        ParticipantJoined,
+        ClockStarted,
+        ClockPaused,
+        ClockResumed,
+        SpeedChanged,
+        SessionEnded,
+        InjectWritten,
+        InjectReleased,
+        InjectHeld,
+        InjectUnheld,
+        InjectSkipped,
+        InjectMoved,
+        InjectAcknowledged,
+        Message,
+        MessageSent,
+        MessageRelayed,
+        MessageDelivered,
+        MessageJammed,
+        ChannelJammed,
+        ChannelCleared,
+        DecisionMade,
+        EscalationChanged,
+        Note,
+        Observation,
+        Feedback,
+        ImprovementPlan,
+    )
+}
+
+# Event type names, for code that compares `event.type`.
+PARTICIPANT_JOINED = ParticipantJoined.TYPE
+CLOCK_STARTED = ClockStarted.TYPE
+CLOCK_PAUSED = ClockPaused.TYPE
+CLOCK_RESUMED = ClockResumed.TYPE
+SPEED_CHANGED = SpeedChanged.TYPE
+SESSION_ENDED = SessionEnded.TYPE
+INJECT_WRITTEN = InjectWritten.TYPE
+INJECT_RELEASED = InjectReleased.TYPE
+INJECT_HELD = InjectHeld.TYPE
+INJECT_UNHELD = InjectUnheld.TYPE
+INJECT_SKIPPED = InjectSkipped.TYPE
+INJECT_MOVED = InjectMoved.TYPE
+INJECT_ACKNOWLEDGED = InjectAcknowledged.TYPE
+MESSAGE = Message.TYPE  # delivered at once to every reader of its channel
+MESSAGE_SENT = MessageSent.TYPE  # on its way: with the intermediary, or held by a channel delay
+MESSAGE_RELAYED = MessageRelayed.TYPE  # the intermediary forwarded, edited, held or declined it
+MESSAGE_DELIVERED = MessageDelivered.TYPE  # reached the readers after a relay or a delay
+MESSAGE_JAMMED = MessageJammed.TYPE  # the channel was jammed: delivered to nobody
+CHANNEL_JAMMED = ChannelJammed.TYPE
+CHANNEL_CLEARED = ChannelCleared.TYPE
+DECISION_MADE = DecisionMade.TYPE
+ESCALATION_CHANGED = EscalationChanged.TYPE
+NOTE = Note.TYPE
+OBSERVATION = Observation.TYPE
+FEEDBACK = Feedback.TYPE
+IMPROVEMENT_PLAN = ImprovementPlan.TYPE  # the facilitator's improvement-plan table for the report
 
 #: Fields that only control (the facilitators) ever sees.
 CONTROL_ONLY_FIELDS = {"notes", "spoofed", "spoofed_by"}
 #: Events whose payload names the sending participant.
-MESSAGE_TYPES = {"message", "message_sent", "message_delivered", "message_jammed"}
+MESSAGE_TYPES = {MESSAGE, MESSAGE_SENT, MESSAGE_DELIVERED, MESSAGE_JAMMED}
 
 
+# ============================================================== the mapper
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+#: (type, from_version) -> a function taking that version's JSON and returning the next version's.
+#: Stored rows carry no version yet: every row written so far is version 1. The first change of a
+#: payload's shape: bump the class's VERSION to 2, register UPCASTERS[(type, 1)] (old JSON -> new
+#: JSON), and add a `version` column to the events table (null meaning 1) that `Store` passes to
+#: `decode`. `decode` applies the chain up to the class's VERSION; `check_upcasters` (run at
+#: import) fails when a step of a chain is missing.
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+class BadEvent(ValueError):
+    """A stored event this code cannot read: an unknown type or a payload that does not fit its class."""
+
+
+def decode(type: str, data: Mapping[str, Any], *, version: int = 1, seq: int | None = None) -> Payload:
+    """The typed payload of a stored (or received) event: upcast to the newest version, then checked."""
+    where = f"event {seq} ({type})" if seq is not None else f"event '{type}'"
+    cls = EVENT_TYPES.get(type)
+    if cls is None:
+        raise BadEvent(f"{where}: unknown event type (known: {', '.join(sorted(EVENT_TYPES))})")
+    body = data
+    while version < cls.VERSION:
+        body = UPCASTERS[(type, version)](dict(body))
+        version += 1
+    try:
+        return cls.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc']) or 'payload'}: {e['msg']}" for e in exc.errors(include_url=False)[:5]
+        )
+        raise BadEvent(f"{where}: the payload does not fit {cls.__name__}: {problems}") from None
+
+
+def check_upcasters() -> None:
+    for name, cls in EVENT_TYPES.items():
+        missing = [v for v in range(1, cls.VERSION) if (name, v) not in UPCASTERS]
+        if missing:
+            raise TypeError(f"{cls.__name__} is version {cls.VERSION} but has no upcaster from version {missing}")
+
+
+check_upcasters()
+
+
+def _typed(type: str, payload: Payload | Mapping[str, Any], seq: int | None = None) -> Payload:
+    if isinstance(payload, Payload):
+        if type != payload.TYPE:
+            raise BadEvent(f"event '{type}' given a {payload.__class__.__name__} payload")
+        return payload
+    return decode(type, payload, seq=seq)
+
+
+# ============================================================== events
 @dataclass(frozen=True)
 class NewEvent:
-    """An event the engine wants appended; the store gives it its sequence number."""
+    """An event the engine wants appended; the store gives it its sequence number.
+
+    `payload` is a typed payload (a dict is accepted and decoded: for tests and old callers);
+    `NewEvent.of(payload, ...)` takes the type from the payload's class.
+    """
 
     type: str
-    payload: dict[str, Any]
+    payload: Payload
     audience: tuple[str, ...] = ()  # team ids; () = control only; (ALL,) = every team
     t: float = 0.0  # exercise seconds when it happened
     actor: int | None = None  # participant id
     claim: str | None = None  # unique per session: at most one event ever carries it
     client_id: str | None = None  # the sender's id for idempotent sends
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.payload, Payload) or self.type != self.payload.TYPE:
+            object.__setattr__(self, "payload", _typed(self.type, self.payload))
+
+    @classmethod
+    def of(
+        cls,
+        payload: Payload,
+        audience: tuple[str, ...] = (),
+        t: float = 0.0,
+        actor: int | None = None,
+        claim: str | None = None,
+        client_id: str | None = None,
+    ) -> NewEvent:
+        return cls(payload.TYPE, payload, tuple(audience), t, actor, claim, client_id)
+
 
 @dataclass(frozen=True)
 class Event:
-    """An event as stored: with its sequence number and wall time."""
+    """An event as stored: with its sequence number and wall time.
+
+    `payload` is the typed payload (a dict is accepted and decoded by `decode`).
+    """
 
     seq: int
     type: str
-    payload: dict[str, Any]
+    payload: Payload
     audience: tuple[str, ...]
     t: float
     wall: float
     actor: int | None = None
     client_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.payload, Payload) or self.type != self.payload.TYPE:
+            object.__setattr__(self, "payload", _typed(self.type, self.payload, self.seq))
+
+    @cached_property
+    def payload_json(self) -> dict[str, Any]:
+        """The payload as stored and sent (computed once per event; do not change it)."""
+        return self.payload.to_json()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -78,7 +671,7 @@ class Event:
             "t": round(self.t, 3),
             "wall": self.wall,
             "audience": list(self.audience),
-            "payload": self.payload,
+            "payload": self.payload_json,
         }
 
 
@@ -109,13 +702,13 @@ def visible(event: Event, viewer: Viewer) -> bool:
 
 
 def redact(event: Event, viewer: Viewer) -> dict[str, Any] | None:
-    """The event as this viewer may see it, or None."""
+    """The event as this viewer may see it (its JSON), or None."""
     if not visible(event, viewer):
         return None
     data = event.as_dict()
     if viewer.kind == "control":
         return data
-    payload = {k: v for k, v in event.payload.items() if k not in CONTROL_ONLY_FIELDS}
+    payload = {k: v for k, v in data["payload"].items() if k not in CONTROL_ONLY_FIELDS}
     if event.type in MESSAGE_TYPES and payload.get("participant") != viewer.participant:
         # Whose seat sent it is shown only to the sender: a spoofed message looks like any other.
         payload.pop("participant", None)
@@ -128,7 +721,7 @@ def redact(event: Event, viewer: Viewer) -> dict[str, Any] | None:
             payload["decision"] = {**payload["decision"], "options": options}
     if event.type == DECISION_MADE and viewer.kind == "player":
         payload.pop("escalation", None)
-    if event.type == MESSAGE_RELAYED and viewer.kind == "player" and viewer.team != event.payload.get("relay"):
+    if event.type == MESSAGE_RELAYED and viewer.kind == "player" and viewer.team != payload.get("relay"):
         # The sender learns whether it went on, never what the intermediary made of it.
         payload.pop("text", None)
     data["payload"] = payload

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tabletop.engine.events import Event, NewEvent
+from tabletop.engine.events import Event, NewEvent, decode
 
 from .models import Claim, EventRow, Facilitator, GameSession, JoinCode, Participant, Token
 
@@ -63,8 +63,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _to_event(row: EventRow) -> Event:
-    return Event(row.seq, row.type, row.payload, tuple(row.audience), row.t, row.wall, row.actor, row.client_id)
+def _event(r: Any) -> Event:
+    """The one place a stored row (an `EventRow`, or a Core row's mapping) becomes a typed event."""
+    get = r.__getitem__ if isinstance(r, Mapping) else r.__getattribute__
+    seq, kind = get("seq"), get("type")
+    payload = decode(kind, get("payload"), seq=seq)  # the mapper: upcast, check, type
+    return Event(seq, kind, payload, tuple(get("audience")), get("t"), get("wall"), get("actor"), get("client_id"))
 
 
 class Store:
@@ -283,7 +287,7 @@ class Store:
                             "actor": e.actor,
                             "client_id": e.client_id,
                             "audience": list(e.audience),
-                            "payload": e.payload,
+                            "payload": e.payload_json,
                         }
                         for e in events
                     ],
@@ -306,12 +310,7 @@ class Store:
         row = conn.execute(
             select(table).where(table.c.session_id == session_id, actor_match, table.c.client_id == client_id)
         ).first()
-        if row is None:
-            return None
-        r = row._mapping
-        return Event(
-            r["seq"], r["type"], r["payload"], tuple(r["audience"]), r["t"], r["wall"], r["actor"], r["client_id"]
-        )
+        return None if row is None else _event(row._mapping)
 
     def events_by_client(self, session_id: str, actor: int | None, client_id: str) -> Event | None:
         with self.reader.connect() as conn:
@@ -322,7 +321,7 @@ class Store:
             query = select(EventRow).where(EventRow.session_id == session_id, EventRow.seq > seq).order_by(EventRow.seq)
             if limit is not None:
                 query = query.limit(limit)
-            return [_to_event(r) for r in s.scalars(query)]
+            return [_event(r) for r in s.scalars(query)]
 
     def last_seq(self, session_id: str) -> int:
         with self.sessions() as s:
