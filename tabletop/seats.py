@@ -1,6 +1,7 @@
-"""Taking a seat in a session with a join code: shared by the join page (and meant for /api/join).
+"""Taking a seat in a session with a join code: shared by the join page and `POST /api/join`.
 
 A seat is a participant row, a `participant_joined` event and a bearer token for Socket.IO.
+No Flask: the callers turn `JoinRefused` into a page or a JSON error.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from tabletop.engine import events as ev
 from tabletop.engine.commands import clean_text
 from tabletop.engine.events import NewEvent
 from tabletop.engine.rules import Refused
-
-from .runtime import Runtime
+from tabletop.live import Live
 
 
 class JoinRefused(Exception):
@@ -51,15 +51,15 @@ class Seat:
         return self.payload["kind"]
 
 
-def look_up(rt: Runtime, code: object) -> CodeInfo:
+def look_up(live: Live, code: object) -> CodeInfo:
     """The session and team behind a join code, or JoinRefused."""
     if not isinstance(code, str) or not code.strip():
         raise JoinRefused(400, "bad_payload", "enter the join code you were given, like ABCD-EFGH")
-    found = rt.store.find_code(code.strip()[:32])
+    found = live.store.find_code(code.strip()[:32])
     if found is None:
         raise JoinRefused(404, "bad_code", "unknown join code: check it with your facilitator")
     try:
-        state = rt.live.current(found.session_id)
+        state = live.current(found.session_id)
     except Refused as exc:
         raise JoinRefused(404, exc.code, exc.message) from None
     if state.ended:
@@ -74,25 +74,25 @@ def look_up(rt: Runtime, code: object) -> CodeInfo:
     return CodeInfo(kind="observer", teams=[names.get(t, t) for t in found.teams], **base)
 
 
-def join(rt: Runtime, code: object, name: object, position: object) -> Seat:
+def join(live: Live, code: object, name: object, position: object) -> Seat:
     """Take a seat: a player in a position of the code's team, or an observer (no position)."""
-    info = look_up(rt, code)
+    info = look_up(live, code)
     name = clean_text(name)
     if not isinstance(name, str) or not 1 <= len(name) <= 80:
         raise JoinRefused(400, "bad_payload", "enter your display name, 1 to 80 characters")
-    found = rt.store.find_code(info.code)
+    found = live.store.find_code(info.code)
     assert found is not None
     if info.kind == "player":
         if position not in {p["id"] for p in info.positions}:
             listing = ", ".join(f"{p['id']} ({p['title']})" for p in info.positions)
             raise JoinRefused(400, "bad_position", f"choose a position of {info.team_name}: {listing}")
         assert isinstance(position, str)
-        pid = rt.store.add_participant(info.session, "player", name, info.team, position, [])
+        pid = live.store.add_participant(info.session, "player", name, info.team, position, [])
         payload = {"participant": pid, "kind": "player", "name": name, "team": info.team, "position": position}
         audience: tuple[str, ...] = (info.team or "",)
     else:
-        pid = rt.store.add_participant(info.session, "observer", name, None, None, list(found.teams))
+        pid = live.store.add_participant(info.session, "observer", name, None, None, list(found.teams))
         payload = {"participant": pid, "kind": "observer", "name": name, "teams": list(found.teams)}
         audience = ()
-    rt.live.record(info.session, NewEvent(ev.PARTICIPANT_JOINED, payload, audience, actor=pid))
-    return Seat(rt.store.issue_token("participant", pid), info.session, pid, payload)
+    live.record(info.session, NewEvent(ev.PARTICIPANT_JOINED, payload, audience, actor=pid))
+    return Seat(live.store.issue_token("participant", pid), info.session, pid, payload)

@@ -1,4 +1,7 @@
-"""Creating sessions from scripts, shared by the JSON API and the CLI."""
+"""The library of scripts and creating sessions from them: shared by the pages, the JSON API and the CLI.
+
+No Flask: the callers pass the folders and turn `NotFound` into a 404 or an error line.
+"""
 
 from __future__ import annotations
 

@@ -9,10 +9,11 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from . import seats
+from tabletop import seats
+from tabletop.sessions import NotFound, create_session, library_entries, session_info
+
 from .auth import error, facilitator_required
 from .runtime import runtime
-from .sessions import NotFound, create_session, library_entries, session_info
 
 api = Blueprint("api", __name__, url_prefix="/api")
 limiter = Limiter(get_remote_address, default_limits=[])  # storage: RATELIMIT_STORAGE_URI
@@ -53,7 +54,7 @@ def join() -> Any:
     if data is None:
         return error(400, "bad_payload", 'send JSON {"code": ..., "name": ..., "position": ...}')
     try:
-        seat = seats.join(runtime(), data.get("code"), data.get("name"), data.get("position"))
+        seat = seats.join(runtime().live, data.get("code"), data.get("name"), data.get("position"))
     except seats.JoinRefused as exc:
         return error(exc.status, exc.code, exc.message)
     details = {k: v for k, v in seat.payload.items() if k != "participant"}

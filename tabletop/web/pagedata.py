@@ -18,9 +18,8 @@ from tabletop.engine.state import TEAM_CHANNEL, SessionState, decision_payload
 from tabletop.script import Exercise, Problem, ScriptError, load_exercise_bytes
 from tabletop.script.timeline import timeline
 from tabletop.script.times import format_duration, format_length, format_scenario_at
+from tabletop.sessions import library_entries
 from tabletop.store import Identity
-
-from .sessions import library_entries
 
 MAX_UPLOAD = 1024 * 1024  # a script is text: 1 MiB is plenty
 

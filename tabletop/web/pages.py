@@ -31,14 +31,14 @@ from tabletop.engine.rules import feedback_key
 from tabletop.engine.state import TEAM_CHANNEL
 from tabletop.script.models import from_snapshot
 from tabletop.script.paths import ATTACHMENT_TYPES, PathRefused, resolve_attachment
+from tabletop.seats import JoinRefused, join, look_up
+from tabletop.sessions import NotFound, create_session, find_exercise, session_info
 from tabletop.store import Identity
 from tabletop.text import markdown_html
 
 from .api import limiter
 from .pagedata import library, may_fetch_attachment, msel_rows, qr_svg, script_view, store_upload
 from .runtime import runtime
-from .seats import JoinRefused, join, look_up
-from .sessions import NotFound, create_session, find_exercise, session_info
 
 pages = Blueprint("pages", __name__)
 
@@ -316,14 +316,14 @@ def join_page() -> Any:
     if not code:
         return render_template("join.html", info=None, code="", error=None)
     try:
-        info = look_up(rt, code)
+        info = look_up(rt.live, code)
     except JoinRefused as exc:
         return render_template("join.html", info=None, code=code, error=exc.message), exc.status
     if request.method == "GET" or "name" not in request.form:
         return render_template("join.html", info=info, code=info.code, error=None, name="", position=None)
     name, position = request.form.get("name", "")[:200], request.form.get("position") or None
     try:
-        seat = join(rt, info.code, name, position if info.kind == "player" else None)
+        seat = join(rt.live, info.code, name, position if info.kind == "player" else None)
     except JoinRefused as exc:
         page = render_template("join.html", info=info, code=info.code, error=exc.message, name=name, position=position)
         return page, exc.status

@@ -9,8 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from tabletop.sessions import NotFound, create_session
+
 from ..runtime import runtime
-from ..sessions import NotFound, create_session
 from .common import fail
 
 session_cli = AppGroup("session", help="Exercise sessions.")
