@@ -20,7 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tabletop.engine.events import Event, NewEvent, decode
 
-from .models import Claim, EventRow, Facilitator, GameSession, JoinCode, Participant, Token
+from .models import Claim, EventRow, Facilitator, GameSession, JoinCode, Participant, Report, Token
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -330,8 +330,6 @@ class Store:
     # ------------------------------------------------------------------ reports
     # (after-action reports: rows written by tabletop/report/worker.py while it builds)
     def create_report(self, session_id: str) -> int:
-        from .models import Report
-
         with self.tx() as s:
             row = Report(session_id=session_id, status="queued", progress=0)
             s.add(row)
@@ -340,8 +338,6 @@ class Store:
 
     def update_report(self, report_id: int, **values: Any) -> None:
         """Set status (queued|building|done|failed), progress (0-100), path or error."""
-        from .models import Report
-
         allowed = {"status", "progress", "path", "error"}
         unknown = set(values) - allowed
         if unknown:
@@ -353,14 +349,15 @@ class Store:
             s.execute(update(model).where(model.id == report_id).values(**values))
 
     def get_report(self, report_id: int) -> Any:
-        from .models import Report
-
         with self.sessions() as s:
             return s.get(Report, report_id)
 
-    def list_reports(self, session_id: str | None = None) -> list[Any]:
-        from .models import Report
+    def latest_report(self, session_id: str) -> Report | None:
+        """The session's most recent report row (whatever its status), or None."""
+        with self.sessions() as s:
+            return s.scalar(select(Report).where(Report.session_id == session_id).order_by(Report.id.desc()).limit(1))
 
+    def list_reports(self, session_id: str | None = None) -> list[Any]:
         with self.sessions() as s:
             query = select(Report).order_by(Report.created_at.desc(), Report.id.desc())
             if session_id is not None:
