@@ -3,9 +3,9 @@
     .venv/bin/python bench/report.py [--exchanges 2000] [--runs 5]
 
 Rehearses the speedboat scenario with bots (a real game log through the real engine), then:
-- builds the report `runs` times in the worker process (`python -m tabletop.report.worker`, exactly
-  what the server runs), printing the median wall time and the peak memory (RSS summed over the
-  worker and its layout process, sampled every 10 ms);
+- builds the report `runs` times through the server's warm report job (`tabletop.report.job.ReportJob`,
+  a fork of the worker process per build, exactly what the server runs), printing the median wall
+  time and the peak memory (RSS summed over the worker and its layout process, sampled every 10 ms);
 - times WeasyPrint alone on a naive HTML of the same exchanges (one block per message, nothing
   else) and prints our time as a ratio of it;
 - measures the latency of a game command (Live.command on the same database) before and while a
@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 from tabletop.engine import Actor  # noqa: E402
 from tabletop.rehearse import rehearse  # noqa: E402
 from tabletop.report.build import report_data  # noqa: E402
-from tabletop.report.worker import WarmWorker  # noqa: E402
+from tabletop.report.job import Limits, Outcome, ReportJob  # noqa: E402
 
-WARM = WarmWorker()
+WARM = ReportJob(warm=True)
 
 
 def tree_rss(pid: int) -> int:
@@ -60,7 +60,7 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def build_once(db_url: str, session: str, out: Path, nice: int = 0) -> tuple[float, int, float]:
+def build_once(store, session: str, out: Path, nice: int = 0) -> tuple[float, int, float]:
     """Wall seconds, peak RSS of the process tree, CPU seconds (user + system) of the build and its helpers.
 
     The build runs as the server runs it: a fork of the warm report worker (started, and warmed, before
@@ -70,24 +70,23 @@ def build_once(db_url: str, session: str, out: Path, nice: int = 0) -> tuple[flo
     import psutil
 
     WARM.start()
-    assert WARM.proc is not None
-    zygote = psutil.Process(WARM.proc.pid)
-    args = ["--db", db_url, "--session", session, "--out", str(out), "--nice", str(nice)]
+    worker = WARM.pid
+    assert worker is not None
+    zygote = psutil.Process(worker)
     before = zygote.cpu_times()
-    outcome: list[tuple[int, str | None, str | None, bool]] = []
+    outcome: list[Outcome] = []
     began = time.perf_counter()
-    runner = threading.Thread(target=lambda: outcome.append(WARM.run(args, lambda *_: None, 300.0)))
+    runner = threading.Thread(target=lambda: outcome.append(WARM.run(store, session, out, limits=Limits(nice=nice))))
     runner.start()
     peak = 0
     while runner.is_alive():
-        peak = max(peak, tree_rss(WARM.proc.pid))
+        peak = max(peak, tree_rss(worker))
         time.sleep(0.01)
     seconds = time.perf_counter() - began
     after = zygote.cpu_times()
     cpu = (after.children_user + after.children_system) - (before.children_user + before.children_system)
-    code, _path, error, _killed = outcome[0]
-    if code != 0:
-        raise SystemExit(f"worker failed: {error}")
+    if not outcome or not outcome[0].ok:
+        raise SystemExit(f"worker failed: {outcome[0].error if outcome else 'no outcome'}")
     return seconds, peak, cpu
 
 
@@ -134,13 +133,12 @@ def main() -> None:
     print(
         f"rehearsal: {summary['messages']} exchanges, {summary['events']} events in {time.perf_counter() - began:.1f} s"
     )
-    db_url = game.store.url
     data = report_data(game.store, game.session)
 
     out = Path(tempfile.mkdtemp(prefix="bench-report-"))
     times, peaks, cpus = [], [], []
     for n in range(args.runs):
-        seconds, peak, cpu = build_once(db_url, game.session, out)
+        seconds, peak, cpu = build_once(game.store, game.session, out)
         times.append(seconds)
         peaks.append(peak)
         cpus.append(cpu)
@@ -168,7 +166,7 @@ def main() -> None:
     stop = threading.Event()
     probe = threading.Thread(target=latency, args=(game, stop, busy))
     probe.start()
-    build_once(db_url, game.session, out, nice=10)
+    build_once(game.store, game.session, out, nice=10)
     stop.set()
     probe.join()
 

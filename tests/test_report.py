@@ -17,6 +17,7 @@ from tabletop.report import render
 from tabletop.report.build import build_files, report_data
 from tabletop.report.data import build_report, direction, marked_diff
 from tabletop.report.export import log_csv, log_json
+from tabletop.report.job import Limits, ReportJob
 from tabletop.report.render import RefusedURL, StaticOnlyFetcher
 from tabletop.script.models import from_snapshot
 
@@ -214,10 +215,9 @@ def test_css_string_escapes_any_classification():
 
 def test_parts_are_split_across_two_processes_and_merged_in_order(game, tmp_path):
     data = report_data(game.store, game.session)
-    groups = render.plan_groups(data, 2)
-    assert len(groups) == 2 and sorted(k for g in groups for k in g) == sorted(
-        [render.MAIN, *(a.letter for a in render.appendices(data))]
-    )
+    apps = render.appendices(data)
+    groups = render.plan_groups(data, apps, 2)
+    assert len(groups) == 2 and sorted(k for g in groups for k in g) == sorted(render.all_parts(apps))
     one, two = tmp_path / "one.pdf", tmp_path / "two.pdf"
     render.render_pdf(data, one, jobs=1)
     render.render_pdf(data, two, jobs=2)
@@ -366,12 +366,10 @@ def test_cli_says_when_the_reports_folder_cannot_be_written(app, runner, tmp_pat
 
 
 def test_worker_time_limit_stops_a_build(app, tmp_path):
-    from tabletop.report.worker import run_worker
-
     game = play(tmp_path, url=app.config["DATABASE_URL"])
     store = app.extensions["tabletop"].store
     report_id = store.create_report(game.session)
-    outcome = run_worker(app.config["DATABASE_URL"], game.session, tmp_path, report_id=report_id, timeout=0.01)
+    outcome = ReportJob(warm=False).run(store, game.session, tmp_path, report_id=report_id, limits=Limits(timeout=0.01))
     assert not outcome.ok and "too long" in (outcome.error or "")
     row = store.get_report(report_id)
     assert row.status == "failed" and "too long" in row.error

@@ -1,4 +1,4 @@
-"""Build a session's report files (PDF and HTML) from the store: used by the worker, the CLI and the rehearsal."""
+"""Build a session's report files (PDF and HTML) from the store: what the worker's child runs (job.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from tabletop.script.models import from_snapshot
 from tabletop.store import Store
 
 from .data import ReportData, build_report
-from .render import Progress, render_pdf
+from .progress import OnProgress, Progress, ignore
+from .render import render_pdf
 
 
 class UnknownSession(LookupError):
@@ -45,20 +46,19 @@ def build_files(
     *,
     output: Path | None = None,
     jobs: int = 2,
-    progress: Progress | None = None,
+    progress: OnProgress = ignore,
 ) -> Built:
     """Read the log, fold it, write `<name>.pdf` and `<name>.html` into out_dir (or the PDF to output)."""
-    say = progress or (lambda pct, msg: None)
     began = time.perf_counter()
-    say(5, "reading the event log")
+    progress(Progress("building", 5, "reading the event log"))
     data = report_data(store, session_id)
-    say(15, f"report data built from {data.built_from} events ({data.exchanges} exchanges)")
+    progress(Progress("building", 15, f"report data built from {data.built_from} events ({data.exchanges} exchanges)"))
     pdf = output if output is not None else out_dir / f"{report_name(data)}.pdf"
     pdf.parent.mkdir(parents=True, exist_ok=True)
     html = pdf.with_suffix(".html")
-    timings = render_pdf(data, pdf, jobs=jobs, progress=say, html_path=html)
+    timings = render_pdf(data, pdf, jobs=jobs, progress=progress, html_path=html)
     timings["total"] = round(time.perf_counter() - began, 3)
-    say(100, f"done: {pdf}")
+    progress(Progress("building", 100, f"done: {pdf}"))
     return Built(pdf, html, data, timings)
 
 

@@ -43,7 +43,7 @@ def log_csv(events: Sequence[Event]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for e in events:
-        p = e.payload
+        p = e.as_dict()["payload"]  # the payload as stored
         writer.writerow(
             [
                 e.seq,

@@ -9,6 +9,9 @@ with pypdf, with the outline rebuilt from every part's headings.
 Nothing is fetched but our own files: `StaticOnlyFetcher` serves files under `static/` and
 refuses every other URL (http, file outside static, data:), so a URL or a path that a player
 typed can never be read into the report; their text is escaped anyway, so it is never markup.
+
+This module imports WeasyPrint and pypdf when it loads: only the report worker (job.py, worker.py)
+and the tests import it, never the server's own process.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import pickle
 import string
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -32,18 +35,21 @@ from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from pypdf import PdfReader, PdfWriter
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from tabletop import ROOT
 from tabletop.text import markdown_html
 
 from . import charts
 from .data import Message, RelayItem, ReportData, TimelineItem
+from .progress import OnProgress, Progress, ignore
 
 log = logging.getLogger(__name__)
 
 STATIC = ROOT / "static"
 TEMPLATES = ROOT / "templates"
-Progress = Callable[[int, str], None]
 MAIN = "main"
 
 
@@ -52,13 +58,7 @@ class RefusedURL(ValueError):
     """A URL the report may not load; WeasyPrint logs it and carries on without the resource."""
 
 
-def _url_fetcher_base() -> type:
-    from weasyprint.urls import URLFetcher
-
-    return URLFetcher
-
-
-class StaticOnlyFetcher(_url_fetcher_base()):  # type: ignore[misc]
+class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]
     """Serves files under static/ only; every other URL is refused, never fetched."""
 
     def __init__(self, roots: Sequence[Path] = (STATIC,)) -> None:
@@ -66,8 +66,6 @@ class StaticOnlyFetcher(_url_fetcher_base()):  # type: ignore[misc]
         self.roots = tuple(Path(r).resolve() for r in roots)
 
     def fetch(self, url: str, headers: Any = None) -> Any:
-        from weasyprint.urls import URLFetcherResponse
-
         path = self.resolve(url)
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
@@ -174,19 +172,11 @@ def letters() -> list[str]:
     return single + [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]
 
 
-_LAST: list[tuple[ReportData, list[Appendix]]] = []  # the last report's appendices (their lines are many)
-
-
 def appendices(data: ReportData) -> list[Appendix]:
-    """Appendix A (participants) is in the body; then the timeline, the relay list and one log per channel."""
-    if _LAST and _LAST[0][0] is data:
-        return _LAST[0][1]
-    made = _appendices(data)
-    _LAST[:] = [(data, made)]
-    return made
+    """Appendix A (participants) is in the body; then the timeline, the relay list and one log per channel.
 
-
-def _appendices(data: ReportData) -> list[Appendix]:
+    Made once per rendering (their lines are many) and passed to every function that needs them.
+    """
     found: list[tuple[str, str, str, list[str]]] = [
         (
             "timeline",
@@ -272,24 +262,24 @@ def fragment(data: ReportData, part: str, apps: Sequence[Appendix]) -> str:
     return env.get_template("report/appendix.html").render(**_context(data, [a for a in apps if a.letter == part]))
 
 
-def wrap(data: ReportData, bodies: Sequence[str]) -> str:
+def wrap(data: ReportData, apps: Sequence[Appendix], bodies: Sequence[str]) -> str:
     """A complete HTML document around part fragments made by `fragment`."""
     env = environment()
     css = Markup((STATIC / "report" / "report.css").read_text(encoding="utf-8"))  # noqa: S704 our own file
-    page_css = Markup(env.get_template("report/page_css.css").render(r=data, appendices=appendices(data)))  # noqa: S704
+    page_css = Markup(env.get_template("report/page_css.css").render(r=data, appendices=apps))  # noqa: S704
     parts = [Markup(b) for b in bodies]  # noqa: S704 autoescaped templates
     return env.get_template("report/document.html").render(r=data, css=css, page_css=page_css, parts=parts)
 
 
-def all_parts(data: ReportData) -> list[str]:
-    return [MAIN, *(a.letter for a in appendices(data))]
+def all_parts(apps: Sequence[Appendix]) -> list[str]:
+    return [MAIN, *(a.letter for a in apps)]
 
 
 def document(data: ReportData, parts: Sequence[str] | None = None) -> str:
     """A complete HTML document of the parts given (all by default): what the browser view shows."""
     apps = appendices(data)
-    keys = list(parts) if parts is not None else all_parts(data)
-    return wrap(data, [fragment(data, key, apps) for key in keys])
+    keys = list(parts) if parts is not None else all_parts(apps)
+    return wrap(data, apps, [fragment(data, key, apps) for key in keys])
 
 
 # ----------------------------------------------------------------------- PDF
@@ -303,15 +293,12 @@ class GroupResult:
     fragments: dict[str, str]  # part -> its HTML, for the browser view
 
 
-def _render_group(data: ReportData, keys: Sequence[str]) -> GroupResult:
-    from weasyprint import HTML
-
+def _render_group(data: ReportData, apps: Sequence[Appendix], keys: Sequence[str]) -> GroupResult:
     began = time.perf_counter()
-    apps = appendices(data)
     fragments = {key: fragment(data, key, apps) for key in keys}
-    html = wrap(data, [fragments[key] for key in keys])
+    html = wrap(data, apps, [fragments[key] for key in keys])
     doc = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=StaticOnlyFetcher()).render()
-    anchors = {"report-main": MAIN, **{a.anchor: a.letter for a in appendices(data)}}
+    anchors = {"report-main": MAIN, **{a.anchor: a.letter for a in apps}}
     starts: dict[str, int] = {}
     for index, page in enumerate(doc.pages):
         for anchor in page.anchors:
@@ -330,12 +317,11 @@ def _render_group(data: ReportData, keys: Sequence[str]) -> GroupResult:
     return GroupResult(pdf, starts, len(doc.pages), outline, time.perf_counter() - began, fragments)
 
 
-def plan_groups(data: ReportData, jobs: int) -> list[list[str]]:
+def plan_groups(data: ReportData, apps: Sequence[Appendix], jobs: int) -> list[list[str]]:
     """Split the parts into `jobs` groups of about the same layout cost (longest first, to the lightest).
 
     Costs are in lines of a long list (about a millisecond each); the body's are measured estimates.
     """
-    apps = appendices(data)
     edited = sum(1 for x in data.relays if x.outcome == "edited")
     main_cost = 1200 + 6 * edited + 5 * len(data.responses) + 0.5 * len(data.timeline) + 2 * len(data.decisions)
     costs = {MAIN: main_cost, **{a.letter: 1.2 * len(a.lines) + 20 for a in apps}}
@@ -351,9 +337,9 @@ def plan_groups(data: ReportData, jobs: int) -> list[list[str]]:
     return [sorted(g, key=order.index) for g in groups if g]
 
 
-def _child(data: ReportData, keys: list[str], out: str) -> None:
+def _child(data: ReportData, apps: Sequence[Appendix], keys: list[str], out: str) -> None:
     """In a forked process: lay out one group, leave the result in a file."""
-    result = _render_group(data, keys)
+    result = _render_group(data, apps, keys)
     with open(out, "wb") as handle:
         pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -363,16 +349,15 @@ def render_pdf(
     path: Path,
     *,
     jobs: int = 2,
-    progress: Progress | None = None,
+    progress: OnProgress = ignore,
     html_path: Path | None = None,
 ) -> dict[str, Any]:
     """Write the PDF (and the browser view); returns timings. Parts are laid out in parallel when jobs > 1."""
-    say = progress or (lambda pct, msg: None)
     began = time.perf_counter()
     apps = appendices(data)
     can_fork = "fork" in multiprocessing.get_all_start_methods()
-    groups = plan_groups(data, jobs if can_fork else 1)
-    say(25, f"laying out the body and {len(apps)} appendices in {len(groups)} process(es)")
+    groups = plan_groups(data, apps, jobs if can_fork else 1)
+    progress(Progress("building", 25, f"laying out the body and {len(apps)} appendices in {len(groups)} process(es)"))
     results: list[GroupResult | None] = [None] * len(groups)
     children: list[tuple[int, Any, str]] = []
     with tempfile.TemporaryDirectory(prefix="tabletop-report-") as tmp:
@@ -380,25 +365,25 @@ def render_pdf(
             ctx = multiprocessing.get_context("fork")
             for n, keys in enumerate(groups[1:], start=1):
                 out = os.path.join(tmp, f"group-{n}.pickle")
-                proc = ctx.Process(target=_child, args=(data, keys, out), daemon=True)
+                proc = ctx.Process(target=_child, args=(data, apps, keys, out), daemon=True)
                 proc.start()
                 children.append((n, proc, out))
-        results[0] = _render_group(data, groups[0])
-        say(70, "body laid out" if MAIN in groups[0] else "first group laid out")
+        results[0] = _render_group(data, apps, groups[0])
+        progress(Progress("building", 70, "body laid out" if MAIN in groups[0] else "first group laid out"))
         for n, proc, out in children:
             proc.join()
             if proc.exitcode != 0 or not os.path.exists(out):
                 raise RuntimeError(f"report layout process {n} failed (exit code {proc.exitcode})")
             with open(out, "rb") as handle:
                 results[n] = pickle.load(handle)  # noqa: S301 our own child's file, in our own temp folder
-    say(85, "merging the parts")
+    progress(Progress("building", 85, "merging the parts"))
     done = [r for r in results if r is not None]
     if html_path is not None:
         made = {key: html for r in done for key, html in r.fragments.items()}
-        html_path.write_text(wrap(data, [made[key] for key in all_parts(data) if key in made]), encoding="utf-8")
-    pages = _merge(data, groups, done, path)
+        html_path.write_text(wrap(data, apps, [made[key] for key in all_parts(apps) if key in made]), encoding="utf-8")
+    pages = _merge(data, apps, groups, done, path)
     seconds = time.perf_counter() - began
-    say(95, f"{pages} pages written")
+    progress(Progress("building", 95, f"{pages} pages written"))
     return {
         "pages": pages,
         "seconds": round(seconds, 3),
@@ -407,11 +392,10 @@ def render_pdf(
     }
 
 
-def _merge(data: ReportData, groups: list[list[str]], results: list[GroupResult], path: Path) -> int:
-    from pypdf import PdfReader, PdfWriter
-
-    apps = appendices(data)
-    order = [MAIN, *(a.letter for a in apps)]
+def _merge(
+    data: ReportData, apps: Sequence[Appendix], groups: list[list[str]], results: list[GroupResult], path: Path
+) -> int:
+    order = all_parts(apps)
     where: dict[str, tuple[int, int, int]] = {}  # part -> (group, start, end)
     for g, (keys, result) in enumerate(zip(groups, results, strict=True)):
         starts = sorted((result.starts.get(k, 0), k) for k in keys)
@@ -452,6 +436,4 @@ def write_html(data: ReportData, path: Path) -> None:
 
 def prewarm() -> None:
     """Load fonts and the layout engine once (the warm report worker forks from a process that did)."""
-    from weasyprint import HTML
-
     HTML(string='<p style="font-family: Noto Sans">warm <span dir="rtl">گرم دافئ</span></p>').write_pdf()

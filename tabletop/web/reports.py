@@ -1,10 +1,11 @@
 """After-action reports on the web: build, follow, download, share; JSON and CSV exports of the log.
 
 Building never happens in a request, a socket handler or the scheduler: the request creates a
-`report` row and a background task runs `tabletop.report.worker` in its own process (time and
-memory limits), emitting `report` events ({session, report, status, progress, error}) to the
-session's control room as it goes. A facilitator may hand one report to someone without an
-account through a signed link that expires (itsdangerous, the app's SECRET_KEY, its own salt).
+`report` row and a background task hands it to the app's warm report job (`tabletop.report.job`:
+a fork of the worker process, under the time and memory limits of every route), emitting `report`
+events ({session, report, status, progress, error}) to the session's control room as it goes.
+A facilitator may hand one report to someone without an account through a signed link that
+expires (itsdangerous, the app's SECRET_KEY, its own salt).
 """
 
 from __future__ import annotations
@@ -79,41 +80,40 @@ def start_build(app: Flask, session_id: str) -> int:
 
 
 def _build_task(app: Flask, session_id: str, report_id: int) -> None:
-    from tabletop.report.worker import run_worker
+    from tabletop.report.job import Limits
+    from tabletop.report.progress import Progress
 
     with app.app_context():
         cfg = app.config
         last = {"pct": -1, "at": 0.0}
 
-        def emit(status: str, pct: int, message: str) -> None:
+        def emit(update: Progress) -> None:
             now = time.monotonic()
-            if status == "building" and (pct == last["pct"] or now - last["at"] < 0.2):
+            if update.status == "building" and (update.percent == last["pct"] or now - last["at"] < 0.2):
                 return  # no flood of progress events
-            last.update(pct=pct, at=now)
+            last.update(pct=update.percent, at=now)
             payload = {
                 "session": session_id,
                 "report": report_id,
-                "status": status,
-                "progress": pct,
-                "error": message if status == "failed" else None,
+                "status": update.status,
+                "progress": update.percent,
+                "error": update.message if update.status == "failed" else None,
             }
             socketio.emit("report", payload, to=room(session_id, "control"))
 
         try:
-            run_worker(
-                cfg["DATABASE_URL"],
+            runtime().reports.run(
+                runtime().store,
                 session_id,
                 Path(cfg["REPORTS_DIR"]),
                 report_id=report_id,
+                limits=Limits.from_config(cfg),
                 on_progress=emit,
-                timeout=float(cfg.get("REPORT_TIMEOUT", 300)),
-                memory_mb=int(cfg.get("REPORT_MEMORY_MB", 2048)),
-                warm=runtime().reports,
             )
         except Exception:
             log.exception("report %s of session %s", report_id, session_id)
             runtime().store.update_report(report_id, status="failed", error="internal error (see the server log)")
-            emit("failed", 0, "internal error (see the server log)")
+            emit(Progress("failed", 0, "internal error (see the server log)"))
 
 
 @reports.post("/api/sessions/<session_id>/reports")

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from tabletop.engine import ALL, Event, SystemTime, Viewer, redact
 from tabletop.engine import events as ev
 from tabletop.live import Live
-from tabletop.report.worker import WarmWorker
+from tabletop.report.job import ReportJob
 from tabletop.store import Store
 from tabletop.text import markdown_html
 
@@ -38,8 +38,8 @@ class Runtime:
     live: Live
     stop: threading.Event = field(default_factory=threading.Event)
     scheduler_started: bool = False
-    # The report worker: warmed once, it builds each report in a fork of itself (started on first use).
-    reports: WarmWorker = field(default_factory=WarmWorker)
+    # The report job, warm: its worker is warmed once and builds each report in a fork of itself.
+    reports: ReportJob = field(default_factory=lambda: ReportJob(warm=True))
     # Open connections per participant, per session, on this worker (presence is not stored).
     connections: dict[str, dict[int, int]] = field(default_factory=dict)
     presence_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -196,8 +196,9 @@ def rehearse_command(
 ) -> None:
     """Play a script at full speed with bot players through the real engine, then build its report."""
     from tabletop.rehearse import rehearse
-    from tabletop.report.build import build_files
     from tabletop.script import ScriptError
+
+    from .report import build_in_worker
 
     cfg = current_app.config
     reports = Path(cfg["REPORTS_DIR"])
@@ -226,13 +227,5 @@ def rehearse_command(
     )
     if no_report:
         return
-    built = build_files(
-        game.store,
-        game.session,
-        reports,
-        output=Path(output) if output else None,
-        progress=lambda pct, message: click.echo(f"[{pct:3d}%] {message}"),
-    )
-    click.echo(
-        f"wrote {built.pdf} ({built.timings['pages']} pages in {built.timings['total']:.1f} s) and {built.html.name}"
-    )
+    pdf = build_in_worker(game.store, game.session, Path(output) if output else None)
+    click.echo(f"wrote {pdf} and {Path(pdf).with_suffix('.html').name}")

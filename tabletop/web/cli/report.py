@@ -8,25 +8,51 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from tabletop.report.progress import Progress
+from tabletop.store import Store
+
 from ..runtime import runtime
 from .common import fail, writable
 
 report_cli = AppGroup("report", help="After-action reports and log exports.")
 
 
-def _progress(status: str, pct: int, message: str) -> None:
-    if status == "building":
-        click.echo(f"[{pct:3d}%] {message}")
+def _progress(update: Progress) -> None:
+    if update.status == "building":
+        click.echo(f"[{update.percent:3d}%] {update.message}")
+
+
+def build_in_worker(store: Store, session_id: str, output: Path | None, *, timeout: float | None = None) -> str:
+    """Build a report through the report job (a cold worker, the app's limits), printing its progress.
+
+    Returns the PDF's path; exits 1 with the reason when the build fails. `report build` and
+    `exercise rehearse` both build this way.
+    """
+    from tabletop.report.job import Limits, ReportJob
+
+    cfg = current_app.config
+    outcome = ReportJob(warm=False).run(
+        store,
+        session_id,
+        Path(cfg["REPORTS_DIR"]),
+        report_id=store.create_report(session_id),
+        output=output,
+        limits=Limits.from_config(cfg, timeout=timeout),
+        on_progress=_progress,
+    )
+    if not outcome.ok or outcome.path is None:
+        fail(outcome.error or "the report could not be built")
+    return outcome.path
 
 
 @report_cli.command("build")
 @click.argument("session_id")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="the PDF to write")
-@click.option("--timeout", type=float, default=300.0, show_default=True, help="seconds before the build is stopped")
-def build(session_id: str, output: str | None, timeout: float) -> None:
+@click.option(
+    "--timeout", type=float, default=None, help="seconds before the build is stopped [default: REPORT_TIMEOUT]"
+)
+def build(session_id: str, output: str | None, timeout: float | None) -> None:
     """Build a session's after-action report (PDF and HTML) in a separate process; prints the path."""
-    from tabletop.report.worker import run_worker
-
     store = runtime().store
     if store.get_session(session_id) is None:
         fail(f"unknown session '{session_id}' (flask --app app session create EXERCISE_ID makes one)")
@@ -37,19 +63,7 @@ def build(session_id: str, output: str | None, timeout: float) -> None:
     else:
         target = None
         writable(reports, f"{reports.name}/")
-    report_id = store.create_report(session_id)
-    outcome = run_worker(
-        current_app.config["DATABASE_URL"],
-        session_id,
-        reports,
-        report_id=report_id,
-        output=target.resolve() if target else None,
-        on_progress=_progress,
-        timeout=timeout,
-    )
-    if not outcome.ok:
-        fail(outcome.error or "the report could not be built")
-    click.echo(f"wrote {outcome.path}")
+    click.echo(f"wrote {build_in_worker(store, session_id, target, timeout=timeout)}")
 
 
 @report_cli.command("export")
