@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
-from .data import Lane, Series, clock_text
+from tabletop.script.times import format_log_offset
+
+from .data import Lane, Series
 
 PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6", "#a50021", "#3b3838")
 FONT = "font-family=\"'Noto Sans', 'Noto Naskh Arabic', sans-serif\""
@@ -47,7 +49,7 @@ def _axis(x0: float, x1: float, y: float, span: float, top: float) -> list[str]:
         x = x0 + (x1 - x0) * t / span
         grid.append(f"M{x:.1f} {top}V{y}")
         labels.append(
-            f'<text x="{x:.1f}" y="{y + 12}" text-anchor="middle" fill="#444">{_esc(clock_text(t)[:-3])}</text>'
+            f'<text x="{x:.1f}" y="{y + 12}" text-anchor="middle" fill="#444">{_esc(format_log_offset(t)[:-3])}</text>'
         )
         t += step
     return [

@@ -23,14 +23,13 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tabletop.engine import events as ev
 from tabletop.engine.events import Event
 from tabletop.engine.state import TEAM_CHANNEL
 from tabletop.script import Exercise
-from tabletop.script.timeline import format_scenario_time
+from tabletop.script.times import format_log_offset, format_scenario_at, format_span, format_wall
 
 RATINGS = ("P", "S", "M", "U")
 RATING_NAMES = {
@@ -43,31 +42,7 @@ KEY_TEXT = 240  # characters of a message quoted in the timeline
 _WORD = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
 
 
-# ---------------------------------------------------------------- formatting
-def clock_text(seconds: float | None) -> str:
-    """Exercise time as `+H:MM:SS` (always with seconds: logs are read to the second)."""
-    if seconds is None:
-        return ""
-    whole = max(0, round(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"+{hours}:{minutes:02d}:{secs:02d}"
-
-
-def span_text(seconds: float | None) -> str:
-    """A duration for people: `45 s`, `3 min 05 s`, `1 h 02 min`; empty when unknown."""
-    if seconds is None:
-        return ""
-    whole = max(0, round(seconds))
-    if whole < 60:
-        return f"{whole} s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
+# ---------------------------------------------------------------- text
 def direction(text: str) -> str:
     """`rtl` when the first strongly directional character is Arabic or Hebrew script, else `ltr`."""
     for ch in text[:400]:
@@ -77,12 +52,6 @@ def direction(text: str) -> str:
         if kind == "L":
             return "ltr"
     return "ltr"
-
-
-def wall_text(wall: float | None) -> str:
-    if wall is None:
-        return ""
-    return datetime.fromtimestamp(wall, UTC).strftime("%d %b %Y %H:%M UTC")
 
 
 # --------------------------------------------------------------------- models
@@ -434,9 +403,7 @@ def build_report(
     events = sorted(events, key=lambda e: e.seq)
 
     def scen(t: float | None) -> str:
-        if scenario is None or t is None:
-            return ""
-        return format_scenario_time(scenario.start + timedelta(seconds=t * scenario.time_scale))
+        return format_scenario_at(scenario, t)
 
     # -- one pass over the log ------------------------------------------------
     participants: dict[int, dict[str, Any]] = {}
@@ -547,7 +514,7 @@ def build_report(
             Message(
                 seq=e.seq,
                 t=e.t,
-                time=clock_text(e.t),
+                time=format_log_offset(e.t),
                 channel=key,
                 channel_name=cname,
                 from_team=from_team,
@@ -632,7 +599,7 @@ def build_report(
         timeline.append(
             TimelineItem(
                 e.t,
-                clock_text(e.t),
+                format_log_offset(e.t),
                 scen(e.t),
                 "inject",
                 ", ".join(names.team(t) for t in to),
@@ -655,17 +622,17 @@ def build_report(
                 Response(
                     p["inject"],
                     str(p.get("title", "")),
-                    clock_text(e.t),
+                    format_log_offset(e.t),
                     team,
                     names.team(team),
-                    span_text(ack_d) if ack_d is not None else ("none" if p.get("ack") else "not asked"),
-                    span_text(msg_d) if msg_d is not None else "none",
+                    format_span(ack_d) if ack_d is not None else ("none" if p.get("ack") else "not asked"),
+                    format_span(msg_d) if msg_d is not None else "none",
                     ack_d,
                     msg_d,
                 )
             )
     team_medians = tuple(
-        (t.name, span_text(_median(answered.get(t.id, []))) or "no response", len(answered.get(t.id, [])))
+        (t.name, format_span(_median(answered.get(t.id, []))) or "no response", len(answered.get(t.id, [])))
         for t in exercise.teams
     )
 
@@ -690,7 +657,7 @@ def build_report(
         if who and p.get("team"):
             who += f", {names.team(p['team'])}"
         released_titles = tuple(
-            f"{released[c][1].get('title', c)} ({clock_text(released[c][0].t)})"
+            f"{released[c][1].get('title', c)} ({format_log_offset(released[c][0].t)})"
             for c in children.get((p["inject"], p.get("option") or ""), [])
             if c in released
         )
@@ -702,10 +669,10 @@ def build_report(
                 title=str(definition.get("title", p["inject"])),
                 prompt=str(spec.get("prompt", "")),
                 teams=", ".join(names.team(t) for t in e.audience),
-                opened=clock_text(opened_t),
-                time=clock_text(e.t),
+                opened=format_log_offset(opened_t),
+                time=format_log_offset(e.t),
                 scenario=scen(e.t),
-                took=span_text(e.t - opened_t) if opened_t is not None else "",
+                took=format_span(e.t - opened_t) if opened_t is not None else "",
                 option=str(p.get("option") or ""),
                 label=str(p.get("label") or "no option"),
                 who=who or ("nobody: the default applied" if p.get("by_default") else ""),
@@ -719,7 +686,7 @@ def build_report(
         timeline.append(
             TimelineItem(
                 e.t,
-                clock_text(e.t),
+                format_log_offset(e.t),
                 scen(e.t),
                 "decision",
                 ", ".join(names.team(t) for t in e.audience),
@@ -740,7 +707,7 @@ def build_report(
         timeline.append(
             TimelineItem(
                 e.t,
-                clock_text(e.t),
+                format_log_offset(e.t),
                 scen(e.t),
                 "escalation",
                 "",
@@ -755,7 +722,7 @@ def build_report(
         text = str(e.payload.get("text", ""))
         timeline.append(
             TimelineItem(
-                e.t, clock_text(e.t), scen(e.t), "note", "Control", f"Note by {e.payload.get('name', '')}",
+                e.t, format_log_offset(e.t), scen(e.t), "note", "Control", f"Note by {e.payload.get('name', '')}",
                 _short(text), direction(text),
             )
         )  # fmt: skip
@@ -768,14 +735,14 @@ def build_report(
             ev.SESSION_ENDED: "End of exercise",
         }[e.type]
         timeline.append(
-            TimelineItem(e.t, clock_text(e.t), scen(e.t), "clock", "All", what, str(e.payload.get("by", "")))
+            TimelineItem(e.t, format_log_offset(e.t), scen(e.t), "clock", "All", what, str(e.payload.get("by", "")))
         )
     for e in jams:
         p = e.payload
         timeline.append(
             TimelineItem(
-                e.t, clock_text(e.t), scen(e.t), "jam", "", f"{names.channel(p['channel'])} jammed",
-                f"for {span_text(float(p.get('for', 0)))}",
+                e.t, format_log_offset(e.t), scen(e.t), "jam", "", f"{names.channel(p['channel'])} jammed",
+                f"for {format_span(float(p.get('for', 0)))}",
             )
         )  # fmt: skip
     firsts: set[str] = set()
@@ -849,7 +816,7 @@ def build_report(
         text = str(p.get("text", ""))
         obs_by[p.get("objective")].append(
             Observation(
-                clock_text(e.t),
+                format_log_offset(e.t),
                 str(p.get("rating", "")),
                 text,
                 direction(text),
@@ -937,7 +904,7 @@ def build_report(
     made = sum(1 for d in decision_items if d.how == "chosen")
     total_msgs = len(msg_items)
     figures = [
-        Figure("Played time", span_text(played), f"exercise time, script planned {span_text(exercise.duration)}"),
+        Figure("Played time", format_span(played), f"exercise time, script planned {format_span(exercise.duration)}"),
         Figure(
             "Injects released",
             str(n_released),
@@ -956,9 +923,9 @@ def build_report(
     scenario_span = ""
     if scenario is not None:
         scenario_span = f"{scen(0)} to {scen(played)} (time scale {scenario.time_scale:g}x)"
-    dates = wall_text(first_wall)
+    dates = format_wall(first_wall)
     if last_wall is not None and first_wall is not None:
-        dates = f"{dates} to {wall_text(last_wall)}"
+        dates = f"{dates} to {format_wall(last_wall)}"
     return ReportData(
         title=exercise.title,
         exercise_id=exercise.id,
@@ -967,7 +934,7 @@ def build_report(
         classification=exercise.classification,
         summary=exercise.summary,
         dates=dates or "not started",
-        played=span_text(played),
+        played=format_span(played),
         played_s=played,
         duration_s=float(exercise.duration),
         scenario_span=scenario_span,
@@ -1019,7 +986,7 @@ def _relay_item(e: Event, actions: list[Event], deliveries: dict[int, float], na
     held_for = ""
     if holds:
         end = final.t if final is not None else None
-        held_for = span_text(end - holds[0].t) if end is not None else "never released"
+        held_for = format_span(end - holds[0].t) if end is not None else "never released"
     outcome = status if status in ("forwarded", "edited", "declined") else "waiting"
     return RelayItem(
         seq=e.seq,
@@ -1029,12 +996,12 @@ def _relay_item(e: Event, actions: list[Event], deliveries: dict[int, float], na
         to_names=", ".join(names.team(t) for t in p.get("to", [])),
         sender=names.sender(p),
         name=str(p.get("name") or "") or names.sender(p),
-        time=clock_text(e.t),
+        time=format_log_offset(e.t),
         t=e.t,
         outcome=outcome,
         held=bool(holds),
         held_for=held_for,
-        waited=span_text(waited_s) if waited_s is not None else "still waiting at the end",
+        waited=format_span(waited_s) if waited_s is not None else "still waiting at the end",
         waited_s=waited_s,
         by=str(final.payload.get("by", "")) if final is not None else "",
         original=original,
@@ -1077,11 +1044,11 @@ def _relay_timing(
         if t is None:
             steps.append((what, "", "did not happen"))
         else:
-            steps.append((what, clock_text(t), span_text(t - t0)))
+            steps.append((what, format_log_offset(t), format_span(t - t0)))
 
     if not through:
         step("First message through the intermediary", None)
-        return RelayTiming(p0["inject"], str(p0.get("title", "")), clock_text(t0), tuple(steps))
+        return RelayTiming(p0["inject"], str(p0.get("title", "")), format_log_offset(t0), tuple(steps))
     m1 = through[0]
     step(f"First message through the intermediary ({m1.from_team_name}, #{m1.seq}, {m1.outcome})", m1.t)
     passed = next((r for r in through if r.seq in deliveries), None)
@@ -1097,4 +1064,4 @@ def _relay_timing(
         else:
             step(f"First reply through the intermediary ({reply.from_team_name}, #{reply.seq})", reply.t)
             step(f"The reply reached {reply.to_names or 'the other side'} ({reply.outcome})", deliveries.get(reply.seq))
-    return RelayTiming(p0["inject"], str(p0.get("title", "")), clock_text(t0), tuple(steps))
+    return RelayTiming(p0["inject"], str(p0.get("title", "")), format_log_offset(t0), tuple(steps))

@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tabletop.engine.events import Event
-
-from .data import clock_text
+from tabletop.script.times import format_log_offset
 
 CSV_COLUMNS = (
     "seq", "exercise_time", "t", "wall_utc", "type", "actor", "audience",
@@ -47,7 +46,7 @@ def log_csv(events: Sequence[Event]) -> str:
         writer.writerow(
             [
                 e.seq,
-                clock_text(e.t),
+                format_log_offset(e.t),
                 round(e.t, 3),
                 datetime.fromtimestamp(e.wall, UTC).isoformat(timespec="seconds"),
                 e.type,

@@ -27,7 +27,6 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from tabletop import ROOT
+from tabletop.script.times import format_wall
 from tabletop.text import markdown_html
 
 from . import charts
@@ -240,7 +240,7 @@ def _context(data: ReportData, apps: Sequence[Appendix]) -> dict[str, Any]:
         "r": data,
         "appendices": apps,
         "sections": [{"id": i, "title": t} for i, t in SECTIONS],
-        "built": datetime.now(UTC).strftime("%d %b %Y %H:%M UTC"),
+        "built": format_wall(time.time()),
     }
 
 
