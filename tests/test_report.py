@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
 import shutil
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from weasyprint.urls import URLFetchingError
 
 from tabletop import ROOT
-from tabletop.report import render
+from tabletop.engine import NewEvent
+from tabletop.report import charts, render
 from tabletop.report.build import build_files, report_data
-from tabletop.report.data import build_report, direction, marked_diff
+from tabletop.report.data import Lane, LaneMark, Series, build_report, direction, marked_diff
 from tabletop.report.export import log_csv, log_json
 from tabletop.report.job import Limits, ReportJob
 from tabletop.report.render import RefusedURL, StaticOnlyFetcher
 from tabletop.script.models import from_snapshot
+from tabletop.store import Store
 
+from .log_fixtures import events_of, load_log
 from .report_helpers import (
     ARABIC,
     DECLINED,
@@ -69,12 +74,60 @@ def text(built):
 
 
 # ------------------------------------------------------------------ the data
-def test_report_data_is_a_pure_function_of_script_and_log(game):
+def test_report_data_is_a_pure_function_of_script_and_log(game, tmp_path, monkeypatch):
+    """The same script and log give the same data: from another database, in another order and time zone."""
     row = game.store.get_session(game.session)
     events = game.store.events_after(game.session)
     first = build_report(from_snapshot(row.script), events, session_id=game.session)
-    again = build_report(from_snapshot(row.script), list(reversed(events)), session_id=game.session)
-    assert first == again
+    other = Store(f"sqlite:///{tmp_path / 'copy.db'}")  # the same log, written into another database
+    try:
+        other.migrate()
+        script = from_snapshot(row.script)
+        copy = other.create_session(row.exercise_id, row.title, row.script, [t.id for t in script.teams], None)
+        for e in events:
+            other.append(copy, [NewEvent(e.type, e.payload, e.audience, e.t, e.actor, client_id=e.client_id)], e.wall)
+        copied = other.events_after(copy)
+        assert [e.seq for e in copied] == [e.seq for e in events]
+        monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14: any local time would show
+        time.tzset()
+        again = build_report(from_snapshot(other.get_session(copy).script), copied[::-1], session_id=game.session)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+        other.dispose()
+    assert again == first
+
+
+def test_report_data_reads_no_clock_environment_or_randomness():
+    """Report data is made from its arguments alone: nothing in tabletop/report/data reads the world."""
+    forbidden = {"time", "datetime.now", "datetime.today", "date.today", "os.environ", "os.getenv", "random", "uuid"}
+    folder = ROOT / "tabletop" / "report" / "data"
+    files = sorted(folder.rglob("*.py")) if folder.is_dir() else [folder.with_suffix(".py")]
+    found = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                found += [f"{path.name}: import {m}" for m in modules if m.split(".")[0] in forbidden]
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                name = f"{node.value.id}.{node.attr}"
+                found += [f"{path.name}: {name}"] if name in forbidden else []
+    assert files and found == []
+
+
+def test_an_edit_that_changed_nothing_counts_as_forwarded():
+    """The control game's intermediary 'edited' a message without changing a word: it was forwarded."""
+    log = load_log("control-game")
+    edit = next(e for e in log["events"] if e["type"] == "message_relayed" and e["payload"]["action"] == "edit")
+    assert edit["payload"]["edited"] is False
+    data = build_report(from_snapshot(log["script"]), events_of(log))
+    relay = next(x for x in data.relays if x.seq == edit["payload"]["message"])
+    assert (relay.outcome, relay.original, relay.forwarded) == ("forwarded", relay.forwarded, relay.original)
+    assert relay.original_marked == relay.forwarded_marked == ()  # nothing marked as removed or added
+    assert dict(data.relay_counts)["edited"] == 0 and dict(data.relay_counts)["forwarded"] == 1
+    logged = next(m for chan in data.logs for m in chan.messages if m.seq == relay.seq)
+    assert logged.status == "forwarded"
+    assert not [i for i in data.timeline if "edited by the intermediary" in i.ref]
 
 
 def test_report_data_counts_what_happened(game):
@@ -130,6 +183,25 @@ def test_word_level_diff_and_direction():
     assert [(s.kind, s.text) for s in right] == [("same", "Pass this "), ("ins", "tomorrow"), ("same", " please")]
     assert direction(PERSIAN) == "rtl" and direction(ARABIC) == "rtl" and direction("12: " + PERSIAN) == "rtl"
     assert direction("Tehran says " + PERSIAN) == "ltr"
+
+
+# ---------------------------------------------------------------- the charts
+HOSTILE = 'Red & <Blue> "team" </text><script>x</script>'
+
+
+def test_chart_labels_are_escaped_and_the_svg_parses():
+    lanes = (Lane("us", HOSTILE, (LaneMark(30.0, "inject", HOSTILE), LaneMark(60.0, "message"))),)
+    series = (Series(HOSTILE, ((30.0, 1.0), (90.0, 2.0))),)
+    curve = Series("Escalation", ((0.0, 0.0), (60.0, 2.0)))
+    for svg in (charts.swim_lanes(lanes, 600), charts.traffic(series, 600), charts.escalation(curve, 600, [60.0])):
+        root = ElementTree.fromstring(svg)  # well-formed: no label ended an element or opened one
+        assert not [e for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "script"]
+        assert "<script" not in svg and "<Blue>" not in svg
+    texts = [e.text for e in ElementTree.fromstring(charts.swim_lanes(lanes, 600)).iter() if e.text]
+    assert HOSTILE[:22] in texts  # shown as the characters typed (cut to fit the lane)
+    assert "Red &amp; &lt;Blue&gt;" in charts.swim_lanes(lanes, 600)
+    texts = [e.text for e in ElementTree.fromstring(charts.traffic(series, 600)).iter() if e.text]
+    assert HOSTILE[:30] in texts
 
 
 # ------------------------------------------------------------------- the PDF

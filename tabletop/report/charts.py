@@ -1,8 +1,9 @@
 """SVG charts for print: swim lanes per team, traffic per channel, the escalation curve.
 
 Each function returns a complete `<svg>` element as a string, drawn in a fixed viewBox with
-print-friendly strokes, no script, no external reference (no href, no font file): every label is
-XML-escaped, because team, channel and option names come from scripts and players.
+print-friendly strokes, no script, no external reference (no href, no font file). Every piece of
+text goes through `_text`, which XML-escapes it, because team, channel and option names come from
+scripts and players; attribute values through `quoteattr`.
 Events are binned, so a chart costs the same for 50 messages or 5,000.
 """
 
@@ -20,8 +21,10 @@ FONT = "font-family=\"'Noto Sans', 'Noto Naskh Arabic', sans-serif\""
 WIDTH = 680
 
 
-def _esc(text: str) -> str:
-    return escape(text, {'"': "&quot;"})
+def _text(x: float, y: float, text: object, *attrs: str) -> str:
+    """A `<text>` element: its content XML-escaped (the one way text gets into a chart)."""
+    extra = "".join(f" {a}" for a in attrs)
+    return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(str(text))}</text>'
 
 
 def _svg(height: int, body: list[str], label: str) -> str:
@@ -48,9 +51,7 @@ def _axis(x0: float, x1: float, y: float, span: float, top: float) -> list[str]:
     while t <= span + 0.01:
         x = x0 + (x1 - x0) * t / span
         grid.append(f"M{x:.1f} {top}V{y}")
-        labels.append(
-            f'<text x="{x:.1f}" y="{y + 12}" text-anchor="middle" fill="#444">{_esc(format_log_offset(t)[:-3])}</text>'
-        )
+        labels.append(_text(x, y + 12, format_log_offset(t)[:-3], 'text-anchor="middle"', 'fill="#444"'))
         t += step
     return [
         f'<path d="{"".join(grid)}" stroke="#ddd" stroke-width="0.5" fill="none"/>',
@@ -81,7 +82,7 @@ def swim_lanes(lanes: Sequence[Lane], span: float, bins: int = 60) -> str:
     notes: list[str] = []
     for n, lane in enumerate(lanes):
         y = top + n * lane_h
-        body.append(f'<text x="{left - 6}" y="{y + lane_h / 2 + 3.5}" text-anchor="end">{_esc(lane.name[:22])}</text>')
+        body.append(_text(left - 6, y + lane_h / 2 + 3.5, lane.name[:22], 'text-anchor="end"'))
         hist = [0] * bins
         for mark in lane.marks:
             if mark.kind == "message":
@@ -106,15 +107,16 @@ def swim_lanes(lanes: Sequence[Lane], span: float, bins: int = 60) -> str:
         f'<path d="{"".join(notes)}" fill="#7030a0"/>',
     ]
     ly = height - 8
-    body.append(
-        f'<path d="M{left} {ly - 7}l-3.5 6h7z" fill="#c55a11"/><text x="{left + 8}" y="{ly}">inject received</text>'
-        f'<path d="M{left + 110} {ly - 9}l4 4-4 4-4-4z" fill="#1f4e79"/>'
-        f'<text x="{left + 118}" y="{ly}">decision</text>'
-        f'<path d="M{left + 180} {ly - 8}h6v8h-6z" fill="#9dc3e6"/>'
-        f'<text x="{left + 190}" y="{ly}">messages written</text>'
-        f'<path d="M{left + 298} {ly - 5.5}h4v4h-4z" fill="#7030a0"/>'
-        f'<text x="{left + 306}" y="{ly}">facilitator note</text>'
-    )
+    body += [
+        f'<path d="M{left} {ly - 7}l-3.5 6h7z" fill="#c55a11"/>',
+        _text(left + 8, ly, "inject received"),
+        f'<path d="M{left + 110} {ly - 9}l4 4-4 4-4-4z" fill="#1f4e79"/>',
+        _text(left + 118, ly, "decision"),
+        f'<path d="M{left + 180} {ly - 8}h6v8h-6z" fill="#9dc3e6"/>',
+        _text(left + 190, ly, "messages written"),
+        f'<path d="M{left + 298} {ly - 5.5}h4v4h-4z" fill="#7030a0"/>',
+        _text(left + 306, ly, "facilitator note"),
+    ]
     return _svg(height, body, "Events per team over exercise time")
 
 
@@ -128,7 +130,7 @@ def traffic(series: Sequence[Series], span: float) -> str:
     body = _axis(left, right, bottom, span, top)
     for frac in (0.5, 1.0):
         y = bottom - plot_h * frac
-        body.append(f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end" fill="#444">{peak * frac:.0f}</text>')
+        body.append(_text(left - 4, y + 3, f"{peak * frac:.0f}", 'text-anchor="end"', 'fill="#444"'))
     for n, s in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
         path = " ".join(
@@ -137,12 +139,10 @@ def traffic(series: Sequence[Series], span: float) -> str:
         )
         body.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.4"/>')
         ly = top + 16 * n + 8
-        body.append(
-            f'<rect x="{right + 12}" y="{ly - 7}" width="10" height="3" fill="{colour}"/>'
-            f'<text x="{right + 26}" y="{ly}">{_esc(s.name[:30])}</text>'
-        )
+        body.append(f'<rect x="{right + 12}" y="{ly - 7}" width="10" height="3" fill="{colour}"/>')
+        body.append(_text(right + 26, ly, s.name[:30]))
     per = _bin_text(span, max((len(s.points) for s in series), default=1))
-    body.append(f'<text x="{left}" y="{top - 1}" fill="#444" font-size="8">messages per {per}</text>')
+    body.append(_text(left, top - 1, f"messages per {per}", 'fill="#444"', 'font-size="8"'))
     return _svg(height, body, "Messages per channel over exercise time")
 
 
@@ -151,8 +151,8 @@ def _bin_text(span: float, bins: int) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-def escalation(curve: Series, span: float, marks: Sequence[tuple[float, str]] = ()) -> str:
-    """The escalation level as a step line; decisions marked along the time axis."""
+def escalation(curve: Series, span: float, marks: Sequence[float] = ()) -> str:
+    """The escalation level as a step line; the times of decisions marked along the time axis."""
     span = max(span, 60.0)
     left, right, top, plot_h = 40.0, WIDTH - 10.0, 12.0, 150.0
     bottom = top + plot_h
@@ -169,7 +169,7 @@ def escalation(curve: Series, span: float, marks: Sequence[tuple[float, str]] = 
         body.append(
             f'<line x1="{left}" y1="{y(v):.1f}" x2="{right}" y2="{y(v):.1f}" stroke="#eee" stroke-width="0.5"/>'
         )
-        body.append(f'<text x="{left - 4}" y="{y(v) + 3:.1f}" text-anchor="end" fill="#444">{v}</text>')
+        body.append(_text(left - 4, y(v) + 3, v, 'text-anchor="end"', 'fill="#444"'))
     path: list[str] = []
     prev: float | None = None
     for t, v in curve.points:
@@ -180,9 +180,7 @@ def escalation(curve: Series, span: float, marks: Sequence[tuple[float, str]] = 
             path.append(f"H{x:.1f} V{y(v):.1f}")
         prev = v
     body.append(f'<path d="{" ".join(path)}" fill="none" stroke="#a50021" stroke-width="1.8"/>')
-    diamonds = "".join(
-        f"M{left + (right - left) * min(t, span) / span:.1f} {bottom - 9}l4 4-4 4-4-4z" for t, _label in marks
-    )
+    diamonds = "".join(f"M{left + (right - left) * min(t, span) / span:.1f} {bottom - 9}l4 4-4 4-4-4z" for t in marks)
     if diamonds:
         body.append(f'<path d="{diamonds}" fill="#1f4e79"/>')
     height = int(bottom + 24)

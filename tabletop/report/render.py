@@ -226,12 +226,11 @@ SECTIONS = (
 
 def _charts(data: ReportData) -> dict[str, Markup]:
     span = max(data.played_s, 60.0)
-    marks = [(d.t, f"{d.title}: {d.label}") for d in data.decisions]
     # Our own SVG, built with every label escaped (charts.py): safe to insert as markup.
     return {
         "lanes": Markup(charts.swim_lanes(data.lanes, span)),  # noqa: S704
         "traffic": Markup(charts.traffic(data.traffic, span)),  # noqa: S704
-        "escalation": Markup(charts.escalation(data.escalation, span, marks)),  # noqa: S704
+        "escalation": Markup(charts.escalation(data.escalation, span, [d.t for d in data.decisions])),  # noqa: S704
     }
 
 
