@@ -15,8 +15,8 @@ PASSWORD = "correct horse battery"
 CONTROL = Actor("control", None, "ctl")
 
 
-@pytest.fixture
-def app(tmp_path: Path):
+def make_app(tmp_path: Path):
+    """An app on the test script (tests/data/minimal.yaml) with one facilitator, `ctl`."""
     from tabletop.web import create_app
 
     exercises = tmp_path / "exercises"
@@ -35,6 +35,11 @@ def app(tmp_path: Path):
     )
     app.extensions["tabletop"].store.create_facilitator("ctl", PASSWORD)
     return app
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    return make_app(tmp_path)
 
 
 @pytest.fixture

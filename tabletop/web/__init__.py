@@ -11,7 +11,7 @@ from flask import Flask
 
 from tabletop import ROOT
 
-from .extensions import socketio
+from .extensions import limiter, socketio
 from .production import check_production
 from .runtime import init_runtime
 
@@ -82,15 +82,17 @@ def init_cli(app: Flask) -> None:
 
 
 def init_routes(app: Flask) -> None:
-    from .api import api, limiter
+    """Security headers and CSRF, who is asking (auth), then the blueprints; they are peers."""
+    from .api import api
+    from .auth import auth
     from .pages import pages
+    from .reports import reports
     from .security import init_security
 
     init_security(app)
+    app.register_blueprint(auth)
     app.register_blueprint(pages)
     app.register_blueprint(api)
-    from .reports import reports
-
     app.register_blueprint(reports)
     limiter.init_app(app)
 

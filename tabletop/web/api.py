@@ -6,17 +6,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 from tabletop import seats
 from tabletop.sessions import NotFound, create_session, library_entries, session_info
 
-from .auth import error, facilitator_required
+from .auth import error, facilitator_api
+from .extensions import failed, join_limit, limiter
 from .runtime import runtime
 
 api = Blueprint("api", __name__, url_prefix="/api")
-limiter = Limiter(get_remote_address, default_limits=[])  # storage: RATELIMIT_STORAGE_URI
 
 
 def _json() -> dict[str, Any] | None:
@@ -24,16 +22,8 @@ def _json() -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _failed(response: Any) -> bool:
-    return response.status_code >= 400
-
-
-def _join_limit() -> str:
-    return current_app.config.get("JOIN_RATE_LIMIT", "10 per minute")
-
-
 @api.post("/login")
-@limiter.limit(_join_limit, deduct_when=_failed)
+@limiter.limit(join_limit, deduct_when=failed)
 def login() -> Any:
     """{username, password} -> {token}: a facilitator's bearer token."""
     data = _json()
@@ -47,7 +37,7 @@ def login() -> Any:
 
 
 @api.post("/join")
-@limiter.limit(_join_limit, deduct_when=_failed)
+@limiter.limit(join_limit, deduct_when=failed)
 def join() -> Any:
     """{code, name, position} -> {token}: a seat for a player (or an observer, without position)."""
     data = _json()
@@ -64,7 +54,7 @@ def join() -> Any:
 
 
 @api.get("/exercises")
-@facilitator_required
+@facilitator_api
 def exercises() -> Any:
     cfg = current_app.config
     entries = library_entries(Path(cfg["EXERCISES_DIR"]), Path(cfg["INJECTS_DIR"]))
@@ -88,7 +78,7 @@ def exercises() -> Any:
 
 
 @api.post("/sessions")
-@facilitator_required
+@facilitator_api
 def new_session() -> Any:
     """{exercise} -> the session with a join code per team and one for observers."""
     data = _json()
@@ -101,7 +91,7 @@ def new_session() -> Any:
             data["exercise"][:64],
             Path(cfg["EXERCISES_DIR"]),
             Path(cfg["INJECTS_DIR"]),
-            g.identity.id,
+            g.facilitator.id,
             request.host_url.rstrip("/"),
         )
     except NotFound as exc:
@@ -110,7 +100,7 @@ def new_session() -> Any:
 
 
 @api.get("/sessions")
-@facilitator_required
+@facilitator_api
 def sessions() -> Any:
     rows = runtime().store.list_sessions()
     return jsonify(
@@ -131,7 +121,7 @@ def sessions() -> Any:
 
 
 @api.get("/sessions/<session_id>")
-@facilitator_required
+@facilitator_api
 def session_detail(session_id: str) -> Any:
     try:
         return jsonify({"ok": True, **session_info(runtime().store, session_id[:32], request.host_url.rstrip("/"))})
@@ -140,7 +130,7 @@ def session_detail(session_id: str) -> Any:
 
 
 @api.put("/sessions/<session_id>/observers")
-@facilitator_required
+@facilitator_api
 def observer_teams(session_id: str) -> Any:
     """{teams: [...]}: the teams observers who join from now on may watch."""
     data = _json()

@@ -1,4 +1,25 @@
-"""Bearer tokens for the JSON API and Socket.IO: who is asking."""
+"""Who is asking: loaded once per request into `g` (flaskr's `load_logged_in_user`), one decorator per role.
+
+Before every request (static files aside) `load_identity` sets:
+
+- `g.facilitator` (`Identity | None`): a facilitator, from the request's `Authorization: Bearer`
+  token (API clients, the pages' scripts) or else from the pages' login (the Flask session cookie,
+  whose token is renewed here when it has expired);
+- `g.facilitator_token` (`str | None`): a bearer token of that facilitator, handed to the pages'
+  scripts for Socket.IO and the JSON API;
+- `g.participant` (`Identity | None`): the player or observer this browser sits as in the session
+  the URL names (`<session_id>`), from the seat token its Flask session keeps;
+- `g.participant_token` (`str | None`): that seat's token, for the room's scripts.
+
+Views then only read `g`, through one decorator per role:
+
+- `facilitator_page`: a page; without a facilitator, a redirect to the login page;
+- `facilitator_api`: a JSON route; without a facilitator, 401 `{"ok": false, "error": {...}}`;
+- `participant_page`: a participant's page; without a seat, a redirect to the join page.
+
+Socket.IO connections do not go through these hooks: sockets.py identifies a connection by the
+token it connects with. Both turn an identity into the engine's `Actor` with `actor_for`.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +27,138 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import Blueprint, flash, g, jsonify, redirect, request, session, url_for
 
+from tabletop.engine import Actor
 from tabletop.store import Identity
 
 from .runtime import runtime
 
+auth = Blueprint("auth", __name__)
+
 
 def error(status: int, code: str, message: str) -> tuple[Any, int]:
+    """The JSON API's error body: `{"ok": false, "error": {"code", "message"}}` with its status."""
     return jsonify({"ok": False, "error": {"code": code, "message": message}}), status
 
 
-def bearer() -> Identity | None:
+# ----------------------------------------------------------- who is asking
+@auth.before_app_request
+def load_identity() -> None:
+    """Identify the facilitator and the participant of this request, once, into `g`."""
+    g.facilitator = g.facilitator_token = g.participant = g.participant_token = None
+    if request.endpoint == "static":
+        return
+    found = _bearer_facilitator() or _page_login()
+    if found is not None:
+        g.facilitator, g.facilitator_token = found
+    session_id = (request.view_args or {}).get("session_id")
+    if isinstance(session_id, str):
+        found = _seat(session_id[:32])
+        if found is not None:
+            g.participant, g.participant_token = found
+
+
+def _bearer_facilitator() -> tuple[Identity, str] | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    return runtime().store.identify(header[7:].strip())
+    token = header[7:].strip()
+    identity = runtime().store.identify(token)
+    return (identity, token) if identity is not None and identity.kind == "facilitator" else None
 
 
-def facilitator_required(view: Callable[..., Any]) -> Callable[..., Any]:
+def _page_login() -> tuple[Identity, str] | None:
+    """The facilitator logged in to the pages; a fresh token when the old one has expired."""
+    who = session.get("facilitator")
+    if not isinstance(who, dict):
+        return None
+    store = runtime().store
+    token = who.get("token", "")
+    identity = store.identify(token) if isinstance(token, str) else None
+    if identity is None or identity.kind != "facilitator" or identity.id != who.get("id"):
+        if not store.facilitator_exists(who.get("name", "")):
+            session.pop("facilitator", None)
+            return None
+        token = store.issue_token("facilitator", who["id"])
+        session["facilitator"] = {**who, "token": token}
+        identity = Identity("facilitator", int(who["id"]), str(who.get("name", "")))
+    return identity, token
+
+
+def _seats() -> dict[str, str]:
+    seats = session.get("seats")
+    return seats if isinstance(seats, dict) else {}
+
+
+def _seat(session_id: str) -> tuple[Identity, str] | None:
+    token = _seats().get(session_id)
+    identity = runtime().store.identify(token) if isinstance(token, str) else None
+    if identity is None or identity.session_id != session_id or identity.kind == "facilitator":
+        return None
+    assert isinstance(token, str)
+    return identity, token
+
+
+# ------------------------------------------------- what the login pages keep
+def remember_facilitator(identity: Identity, token: str) -> None:
+    """After a page login: a fresh Flask session that keeps the facilitator and a token."""
+    session.clear()
+    session["facilitator"] = {"id": identity.id, "name": identity.name, "token": token}
+
+
+def forget_facilitator() -> None:
+    session.pop("facilitator", None)
+
+
+def remember_seat(session_id: str, token: str) -> None:
+    """After a join: this browser sits in the session with this token (a reload comes back to it)."""
+    session["seats"] = {**_seats(), session_id: token}
+    session.permanent = True
+
+
+# -------------------------------------------------------------- decorators
+def facilitator_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A facilitator's page: anyone else is sent to the login page, and back here after it."""
+
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        identity = bearer()
-        if identity is None or identity.kind != "facilitator":
-            return error(401, "unauthorised", "log in as a facilitator first (POST /api/login)")
-        g.identity = identity
+        if g.facilitator is None:
+            return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def facilitator_api(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A facilitator's JSON route: anyone else gets 401 with a JSON error."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.facilitator is None:
+            return error(401, "unauthorised", "log in as a facilitator first (POST /api/login)")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def participant_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A page of someone seated in the URL's session: anyone else is sent to the join page."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.participant is None:
+            flash("Join the session with your code first.", "error")
+            return redirect(url_for("pages.join_page"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def actor_for(identity: Identity) -> Actor:
+    """The engine's actor for an identity: control, an observer of its teams, or a player in a position."""
+    if identity.kind == "facilitator":
+        return Actor("control", None, identity.name)
+    if identity.kind == "observer":
+        return Actor("observer", identity.id, identity.name, teams=frozenset(identity.teams))
+    return Actor("player", identity.id, identity.name, identity.team, identity.position)

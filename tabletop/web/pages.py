@@ -2,13 +2,12 @@
 the observers' page, the hotwash and attachments. The live parts run in static/js over Socket.IO.
 
 Facilitators log in with a form (Flask session); participants take a seat with a join code and
-keep its token in the Flask session, so a reload brings them back to the same seat.
+keep its token in the Flask session, so a reload brings them back to the same seat. Who is asking
+is in `g`, loaded before the request by auth.py; the views only read it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,37 +17,36 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 
-from tabletop.engine import Actor, Refused
+from tabletop.engine import Refused
 from tabletop.engine.rules import feedback_key
 from tabletop.engine.state import TEAM_CHANNEL
 from tabletop.script.models import from_snapshot
 from tabletop.script.paths import ATTACHMENT_TYPES, PathRefused, resolve_attachment
 from tabletop.seats import JoinRefused, join, look_up
 from tabletop.sessions import NotFound, create_session, find_exercise, session_info
-from tabletop.store import Identity
 from tabletop.text import markdown_html
 
-from .api import limiter
+from .auth import (
+    actor_for,
+    facilitator_page,
+    forget_facilitator,
+    participant_page,
+    remember_facilitator,
+    remember_seat,
+)
+from .extensions import failed, join_limit, limiter
 from .pagedata import library, may_fetch_attachment, msel_rows, qr_svg, script_view, store_upload
 from .runtime import runtime
 
 pages = Blueprint("pages", __name__)
-
-
-def _join_limit() -> str:
-    return current_app.config.get("JOIN_RATE_LIMIT", "10 per minute")
-
-
-def _failed(response: Any) -> bool:
-    return response.status_code >= 400
 
 
 def _dirs() -> tuple[Path, Path]:
@@ -57,32 +55,6 @@ def _dirs() -> tuple[Path, Path]:
 
 
 # ------------------------------------------------------------ facilitators
-def facilitator() -> dict[str, Any] | None:
-    """The logged-in facilitator {id, name, token}; a fresh token when the old one has expired."""
-    who = session.get("facilitator")
-    if not isinstance(who, dict):
-        return None
-    store = runtime().store
-    identity = store.identify(who.get("token", ""))
-    if identity is None or identity.kind != "facilitator" or identity.id != who.get("id"):
-        if not store.facilitator_exists(who.get("name", "")):
-            session.pop("facilitator", None)
-            return None
-        who = {**who, "token": store.issue_token("facilitator", who["id"])}
-        session["facilitator"] = who
-    return who
-
-
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if facilitator() is None:
-            return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 def _safe_next(target: str | None) -> str:
     """Only a path on this server: never another host."""
     if not target:
@@ -95,20 +67,20 @@ def _safe_next(target: str | None) -> str:
 
 @pages.app_context_processor
 def inject_user() -> dict[str, Any]:
-    who = session.get("facilitator")
-    return {"facilitator_name": who.get("name") if isinstance(who, dict) else None}
+    who = g.get("facilitator")
+    return {"facilitator_name": who.name if who is not None else None}
 
 
 @pages.get("/")
 def index() -> Any:
     """The front door: join with a code, or log in to run exercises."""
-    if session.get("facilitator"):
+    if g.facilitator is not None:
         return redirect(url_for("pages.library_page"))
     return render_template("index.html")
 
 
 @pages.route("/login", methods=["GET", "POST"])
-@limiter.limit(_join_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(join_limit, methods=["POST"], deduct_when=failed)
 def login() -> Any:
     error = None
     if request.method == "POST":
@@ -116,12 +88,7 @@ def login() -> Any:
         password = request.form.get("password", "")[:200]
         identity = runtime().store.check_facilitator(username, password)
         if identity is not None:
-            session.clear()
-            session["facilitator"] = {
-                "id": identity.id,
-                "name": identity.name,
-                "token": runtime().store.issue_token("facilitator", identity.id),
-            }
+            remember_facilitator(identity, runtime().store.issue_token("facilitator", identity.id))
             return redirect(_safe_next(request.args.get("next")))
         error = "Wrong username or password."
     return render_template("login.html", error=error), 401 if error else 200
@@ -129,7 +96,7 @@ def login() -> Any:
 
 @pages.post("/logout")
 def logout() -> Any:
-    session.pop("facilitator", None)
+    forget_facilitator()
     return redirect(url_for("pages.index"))
 
 
@@ -142,13 +109,13 @@ def _render_library(upload: Any = None, status: int = 200) -> Any:
 
 
 @pages.get("/library")
-@login_required
+@facilitator_page
 def library_page() -> Any:
     return _render_library()
 
 
 @pages.post("/library/upload")
-@login_required
+@facilitator_page
 def upload() -> Any:
     """A new script: every problem shown inline with its line, nothing stored unless it is valid."""
     exercises_dir, injects_dir = _dirs()
@@ -164,7 +131,7 @@ def upload() -> Any:
 
 
 @pages.get("/library/<exercise_id>")
-@login_required
+@facilitator_page
 def preview(exercise_id: str) -> Any:
     """A script's read-only MSEL timeline, before running it."""
     exercises_dir, injects_dir = _dirs()
@@ -182,14 +149,12 @@ def preview(exercise_id: str) -> Any:
 
 
 @pages.post("/sessions")
-@login_required
+@facilitator_page
 def new_session() -> Any:
     exercises_dir, injects_dir = _dirs()
-    who = facilitator()
-    assert who is not None
     try:
         info = create_session(
-            runtime().store, request.form.get("exercise", "")[:64], exercises_dir, injects_dir, who["id"]
+            runtime().store, request.form.get("exercise", "")[:64], exercises_dir, injects_dir, g.facilitator.id
         )
     except NotFound as exc:
         flash(str(exc), "error")
@@ -222,7 +187,7 @@ def _codes(session_id: str) -> list[dict[str, Any]]:
 
 
 @pages.get("/console/<session_id>/setup")
-@login_required
+@facilitator_page
 def setup(session_id: str) -> Any:
     """Join codes with links and QR codes, and who has joined in which position."""
     row = _session_or_404(session_id)
@@ -250,12 +215,12 @@ def setup(session_id: str) -> Any:
         people=people,
         observer_teams=info["observer_teams"],
         script=script_view(exercise),
-        token=facilitator()["token"],  # type: ignore[index]
+        token=g.facilitator_token,
     )
 
 
 @pages.post("/console/<session_id>/observers")
-@login_required
+@facilitator_page
 def observer_teams(session_id: str) -> Any:
     row = _session_or_404(session_id)
     teams = [t.id for t in from_snapshot(row.script).teams]
@@ -269,7 +234,7 @@ def observer_teams(session_id: str) -> Any:
 
 
 @pages.get("/console/<session_id>/project/<key>")
-@login_required
+@facilitator_page
 def project(session_id: str, key: str) -> Any:
     """One join code, large, to put on a projector."""
     row = _session_or_404(session_id)
@@ -281,33 +246,19 @@ def project(session_id: str, key: str) -> Any:
 
 
 @pages.get("/console/<session_id>")
-@login_required
+@facilitator_page
 def console(session_id: str) -> Any:
     """The live control room (static/js/console.js)."""
     row = _session_or_404(session_id)
     exercise = from_snapshot(row.script)
-    who = facilitator()
-    assert who is not None
-    return render_template("console.html", row=row, exercise=exercise, script=script_view(exercise), token=who["token"])
+    return render_template(
+        "console.html", row=row, exercise=exercise, script=script_view(exercise), token=g.facilitator_token
+    )
 
 
 # ------------------------------------------------------------ participants
-def _seats() -> dict[str, str]:
-    seats = session.get("seats")
-    return seats if isinstance(seats, dict) else {}
-
-
-def seat_identity(session_id: str) -> Identity | None:
-    """The participant this browser sits as in a session, from the token kept in the Flask session."""
-    token = _seats().get(session_id)
-    identity = runtime().store.identify(token) if isinstance(token, str) else None
-    if identity is None or identity.session_id != session_id or identity.kind == "facilitator":
-        return None
-    return identity
-
-
 @pages.route("/join", methods=["GET", "POST"])
-@limiter.limit(_join_limit, deduct_when=_failed)
+@limiter.limit(join_limit, deduct_when=failed)
 def join_page() -> Any:
     """Step 1: the join code. Step 2 (code recognised): a display name and a position of the team."""
     rt = runtime()
@@ -327,32 +278,27 @@ def join_page() -> Any:
     except JoinRefused as exc:
         page = render_template("join.html", info=info, code=info.code, error=exc.message, name=name, position=position)
         return page, exc.status
-    seats = dict(_seats())
-    seats[seat.session] = seat.token
-    session["seats"] = seats
-    session.permanent = True
+    remember_seat(seat.session, seat.token)
     target = "pages.room" if seat.kind == "player" else "pages.observe"
     return redirect(url_for(target, session_id=seat.session))
 
 
-def _participant_page(session_id: str, kind: str) -> tuple[Identity, Any] | Any:
-    identity = seat_identity(session_id[:32])
-    if identity is None:
-        flash("Join the session with your code first.", "error")
-        return redirect(url_for("pages.join_page"))
-    if identity.kind != kind:
-        target = "pages.room" if identity.kind == "player" else "pages.observe"
-        return redirect(url_for(target, session_id=identity.session_id))
-    return identity, _session_or_404(session_id)
+def _elsewhere(kind: str) -> Any:
+    """A redirect to the participant's own page when this one is for the other kind, else None."""
+    identity = g.participant
+    if identity.kind == kind:
+        return None
+    target = "pages.room" if identity.kind == "player" else "pages.observe"
+    return redirect(url_for(target, session_id=identity.session_id))
 
 
 @pages.get("/room/<session_id>")
+@participant_page
 def room(session_id: str) -> Any:
     """A player's team room (static/js/room.js)."""
-    found = _participant_page(session_id, "player")
-    if not isinstance(found, tuple):
-        return found
-    identity, row = found
+    if (other := _elsewhere("player")) is not None:
+        return other
+    identity, row = g.participant, _session_or_404(session_id)
     exercise = from_snapshot(row.script)
     team = exercise.team(identity.team or "")
     position = next((p for p in team.positions if p.id == identity.position), None)
@@ -364,17 +310,17 @@ def room(session_id: str) -> Any:
         team=team,
         position=position,
         brief_html=markdown_html(team.brief),
-        token=_seats()[row.id],
+        token=g.participant_token,
     )
 
 
 @pages.get("/observe/<session_id>")
+@participant_page
 def observe(session_id: str) -> Any:
     """An observer's read-only feeds and the observation form (static/js/observer.js)."""
-    found = _participant_page(session_id, "observer")
-    if not isinstance(found, tuple):
-        return found
-    identity, row = found
+    if (other := _elsewhere("observer")) is not None:
+        return other
+    identity, row = g.participant, _session_or_404(session_id)
     exercise = from_snapshot(row.script)
     watched = [t for t in exercise.teams if t.id in identity.teams]
     return render_template(
@@ -384,26 +330,18 @@ def observe(session_id: str) -> Any:
         me=identity,
         watched=watched,
         script=script_view(exercise),
-        token=_seats()[row.id],
+        token=g.participant_token,
     )
 
 
-def _actor(identity: Identity) -> Actor:
-    if identity.kind == "observer":
-        return Actor("observer", identity.id, identity.name, teams=frozenset(identity.teams))
-    return Actor("player", identity.id, identity.name, identity.team, identity.position)
-
-
 @pages.route("/hotwash/<session_id>", methods=["GET", "POST"])
+@participant_page
 def hotwash(session_id: str) -> Any:
     """After the end: each participant's short feedback (strengths, improvements, channel ratings)."""
-    identity = seat_identity(session_id[:32])
-    if identity is None:
-        flash("Join the session with your code first.", "error")
-        return redirect(url_for("pages.join_page"))
+    identity = g.participant
     rt = runtime()
     state = rt.live.current(identity.session_id or "")
-    if feedback_key(_actor(identity)) in state.feedback:
+    if feedback_key(actor_for(identity)) in state.feedback:
         return redirect(url_for("pages.thanks", session_id=session_id))
     channels = [{"id": TEAM_CHANNEL, "name": "Team chat"}] + [
         {"id": c.id, "name": c.name} for c in state.exercise.channels
@@ -424,7 +362,7 @@ def hotwash(session_id: str) -> Any:
             "client_id": f"hotwash-{identity.id}",
         }
         try:
-            rt.live.command(identity.session_id or "", _actor(identity), "feedback", payload)
+            rt.live.command(identity.session_id or "", actor_for(identity), "feedback", payload)
         except Refused as exc:
             if exc.code != "already_sent":
                 error = exc.message
@@ -435,37 +373,22 @@ def hotwash(session_id: str) -> Any:
     ), (400 if error else 200)
 
 
-def report_state(session_id: str) -> dict[str, Any] | None:
-    """The latest after-action report of a session, if the report module keeps one."""
-    try:
-        from sqlalchemy import select
-
-        from tabletop.store.models import Report
-    except ImportError:  # pragma: no cover - the report table is part of the store
-        return None
-    with runtime().store.sessions() as s:
-        row = s.scalar(select(Report).where(Report.session_id == session_id).order_by(Report.id.desc()).limit(1))
-        if row is None:
-            return None
-        return {"status": row.status, "progress": row.progress}
-
-
 @pages.get("/thanks/<session_id>")
+@participant_page
 def thanks(session_id: str) -> Any:
     """After the hotwash: thanks, and where the report stands."""
-    identity = seat_identity(session_id[:32])
-    if identity is None:
-        return redirect(url_for("pages.join_page"))
-    state = runtime().live.current(session_id)
-    people = [p for p in runtime().store.participants(session_id)]
+    identity = g.participant
+    rt = runtime()
+    state = rt.live.current(identity.session_id)
+    report = rt.store.latest_report(identity.session_id)
     return render_template(
         "thanks.html",
         row=_session_or_404(session_id),
         me=identity,
-        sent=feedback_key(_actor(identity)) in state.feedback,
+        sent=feedback_key(actor_for(identity)) in state.feedback,
         answered=len(state.feedback),
-        total=len(people),
-        report=report_state(session_id),
+        total=len(rt.store.participants(identity.session_id)),
+        report=None if report is None else {"status": report.status, "progress": report.progress},
     )
 
 
@@ -474,8 +397,8 @@ def thanks(session_id: str) -> Any:
 def attachment(session_id: str, name: str) -> Any:
     """An inject's attachment, for participants whose team received it (facilitators always)."""
     row = _session_or_404(session_id)
-    is_facilitator = facilitator() is not None
-    identity = None if is_facilitator else seat_identity(row.id)
+    is_facilitator = g.facilitator is not None
+    identity = None if is_facilitator else g.participant
     if not is_facilitator and identity is None:
         abort(403)
     state = runtime().live.current(row.id)

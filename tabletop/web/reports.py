@@ -15,13 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template, request, send_file
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request, send_file
 from flask import url_for as flask_url_for
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from tabletop.store import Identity
-
-from .auth import bearer, error
+from .auth import error, facilitator_api, facilitator_page
 from .extensions import socketio
 from .runtime import room, runtime
 
@@ -31,30 +29,6 @@ SHARE_SALT = "tabletop.report-share"
 MAX_SHARE_HOURS = 24 * 30
 #: The HTML view is our own markup with an inline stylesheet and no script at all.
 HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-
-
-# ------------------------------------------------------------------- who asks
-def _facilitator() -> Identity | None:
-    """A facilitator's bearer token, or a facilitator logged in to the pages (Flask session)."""
-    identity = bearer()
-    if identity is not None and identity.kind == "facilitator":
-        return identity
-    try:
-        from .pages import facilitator as page_facilitator
-    except ImportError:  # the pages module has no login (yet)
-        return None
-    who = page_facilitator()
-    if who is None:
-        return None
-    return Identity("facilitator", int(who["id"]), str(who.get("name", "")))
-
-
-def _required() -> tuple[Any, int] | None:
-    identity = _facilitator()
-    if identity is None:
-        return error(401, "unauthorised", "log in as a facilitator first (POST /api/login)")
-    g.identity = identity
-    return None
 
 
 def report_view(row: Any) -> dict[str, Any]:
@@ -117,10 +91,9 @@ def _build_task(app: Flask, session_id: str, report_id: int) -> None:
 
 
 @reports.post("/api/sessions/<session_id>/reports")
+@facilitator_api
 def create_report(session_id: str) -> Any:
     """Start building a session's report: 202 with the report's id and status."""
-    if (denied := _required()) is not None:
-        return denied
     if runtime().store.get_session(session_id) is None:
         return error(404, "unknown_session", f"unknown session '{session_id}'")
     report_id = start_build(current_app._get_current_object(), session_id)  # type: ignore[attr-defined]
@@ -129,17 +102,15 @@ def create_report(session_id: str) -> Any:
 
 
 @reports.get("/api/sessions/<session_id>/reports")
+@facilitator_api
 def session_reports(session_id: str) -> Any:
-    if (denied := _required()) is not None:
-        return denied
     rows = runtime().store.list_reports(session_id)
     return jsonify({"ok": True, "reports": [report_view(r) for r in rows]})
 
 
 @reports.get("/api/reports/<int:report_id>")
+@facilitator_api
 def report_status(report_id: int) -> Any:
-    if (denied := _required()) is not None:
-        return denied
     row = runtime().store.get_report(report_id)
     if row is None:
         return error(404, "unknown_report", f"unknown report {report_id}")
@@ -158,9 +129,8 @@ def _done_file(report_id: int, suffix: str) -> Path | None:
 
 
 @reports.get("/api/reports/<int:report_id>/pdf")
+@facilitator_api
 def report_pdf(report_id: int) -> Any:
-    if (denied := _required()) is not None:
-        return denied
     path = _done_file(report_id, ".pdf")
     if path is None:
         return error(404, "not_ready", f"report {report_id} is not built (or its file is gone)")
@@ -168,9 +138,8 @@ def report_pdf(report_id: int) -> Any:
 
 
 @reports.get("/api/reports/<int:report_id>/html")
+@facilitator_api
 def report_html(report_id: int) -> Any:
-    if (denied := _required()) is not None:
-        return denied
     path = _done_file(report_id, ".html")
     if path is None:
         return error(404, "not_ready", f"report {report_id} is not built (or its file is gone)")
@@ -213,10 +182,9 @@ def read_share_token(app: Flask, token: str, now: float | None = None) -> tuple[
 
 
 @reports.post("/api/reports/<int:report_id>/share")
+@facilitator_api
 def share(report_id: int) -> Any:
     """{hours} -> {url, expires}: a link that downloads this one report without an account."""
-    if (denied := _required()) is not None:
-        return denied
     if _done_file(report_id, ".pdf") is None:
         return error(404, "not_ready", f"report {report_id} is not built (or its file is gone)")
     data = request.get_json(silent=True) or {}
@@ -248,11 +216,10 @@ def shared(token: str) -> Any:
 
 # -------------------------------------------------------------------- exports
 @reports.get("/api/sessions/<session_id>/log.json")
+@facilitator_api
 def log_json_export(session_id: str) -> Any:
     from tabletop.report.export import log_json
 
-    if (denied := _required()) is not None:
-        return denied
     row = runtime().store.get_session(session_id)
     if row is None:
         return error(404, "unknown_session", f"unknown session '{session_id}'")
@@ -265,11 +232,10 @@ def log_json_export(session_id: str) -> Any:
 
 
 @reports.get("/api/sessions/<session_id>/log.csv")
+@facilitator_api
 def log_csv_export(session_id: str) -> Any:
     from tabletop.report.export import log_csv
 
-    if (denied := _required()) is not None:
-        return denied
     row = runtime().store.get_session(session_id)
     if row is None:
         return error(404, "unknown_session", f"unknown session '{session_id}'")
@@ -281,12 +247,9 @@ def log_csv_export(session_id: str) -> Any:
 
 # ----------------------------------------------------------------------- page
 @reports.route("/reports", methods=["GET", "POST"])
+@facilitator_page
 def reports_page() -> Any:
     """Facilitators: every session with its reports; build one, download, or make a share link."""
-    if _facilitator() is None:
-        if "pages.login" in current_app.view_functions:
-            return redirect(flask_url_for("pages.login", next="/reports"))
-        abort(401)
     store = runtime().store
     shared_link: dict[str, Any] | None = None
     notice = ""

@@ -7,9 +7,8 @@ check; every other state-changing request (the page forms) must carry the form's
 from __future__ import annotations
 
 from flask import Flask, Response, request
-from flask_wtf.csrf import CSRFProtect
 
-csrf = CSRFProtect()
+from .extensions import csrf
 
 #: Only the server's own scripts, styles, images and sockets; no frames, no plugins.
 POLICY = (

@@ -16,10 +16,11 @@ from typing import Any
 from flask import request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
-from tabletop.engine import COMMANDS, Actor, Refused, Viewer, redact
+from tabletop.engine import COMMANDS, Refused, Viewer, redact
 from tabletop.engine.views import summary
 from tabletop.store import Identity
 
+from .auth import actor_for
 from .extensions import socketio
 from .runtime import present, room, runtime
 
@@ -62,14 +63,6 @@ def _session_for(identity: Identity, data: Any, command: str) -> str:
         raise Refused("forbidden", f"{command}: you belong to another session")
     assert identity.session_id is not None
     return identity.session_id
-
-
-def _actor(identity: Identity) -> Actor:
-    if identity.kind == "facilitator":
-        return Actor("control", None, identity.name)
-    if identity.kind == "observer":
-        return Actor("observer", identity.id, identity.name, teams=frozenset(identity.teams))
-    return Actor("player", identity.id, identity.name, identity.team, identity.position)
 
 
 @socketio.on("connect")
@@ -146,7 +139,7 @@ def sync(data: Any = None) -> dict[str, Any]:
     if not isinstance(after, int) or isinstance(after, bool) or after < 0:
         return _refuse("sync", "bad_payload", "sync: 'after' must be the last sequence number seen (0 for all)")
     rt = runtime()
-    actor = _actor(identity)
+    actor = actor_for(identity)
     viewer: Viewer = actor.viewer
     with rt.live.lock(session_id):
         state = rt.live.current(session_id)
@@ -182,7 +175,7 @@ def _command_handler(name: str):
         try:
             session_id = _session_for(identity, data, name)
             payload = {k: v for k, v in data.items() if k != "session"} if isinstance(data, dict) else data
-            result = runtime().live.command(session_id, _actor(identity), name, payload)
+            result = runtime().live.command(session_id, actor_for(identity), name, payload)
         except Refused as exc:
             return _refuse(name, exc.code, exc.message)
         except Exception:
