@@ -279,9 +279,9 @@ CASES = [
     (
         "unsupported format",
         "format: 1",
-        "format: 2",
-        "2",
-        "format the number 2 is not supported: this platform reads format 1",
+        "format: 3",
+        "3",
+        "format the number 3 is not supported: this platform reads format 1 and format 2",
     ),
     (
         "duplicate key",

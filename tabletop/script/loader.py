@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from tabletop import ROOT
 
-from .checks import Checker
+from .checks import FORMAT2_CHANNEL, FORMAT2_EFFECT, FORMAT2_INJECT, FORMAT2_TOP, Checker
 from .durations import describe
 from .errors import Mark, Problem, ScriptError
 from .models import Exercise
@@ -61,16 +61,129 @@ def _validate(
             ]
         )
     problems = list(problems)
+    data, positions = _resolve_base(data, positions, library, problems)
     data = _resolve_includes(data, positions, library, problems)
     exercise = None
     try:
         exercise = Exercise.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_translate(exc, positions))
+        problems.extend(_translate(exc, positions, data.get("format")))
     problems.extend(Checker(data, positions, script_dir, library).run())
     if problems or exercise is None:
         raise ScriptError(problems)
     return exercise
+
+
+# What a base file may hold; lists merge by id, mappings are replaced whole by the script's.
+BASE_LISTS = ("teams", "channels", "personas")
+BASE_MAPPINGS = ("escalation", "hotwash")
+BASE_KEYS = BASE_LISTS + BASE_MAPPINGS
+
+
+def _resolve_base(
+    data: dict[str, Any], positions: Positions, library: Path, problems: list[Problem]
+) -> tuple[dict[str, Any], Positions]:
+    """Merge the base file a format-2 script names: its teams, channels and personas come first, an
+    entry of the script with the same id replaces the base's in its place, and the script's other
+    entries follow; the script's escalation and hotwash replace the base's whole. Every value keeps
+    the place (file, line, column) it was written at."""
+    if "base" not in data:
+        return data, positions
+    name = data["base"]
+    if not isinstance(name, str):
+        problems.append(Problem(positions.value(("base",)), f"'base' takes a path in injects/, found {describe(name)}"))
+        return {k: v for k, v in data.items() if k != "base"}, positions
+    try:
+        target = resolve_include(name, library, "base")
+    except PathRefused as exc:
+        problems.append(Problem(positions.value(("base",)), str(exc)))
+        return data, positions
+    display = f"injects/{name}"
+    doc = read_yaml(target, display)
+    problems.extend(doc.problems)
+    if not isinstance(doc.data, dict):
+        if doc.data is not None or not doc.problems:
+            problems.append(
+                Problem(
+                    Mark(display, 1, 1),
+                    f"a base file must be a mapping of {', '.join(BASE_KEYS)}, found {describe(doc.data)}",
+                )
+            )
+        return data, positions
+    base = doc.data
+    for key in base:
+        if key == "base":
+            problems.append(Problem(doc.positions.key((key,)), "a base file cannot name another base"))
+        elif key not in BASE_KEYS:
+            problems.append(
+                Problem(
+                    doc.positions.key((key,)),
+                    f"unknown field '{key}' in a base file (expected one of: {', '.join(BASE_KEYS)})",
+                )
+            )
+    merged = dict(data)
+    places = Positions(
+        {p: m for p, m in positions.values.items() if not p or p[0] not in BASE_KEYS or p[0] not in base},
+        {p: m for p, m in positions.keys.items() if p[0] not in BASE_KEYS or p[0] not in base},
+    )
+    for key in BASE_KEYS:
+        if key not in base:
+            continue
+        own = data.get(key)
+        if key in BASE_MAPPINGS or not isinstance(base[key], list) or (key in data and not isinstance(own, list)):
+            source = (positions, data[key]) if key in data else (doc.positions, base[key])
+            merged[key] = source[1]
+            _copy(source[0], places, key, lambda i: i)
+            if key in data and key in BASE_LISTS and not isinstance(base[key], list):
+                problems.append(
+                    Problem(doc.positions.value((key,)), f"expected a list for '{key}', found {describe(base[key])}")
+                )
+            continue
+        entries, origin = _merge_by_id(base[key], own if isinstance(own, list) else [])
+        merged[key] = entries
+        base_at = {old: new for new, (side, old) in enumerate(origin) if side == "base"}
+        own_at = {old: new for new, (side, old) in enumerate(origin) if side == "script"}
+        _copy(positions, places, key, own_at.get)
+        _copy(doc.positions, places, key, base_at.get)
+        if key not in data:
+            places.values[(key,)] = doc.positions.value((key,))
+            places.keys[(key,)] = doc.positions.key((key,))
+    return merged, places
+
+
+def _merge_by_id(base: list[Any], own: list[Any]) -> tuple[list[Any], list[tuple[str, int]]]:
+    """The merged entries, and where each came from: ("base" or "script", its index there)."""
+    replacing: dict[str, int] = {}
+    for j, entry in enumerate(own):
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(ident, str):
+            replacing.setdefault(ident, j)
+    origin: list[tuple[str, int]] = []
+    used: set[int] = set()
+    for i, entry in enumerate(base):
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(ident, str) and ident in replacing and replacing[ident] not in used:
+            used.add(replacing[ident])
+            origin.append(("script", replacing[ident]))
+        else:
+            origin.append(("base", i))
+    origin += [("script", j) for j in range(len(own)) if j not in used]
+    entries = [base[i] if side == "base" else own[i] for side, i in origin]
+    return entries, origin
+
+
+def _copy(source: Positions, target: Positions, key: str, index: Any) -> None:
+    """Copy the places under key of one document into the merged one, renumbering list entries."""
+    for table, into in ((source.values, target.values), (source.keys, target.keys)):
+        for path, mark in table.items():
+            if not path or path[0] != key:
+                continue
+            if len(path) == 1:
+                into.setdefault(path, mark)
+                continue
+            new = index(path[1]) if isinstance(path[1], int) else path[1]
+            if new is not None:
+                into[(key, new, *path[2:])] = mark
 
 
 def _resolve_includes(
@@ -145,8 +258,12 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
-def _field_names(model: type[BaseModel]) -> list[str]:
-    return [f.alias or n for n, f in model.model_fields.items()]
+def _field_names(model: type[BaseModel], fmt: Any) -> list[str]:
+    names = [f.alias or n for n, f in model.model_fields.items()]
+    if fmt == 1:  # a format-1 script is offered only what format 1 knows
+        newer = dict(Exercise=FORMAT2_TOP, Channel=FORMAT2_CHANNEL, Inject=FORMAT2_INJECT, Effect=FORMAT2_EFFECT)
+        names = [n for n in names if n not in newer.get(model.__name__, ())]
+    return names
 
 
 def _noun(loc: Path_) -> str:
@@ -156,7 +273,7 @@ def _noun(loc: Path_) -> str:
     return "value"
 
 
-def _translate(exc: ValidationError, positions: Positions) -> list[Problem]:
+def _translate(exc: ValidationError, positions: Positions, fmt: Any = 2) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         loc: Path_ = tuple(p for p in error["loc"] if isinstance(p, (str, int)))
@@ -164,7 +281,7 @@ def _translate(exc: ValidationError, positions: Positions) -> list[Problem]:
         name = _noun(loc)
         if kind == "extra_forbidden":
             model = _model_at(loc[:-1])
-            allowed = ", ".join(_field_names(model)) if model else "see docs/exercise-format.md"
+            allowed = ", ".join(_field_names(model, fmt)) if model else "see docs/exercise-format.md"
             problems.append(Problem(positions.key(loc), f"unknown field '{loc[-1]}' (expected one of: {allowed})"))
             continue
         if kind == "missing":
@@ -172,7 +289,7 @@ def _translate(exc: ValidationError, positions: Positions) -> list[Problem]:
             continue
         mark = positions.value(loc)
         if loc == ("format",):
-            message = f"format {describe(value)} is not supported: this platform reads format 1"
+            message = f"format {describe(value)} is not supported: this platform reads format 1 and format 2"
         elif kind == "value_error":
             message = str(ctx.get("error", error["msg"]))
         elif kind == "string_pattern_mismatch":

@@ -1,14 +1,20 @@
-"""The exercise script, version 1, as immutable typed models.
+"""The exercise script, formats 1 and 2, as immutable typed models.
 
-These models are the contract of `shared/exercise-format.md`. They check the shape of each
-field; rules that span several fields (references, duplicates, cycles) live in `checks.py`.
-Durations and offsets are held as whole seconds.
+These models are the contract of `shared/exercise-format.md` (format 1) and of
+`docs/exercise-format.md` (format 2 adds moves, conditions, choices, channel access, escalation
+rungs, hotwash questions, personas and a base file). They check the shape of each field; rules
+that span several fields (references, duplicates, cycles, what needs format 2) live in
+`checks.py`. Durations and offsets are held as whole seconds.
+
+Fields added by format 2 are left out of a snapshot while they hold their default, so that the
+snapshot of a format-1 script is exactly what it always was.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,19 +22,29 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
     Strict,
     StringConstraints,
     ValidationInfo,
     WithJsonSchema,
+    model_serializer,
+    model_validator,
 )
 
 from .durations import DURATION_RE, OFFSET_RE, parse_duration, parse_offset
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+#: The reserved channel id of every team's own chat (not a channel of the script).
+TEAM_CHANNEL = "team"
 Id = Annotated[str, Strict(), StringConstraints(pattern=ID_PATTERN, max_length=64)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Markdown = Annotated[str, StringConstraints(max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(max_length=2_000)]
+FilePath = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+FORMATS = (1, 2)
+TEAM_CHANNEL = "team"  # the id of every team's private chat (declared by no script)
+MAX_CONDITION_DEPTH = 5
 
 
 def _stored(value: object, info: ValidationInfo) -> bool:
@@ -69,10 +85,12 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+TimeScale = Annotated[float, Field(gt=0, le=10_000, description="scenario seconds per exercise second")]
+
 Recipients = Annotated[
     tuple[str, ...],
     BeforeValidator(_to_list),
-    Field(min_length=1),
     WithJsonSchema(
         {
             "oneOf": [
@@ -84,17 +102,51 @@ Recipients = Annotated[
 ]
 Medium = Literal["news", "intel", "email", "phone", "radio", "order", "social", "other"]
 ChannelKind = Literal["direct", "relay", "broadcast"]
+ReceiverSees = Literal["team", "position", "via"]
+SenderNews = Literal["forwarded", "forwarded_with_changes", "held", "declined", "delivered"]
+SENDER_LEARNS_DEFAULT: tuple[SenderNews, ...] = ("forwarded", "held", "declined", "delivered")
+QuestionKind = Literal["text", "scale"]
 
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, coerce_numbers_to_str=True)
 
+    # Format-2 fields of a model that format 1 already had: not dumped while at their default.
+    format2_fields: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_format2_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if self.format2_fields and isinstance(data, dict):
+            fields = type(self).model_fields
+            for name in self.format2_fields:
+                if getattr(self, name) == fields[name].get_default(call_default_factory=True):
+                    data.pop(name, None)
+        return data
+
 
 class Scenario(Model):
-    """In-game time: what players see as the date and time."""
+    """In-game time: what players see as the date and time (one clock for the whole exercise)."""
 
-    start: Annotated[datetime, AfterValidator(_aware)]
-    time_scale: float = Field(1.0, gt=0, le=10_000, description="scenario seconds per exercise second")
+    start: AwareDatetime
+    time_scale: TimeScale = 1.0
+
+
+class Move(Model):
+    """A part of the exercise with its own scenario clock (format 2).
+
+    A move runs from its `at` to the next move's `at`. Its scenario clock starts at
+    `scenario_start` (or, without one, runs on from the previous move's clock) and runs at
+    `time_scale`. With `stop_clock`, the exercise clock stops when it reaches the move's `at`, and
+    the facilitator starts the move (and releases what is due at its start).
+    """
+
+    id: Id
+    title: Name
+    at: Offset
+    scenario_start: AwareDatetime | None = None
+    time_scale: TimeScale = 1.0
+    stop_clock: bool = Field(True, description="default: false for the first move, true for every later one")
 
 
 class Objective(Model):
@@ -118,6 +170,8 @@ class Team(Model):
 
 
 class Channel(Model):
+    format2_fields: ClassVar[tuple[str, ...]] = ("initially", "receiver_sees", "sender_learns")
+
     id: Id
     name: Name
     kind: ChannelKind
@@ -125,6 +179,16 @@ class Channel(Model):
     relay: Id | None = None
     delay: Duration = 0
     min_authority: int = Field(1, ge=0, le=100)
+    # Format 2: who may use it, whether it starts open, what each side of a relay is told.
+    read: tuple[Id, ...] | None = Field(None, min_length=1, max_length=200)
+    write: tuple[Id, ...] | None = Field(None, min_length=1, max_length=200)
+    initially: Literal["open", "closed"] = "open"
+    receiver_sees: ReceiverSees = "via"
+    sender_learns: tuple[SenderNews, ...] = Field(SENDER_LEARNS_DEFAULT, max_length=5)
+
+    def sender_told(self, news: SenderNews) -> bool:
+        """Whether the sender of a relayed message is told this about it."""
+        return news in self.sender_learns
 
 
 class Option(Model):
@@ -154,38 +218,215 @@ class Jam(Model):
     for_: Duration = Field(alias="for")
 
 
+class ChannelChange(Model):
+    """`{id: CHANNEL, action: open | close}` (format 2)."""
+
+    id: Id
+    action: Literal["open", "close"]
+
+
 class Effect(Model):
-    """One of `jam: {channel, for}` or `escalation: N`."""
+    """One of `jam: {channel, for}`, `escalation: N` or (format 2) `channel: {id, action}`."""
 
     jam: Jam | None = None
     escalation: int | None = Field(None, ge=-100, le=100)
+    channel: ChannelChange | None = None
+
+
+# --- conditions (format 2) -----------------------------------------------------------------
+
+
+class NoMessage(Model):
+    """Team has sent nothing on channel within `within` after inject `after` was released (or the start)."""
+
+    team: Id
+    channel: Id
+    within: Duration
+    after: Id | None = None
+
+
+class NoAck(Model):
+    """Inject was not acknowledged within `within` of its release (by `team`, or by every recipient team)."""
+
+    inject: Id
+    team: Id | None = None
+    within: Duration
+
+
+class NoDecision(Model):
+    """The decision of inject was not taken within `within` of its release."""
+
+    inject: Id
+    within: Duration
+
+
+class Level(Model):
+    """The escalation level is at least / at most a number (one or both)."""
+
+    at_least: int | None = Field(None, ge=-1000, le=1000)
+    at_most: int | None = Field(None, ge=-1000, le=1000)
+
+
+class OptionTaken(Model):
+    """The decision of inject `decision` was taken with `option`."""
+
+    decision: Id
+    option: Id
+
+
+ConditionKind = Literal["no_message", "no_ack", "no_decision", "escalation", "option", "all", "any"]
+CONDITION_KINDS: tuple[ConditionKind, ...] = (
+    "no_message",
+    "no_ack",
+    "no_decision",
+    "escalation",
+    "option",
+    "all",
+    "any",
+)
+
+
+class Condition(Model):
+    """Exactly one of its fields is set (the loader checks it); `all` and `any` combine conditions."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
+
+    no_message: NoMessage | None = None
+    no_ack: NoAck | None = None
+    no_decision: NoDecision | None = None
+    escalation: Level | None = None
+    option: OptionTaken | None = None
+    all: tuple[Condition, ...] | None = Field(None, min_length=1, max_length=20)
+    any: tuple[Condition, ...] | None = Field(None, min_length=1, max_length=20)
+
+    @property
+    def kind(self) -> ConditionKind:
+        return next(k for k in CONDITION_KINDS if getattr(self, k) is not None)
+
+    @property
+    def parts(self) -> tuple[Condition, ...]:
+        """The conditions an `all` or `any` combines (empty for the others)."""
+        return self.all or self.any or ()
+
+    def walk(self) -> Iterator[Condition]:
+        """This condition and every condition inside it, depth first."""
+        yield self
+        for part in self.parts:
+            yield from part.walk()
+
+    def injects(self) -> tuple[str, ...]:
+        """The inject ids the condition refers to (in order, once each)."""
+        found: dict[str, None] = {}
+        for c in self.walk():
+            for ref in (
+                c.no_message.after if c.no_message else None,
+                c.no_ack.inject if c.no_ack else None,
+                c.no_decision.inject if c.no_decision else None,
+                c.option.decision if c.option else None,
+            ):
+                if ref is not None:
+                    found[ref] = None
+        return tuple(found)
+
+
+class Choice(Model):
+    """One entry of `choose`: `{when: CONDITION, inject: ID}`, or `{otherwise: ID}` last."""
+
+    when: Condition | None = None
+    inject: Id | None = None
+    otherwise: Id | None = None
+
+    @property
+    def target(self) -> str:
+        """The inject this entry releases."""
+        return self.inject if self.inject is not None else self.otherwise or ""
 
 
 class Inject(Model):
+    format2_fields: ClassVar[tuple[str, ...]] = ("fiction", "source", "choose")
+
     id: Id
     at: Offset | None = None
     trigger: Trigger | None = None
     delay: Duration = 0
-    to: Recipients
+    to: Recipients = ()
     from_: Name | None = Field(None, alias="from")
     medium: Medium = "other"
     title: Name
     body: Markdown = ""
-    attachments: tuple[Annotated[str, StringConstraints(min_length=1, max_length=300)], ...] = ()
+    attachments: tuple[FilePath, ...] = ()
     expect: ShortText = ""
     objectives: tuple[Id, ...] = ()
     notes: Markdown = ""
     ack: bool = False
     decision: Decision | None = None
     effects: tuple[Effect, ...] = ()
+    # Format 2.
+    fiction: bool = False
+    source: ShortText = ""
+    move: Id | None = None
+    when: Condition | None = None
+    unless: Condition | None = None
+    choose: tuple[Choice, ...] = Field((), max_length=20)
 
     @property
-    def release(self) -> Literal["timed", "triggered", "contingency"]:
+    def release(self) -> Literal["timed", "triggered", "conditional", "contingency"]:
+        """How it is released: `at`, `trigger`, `when`, or by hand (alternatives of a choice are released
+        by their choice; see `Exercise.choice_of`)."""
         if self.at is not None:
             return "timed"
         if self.trigger is not None:
             return "triggered"
+        if self.when is not None:
+            return "conditional"
         return "contingency"
+
+    @property
+    def is_choice(self) -> bool:
+        """A slot that releases one of its alternatives instead of content of its own."""
+        return bool(self.choose)
+
+
+class Rung(Model):
+    level: int = Field(ge=-1000, le=1000)
+    name: Name
+    description: ShortText = ""
+
+
+class Escalation(Model):
+    """The escalation ladder: the level play starts at and the names of its rungs (format 2)."""
+
+    start: int = Field(0, ge=-1000, le=1000)
+    rungs: tuple[Rung, ...] = Field((), max_length=50)
+
+    def rung(self, level: int) -> Rung | None:
+        """The rung a level stands on: the highest rung at or below it (None below the lowest)."""
+        found = None
+        for rung in self.rungs:
+            if rung.level <= level:
+                found = rung
+        return found
+
+
+class Question(Model):
+    id: Id
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    kind: QuestionKind = "text"
+
+
+class Hotwash(Model):
+    """The script's own hotwash questions (format 2)."""
+
+    questions: tuple[Question, ...] = Field((), max_length=30)
+
+
+class Persona(Model):
+    """A named voice of the public feed: a news agency, a president's account (format 2)."""
+
+    id: Id
+    name: Name
+    team: Id | None = None
+    description: ShortText = ""
 
 
 def _find(items: tuple[Any, ...], ident: str) -> Any:
@@ -197,17 +438,50 @@ def _find(items: tuple[Any, ...], ident: str) -> Any:
 
 
 class Exercise(Model):
-    format: Literal[1]
+    format2_fields: ClassVar[tuple[str, ...]] = ("moves", "escalation", "hotwash", "personas")
+
+    format: Literal[1, 2]
+    base: FilePath | None = None
     id: Id
     title: Name
     summary: Markdown = ""
     classification: Annotated[str, StringConstraints(max_length=200)] = ""
     duration: Duration = 3600
     scenario: Scenario | None = None
+    moves: tuple[Move, ...] = Field((), max_length=50)
     objectives: tuple[Objective, ...] = ()
     teams: tuple[Team, ...] = Field(min_length=2)
     channels: tuple[Channel, ...] = ()
+    personas: tuple[Persona, ...] = ()
+    escalation: Escalation = Escalation()
+    hotwash: Hotwash = Hotwash()
     injects: tuple[Inject, ...] = ()
+
+    _anchors: tuple[datetime | None, ...] = PrivateAttr(default=())
+    _choice_of: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_move_runs_on(cls, data: Any) -> Any:
+        """`stop_clock` defaults to false for the first move (the exercise starts with it)."""
+        if isinstance(data, dict):
+            moves = data.get("moves")
+            if isinstance(moves, list) and moves and isinstance(moves[0], dict) and "stop_clock" not in moves[0]:
+                data = {**data, "moves": [{**moves[0], "stop_clock": False}, *moves[1:]]}
+        return data
+
+    def model_post_init(self, context: Any) -> None:
+        anchors: list[datetime | None] = []
+        for n, move in enumerate(self.moves):
+            if move.scenario_start is not None or n == 0:
+                anchors.append(move.scenario_start)
+            else:
+                before, start = self.moves[n - 1], anchors[-1]
+                anchors.append(
+                    None if start is None else start + timedelta(seconds=(move.at - before.at) * before.time_scale)
+                )
+        self._anchors = tuple(anchors)
+        self._choice_of = {c.target: inject.id for inject in self.injects for c in inject.choose}
 
     # Look-ups used by the engine, the tools and the report.
     def team(self, team_id: str) -> Team:
@@ -226,9 +500,101 @@ class Exercise(Model):
     def inject(self, inject_id: str) -> Inject:
         return _find(self.injects, inject_id)
 
+    def persona(self, persona_id: str) -> Persona:
+        return _find(self.personas, persona_id)
+
+    def move(self, move_id: str) -> Move:
+        return _find(self.moves, move_id)
+
     def recipients(self, inject: Inject) -> tuple[str, ...]:
         """The team ids an inject goes to (`all` expanded)."""
         return tuple(t.id for t in self.teams) if "all" in inject.to else inject.to
+
+    def choice_of(self, inject_id: str) -> Inject | None:
+        """The choice (slot) whose alternatives include this inject, if any."""
+        slot = self._choice_of.get(inject_id)
+        return None if slot is None else self.inject(slot)
+
+    # Moves and the scenario clock.
+    def move_at(self, seconds: float) -> Move | None:
+        """The move an exercise offset falls in (a move runs from its `at` up to the next move's);
+        None for a script without moves."""
+        found = self.moves[0] if self.moves else None
+        for move in self.moves:
+            if move.at > seconds:
+                break
+            found = move
+        return found
+
+    def move_anchor(self, move: Move) -> datetime | None:
+        """The scenario time at the start of a move: its `scenario_start`, or where the previous
+        move's clock stands at its `at`; None without a scenario date."""
+        return self._anchors[self.moves.index(move)]
+
+    def clock_at(self, seconds: float | None) -> Scenario | None:
+        """The scenario clock in force at an exercise offset, as a `Scenario` (start at exercise
+        time zero, and time scale) that every function of `times.py` taking a scenario accepts:
+        the script's `scenario` without moves, the offset's move's clock with them."""
+        if not self.moves:
+            return self.scenario
+        move = self.move_at(seconds or 0)
+        assert move is not None
+        anchor = self.move_anchor(move)
+        if anchor is None:
+            return None
+        return Scenario(start=anchor - timedelta(seconds=move.at * move.time_scale), time_scale=move.time_scale)
+
+    def scenario_at(self, seconds: float | None) -> datetime | None:
+        """The in-game moment at an exercise offset; None without a scenario date or an offset."""
+        if seconds is None:
+            return None
+        if not self.moves:
+            if self.scenario is None:
+                return None
+            return self.scenario.start + timedelta(seconds=seconds * self.scenario.time_scale)
+        move = self.move_at(seconds)
+        assert move is not None
+        anchor = self.move_anchor(move)
+        return None if anchor is None else anchor + timedelta(seconds=(seconds - move.at) * move.time_scale)
+
+    def clock_stops(self) -> tuple[int, ...]:
+        """The exercise offsets where the clock stops for a plenary (the starts of moves with `stop_clock`)."""
+        return tuple(m.at for m in self.moves if m.stop_clock)
+
+    # Who may use a channel (format 2 lists, beside membership and min_authority).
+    def can_read(self, channel: Channel, position_id: str) -> bool:
+        """Whether a position sees a channel. Without `read`: every position of a team that can see it
+        (its members, its relay team; every team for a broadcast). With `read`: the positions in `read`
+        or in `write`."""
+        try:
+            team, _ = self.position(position_id)
+        except KeyError:
+            return False
+        if channel.read is not None:
+            return position_id in channel.read or (channel.write is not None and position_id in channel.write)
+        return channel.kind == "broadcast" or team.id in channel.members or team.id == channel.relay
+
+    def can_write(self, channel: Channel, position_id: str) -> bool:
+        """Whether a position may write on a channel: its team is a member, its authority reaches
+        `min_authority`, and it is in `write` (without `write`: it can read the channel)."""
+        try:
+            team, position = self.position(position_id)
+        except KeyError:
+            return False
+        if team.id not in channel.members or position.authority < channel.min_authority:
+            return False
+        if channel.write is not None:
+            return position_id in channel.write
+        return channel.read is None or position_id in channel.read
+
+    def can_relay(self, channel: Channel, position_id: str) -> bool:
+        """Whether a position handles a relay channel's messages (forward, edit, hold, decline, notes):
+        a position of its relay team that can read it."""
+        try:
+            team, _ = self.position(position_id)
+        except KeyError:
+            return False
+        return channel.kind == "relay" and team.id == channel.relay and self.can_read(channel, position_id)
 
 
 def snapshot(exercise: Exercise) -> dict[str, object]:

@@ -60,6 +60,7 @@ row as a spreadsheet numbers it (the header is row 1) and the column:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import typing
@@ -73,7 +74,7 @@ import yaml
 from .durations import OFFSET_RE, parse_duration
 from .errors import ScriptError
 from .loader import EXERCISES, LIBRARY, load_exercise, load_exercise_bytes
-from .models import ID_PATTERN, Exercise, Inject, Markdown, Medium, Name, ShortText, Trigger
+from .models import ID_PATTERN, Condition, Exercise, Inject, Markdown, Medium, Name, ShortText, Trigger
 from .paths import resolve_include
 from .timeline import timeline
 from .times import format_duration, format_offset, msel_exercise_cell, msel_scenario_cell
@@ -109,18 +110,21 @@ _TIME_HINT = "an offset like 00:15 or 01:05:30"
 _GUARDED_RE = re.compile(r"^'*[=+\-@\t\r]")
 _RELEASE_RE = re.compile(
     r"^(?:(?P<time>time)|(?P<hand>by\s+hand)|inject\s+(?P<inject>[^\s,]+)"
-    r"|decision\s+(?P<decision>[^\s:,]+)\s*:\s*(?P<option>[^\s,]+))"
+    r"|decision\s+(?P<decision>[^\s:,]+)\s*:\s*(?P<option>[^\s,]+)"
+    r"|(?P<condition>condition)|choice\s+(?P<choice>[^\s,]+))"
     r"(?:(?:\s*,\s*|\s+)\+(?P<delay>\S+))?$",
     re.IGNORECASE,
 )
-_RELEASE_HINT = "time, by hand, inject ID [+DELAY] or decision ID: OPTION [+DELAY]"
+_RELEASE_HINT = "time, by hand, inject ID [+DELAY], decision ID: OPTION [+DELAY], condition [+DELAY] or choice ID"
 # Inject fields in the order the model declares them; new keys are placed by it.
 _ORDER: list[str] = ["include", *(field.alias or name for name, field in Inject.model_fields.items())]
-_RELEASE_KEYS = ("at", "trigger", "delay")
+_RELEASE_KEYS = ("at", "trigger", "delay", "when")
 # What a field's empty value is when it has to be written out (to override a library inject).
 _EMPTY: dict[str, Any] = {"from": None, "medium": "other", "body": "", "expect": "", "notes": "", "objectives": []}
-_FLOW_KEYS = {"inject", "decision", "option", "channel", "for"}
+_FLOW_KEYS = {"inject", "decision", "option", "channel", "for", "id", "action", "team", "within", "after"}
+_FLOW_KEYS |= {"at_least", "at_most", "otherwise"}
 _REMOVE = object()  # marks a field whose value is its default: no key in the script
+_KEEP = object()  # marks the condition of a `condition` row: the base inject's `when`, as written
 
 
 class MselError(Exception):
@@ -157,16 +161,21 @@ def parse_exercise_time(text: str) -> int:
 class Release:
     """How an inject is released: the `Released by` column."""
 
-    kind: Literal["time", "hand", "inject", "decision"]
-    source: str | None = None  # the inject released first, or the one asking the decision
+    kind: Literal["time", "hand", "inject", "decision", "condition", "choice"]
+    source: str | None = None  # the inject released first, the one asking the decision, or the choice
     option: str | None = None
     delay: int = 0
 
     @classmethod
-    def of(cls, inject: Inject) -> Release:
+    def of(cls, inject: Inject, choice: str | None = None) -> Release:
+        """How inject is released; choice is the choice it is an alternative of, if any."""
         if inject.at is not None:
             return cls("time")
         trigger = inject.trigger
+        if trigger is None and inject.when is not None:
+            return cls("condition", None, None, inject.delay)
+        if trigger is None and choice is not None:
+            return cls("choice", choice)
         if trigger is None:
             return cls("hand")
         if trigger.inject is not None:
@@ -190,6 +199,10 @@ def format_release(release: Release) -> str:
         return "by hand"
     if release.kind == "inject":
         return f"inject {release.source}{after}"
+    if release.kind == "condition":
+        return f"condition{after}"
+    if release.kind == "choice":
+        return f"choice {release.source}"
     return f"decision {release.source}: {release.option}{after}"
 
 
@@ -200,13 +213,13 @@ def parse_release(text: str) -> Release:
         raise ValueError(f"'{text}' is not one of: {_RELEASE_HINT}")
     delay = 0
     if match["delay"] is not None:
-        if match["time"] or match["hand"]:
-            raise ValueError(f"'{text}': a delay goes only with an inject or decision trigger")
+        if match["time"] or match["hand"] or match["choice"]:
+            raise ValueError(f"'{text}': a delay goes only with an inject or decision trigger, or a condition")
         try:
             delay = parse_duration(match["delay"])
         except ValueError:
             raise ValueError(f"'{text}': '+{match['delay']}' is not a delay like +90s, +5m or +1h30m") from None
-    for name in ("inject", "decision", "option"):
+    for name in ("inject", "decision", "option", "choice"):
         value = match[name]
         if value is not None and not _valid_id(value):
             raise ValueError(f"'{text}': '{value}' is not a valid id ({_ID_HINT})")
@@ -216,6 +229,10 @@ def parse_release(text: str) -> Release:
         return Release("hand")
     if match["inject"]:
         return Release("inject", match["inject"], None, delay)
+    if match["condition"]:
+        return Release("condition", None, None, delay)
+    if match["choice"]:
+        return Release("choice", match["choice"])
     return Release("decision", match["decision"], match["option"], delay)
 
 
@@ -244,13 +261,14 @@ def export_msel(exercise: Exercise) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
+    slots = {c.target: i.id for i in exercise.injects for c in i.choose}
     for row in timeline(exercise):
         inject = row.inject
         cells = (
             str(row.number),
             inject.id,
             msel_exercise_cell(inject.at) if inject.at is not None else "",
-            msel_scenario_cell(exercise.scenario, inject.at),
+            msel_scenario_cell(exercise.clock_at(inject.at), inject.at),
             inject.from_ or "",
             "; ".join(inject.to),
             inject.medium,
@@ -259,7 +277,7 @@ def export_msel(exercise: Exercise) -> str:
             inject.expect,
             "; ".join(inject.objectives),
             inject.notes,
-            format_release(Release.of(inject)),
+            format_release(Release.of(inject, slots.get(inject.id))),
         )
         writer.writerow([guard(cell) for cell in cells])
     return buffer.getvalue()
@@ -371,8 +389,11 @@ def _ids(cell: str) -> list[str]:
     return [part.strip() for part in re.split(r"[;,]", cell) if part.strip()]
 
 
-def _parse_row(number: int, record: list[str], index: dict[str, int], problems: _Problems) -> _Row | None:
-    """Check the cells of one row; None when a cell is wrong (its problems are reported)."""
+def _parse_row(
+    number: int, record: list[str], index: dict[str, int], problems: _Problems, choices: frozenset[str] = frozenset()
+) -> _Row | None:
+    """Check the cells of one row; None when a cell is wrong (its problems are reported). choices are the
+    ids of the base's choices (injects with `choose`), which go to no team."""
     raw = {name: unguard(record[k]) if k < len(record) else "" for name, k in index.items()}
     found = len(problems.lines)
 
@@ -410,7 +431,7 @@ def _parse_row(number: int, record: list[str], index: dict[str, int], problems: 
             bad(RELEASED, f"inject '{ident}' cannot be released by itself")
 
     to = _ids(raw[TO])
-    if not to:
+    if not to and ident not in choices:
         bad(TO, "is empty: name the teams (like us; iran) or all")
     for team in to:
         if team != "all" and not _valid_id(team):
@@ -447,6 +468,7 @@ def _parse_row(number: int, record: list[str], index: dict[str, int], problems: 
         "expect": raw[EXPECT],
         "objectives": tuple(objectives),
         "notes": raw[NOTES],
+        "when": _KEEP if release.kind == "condition" else None,
     }
     return _Row(number, ident, release, values)
 
@@ -471,6 +493,7 @@ def _read(data: bytes | str, source: str, base: Exercise | None) -> list[_Row]:
     if any(c not in index for c in REQUIRED):
         problems.raise_any()
     width = len(records[start])
+    choices = frozenset(i.id for i in base.injects if i.choose) if base is not None else frozenset()
     rows: list[_Row] = []
     first_row: dict[str, int] = {}
     numbered = [(n + 1, r) for n, r in enumerate(records) if n > start and any(c.strip() for c in r)]
@@ -491,12 +514,19 @@ def _read(data: bytes | str, source: str, base: Exercise | None) -> list[_Row]:
                 problems.cell(number, INJECT_ID, f"duplicate id '{ident}' (first in row {first_row[ident]})")
             else:
                 first_row[ident] = number
-        row = _parse_row(number, record, index, problems)
+        row = _parse_row(number, record, index, problems, choices)
         if row is not None and first_row.get(row.id) == number:
             rows.append(row)
     _check_references(rows, list(first_row), base, problems)
     problems.raise_any()
     return rows
+
+
+def _when_of(base: Exercise, ident: str) -> Condition | None:
+    try:
+        return base.inject(ident).when
+    except KeyError:
+        return None
 
 
 def _check_references(rows: list[_Row], ids: list[str], base: Exercise | None, problems: _Problems) -> None:
@@ -515,6 +545,23 @@ def _check_references(rows: list[_Row], ids: list[str], base: Exercise | None, p
                         row.number, OBJECTIVE, f"unknown objective '{objective}' (objectives: {_listing(objectives)})"
                     )
         release = row.release
+        where = "the base script" if base is not None else "a base script (give one with --base)"
+        if release.kind == "condition" and (base is None or _when_of(base, row.id) is None):
+            problems.cell(
+                row.number,
+                RELEASED,
+                f"inject '{row.id}' has no condition in {where}: a condition is written in the script "
+                "(when:), not in the MSEL",
+            )
+            continue
+        if release.kind == "choice" and (base is None or getattr(base.choice_of(row.id), "id", None) != release.source):
+            problems.cell(
+                row.number,
+                RELEASED,
+                f"inject '{row.id}' is not an alternative of '{release.source}' in {where}: choices are written "
+                "in the script (choose:), not in the MSEL",
+            )
+            continue
         if release.source is None:
             continue
         if release.source not in ids:
@@ -528,7 +575,6 @@ def _check_references(rows: list[_Row], ids: list[str], base: Exercise | None, p
             continue
         decision = decisions.get(release.source)
         if decision is None:
-            where = "the base script" if base is not None else "a base script (give one with --base)"
             problems.cell(
                 row.number,
                 RELEASED,
@@ -566,6 +612,17 @@ def _raw(key: str, value: Any) -> Any:
         return _REMOVE if value == "other" else value
     if key in ("from", "body", "expect", "notes"):
         return value if value else _REMOVE
+    if key == "when":
+        return _REMOVE if value is None else _condition_yaml(value.model_dump(exclude_none=True))
+    return value
+
+
+def _condition_yaml(value: Any) -> Any:
+    """A condition as the script writes it (durations as `15m`, not seconds)."""
+    if isinstance(value, dict):
+        return {k: format_duration(v) if k == "within" else _condition_yaml(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_condition_yaml(v) for v in value]
     return value
 
 
@@ -596,6 +653,7 @@ def _model_values(inject: Inject) -> dict[str, Any]:
         "expect": inject.expect,
         "objectives": inject.objectives,
         "notes": inject.notes,
+        "when": inject.when,
     }
 
 
@@ -621,6 +679,8 @@ def _drop(entry: dict[str, Any], key: str) -> dict[str, Any]:
 
 def _update(entry: dict[str, Any], inject: Inject, row: _Row, library: Path) -> dict[str, Any]:
     """The base entry of an inject, updated with what its row changes."""
+    if row.values["when"] is _KEEP:  # a `condition` row keeps the base's condition as written
+        row = dataclasses.replace(row, values={**row.values, "when": inject.when})
     keys = _changed(row, inject)
     if not keys:
         return entry

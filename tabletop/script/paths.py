@@ -34,20 +34,20 @@ def _safe_relative(name: str, what: str) -> PurePosixPath:
     return rel
 
 
-def resolve_include(name: str, library: Path) -> Path:
-    """The library file an `include:` names, inside `injects/`."""
-    rel = _safe_relative(name, "include")
+def resolve_include(name: str, library: Path, what: str = "include") -> Path:
+    """The library file an `include:` (or a `base:`, with what="base") names, inside `injects/`."""
+    rel = _safe_relative(name, what)
     try:
         root = library.resolve()
         target = (root / rel).resolve()
         if not _inside(target, root):
-            raise PathRefused(f"include '{name}' points outside injects/")
+            raise PathRefused(f"{what} '{name}' points outside injects/")
         if target.suffix.lower() not in (".yaml", ".yml"):
-            raise PathRefused(f"include '{name}' must name a .yaml file in injects/")
+            raise PathRefused(f"{what} '{name}' must name a .yaml file in injects/")
         if not target.is_file():
-            raise PathRefused(f"include '{name}' does not exist in injects/")
+            raise PathRefused(f"{what} '{name}' does not exist in injects/")
     except OSError as exc:
-        raise PathRefused(f"include '{name}' cannot be read ({exc.strerror})") from None
+        raise PathRefused(f"{what} '{name}' cannot be read ({exc.strerror})") from None
     return target
 
 

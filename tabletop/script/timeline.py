@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Exercise, Inject
+from .models import Exercise, Inject, Move, Scenario
 from .times import format_duration, format_offset, format_scenario
 
 
@@ -14,22 +14,29 @@ class Row:
     inject: Inject
     due: int | None  # exercise seconds when known before play (timed, or chained to a timed inject)
     release: str  # how it is released, in words
+    move: Move | None = None  # the move it falls in (by its time when known, else its `move:`)
+    clock: Scenario | None = None  # the scenario clock in force at `due` (see Exercise.clock_at)
 
     @property
     def exercise_time(self) -> str:
         return format_offset(self.due) if self.due is not None else ""
 
 
-def release_text(inject: Inject) -> str:
-    """`time +00:15`, `decision strike-options: strike, +5m`, `inject shootdown, +2m`, `by hand`."""
+def release_text(inject: Inject, choice: str | None = None) -> str:
+    """`time +00:15`, `decision strike-options: strike, +5m`, `inject shootdown, +2m`, `condition, +1m`,
+    `choice boxer-opener` (an alternative of that choice), `by hand`."""
     if inject.at is not None:
         return f"time {format_offset(inject.at)}"
     trigger = inject.trigger
+    after = f", +{format_duration(inject.delay)}" if inject.delay else ""
     if trigger is not None:
-        after = f", +{format_duration(inject.delay)}" if inject.delay else ""
         if trigger.inject is not None:
             return f"inject {trigger.inject}{after}"
         return f"decision {trigger.decision}: {trigger.option}{after}"
+    if inject.when is not None:
+        return f"condition{after}"
+    if choice is not None:
+        return f"choice {choice}"
     return "by hand"
 
 
@@ -48,11 +55,20 @@ def _due(exercise: Exercise, inject: Inject, seen: frozenset[str] = frozenset())
 
 
 def timeline(exercise: Exercise) -> list[Row]:
-    """Timed injects (and those chained to them) by time, then decision branches, then contingencies."""
+    """Timed injects (and those chained to them) by time, then those that depend on play (decision
+    branches, conditions, alternatives of a choice), then contingencies."""
     known = [(i, _due(exercise, i)) for i in exercise.injects]
     order = {inject.id: n for n, inject in enumerate(exercise.injects)}
+    slots = {i.id: slot.id for i in exercise.injects if (slot := exercise.choice_of(i.id)) is not None}
     scheduled = sorted([(d, order[i.id], i) for i, d in known if d is not None], key=lambda t: (t[0], t[1]))
-    branches = [i for i, d in known if d is None and i.trigger is not None]
-    by_hand = [i for i, d in known if d is None and i.trigger is None]
+    branches = [i for i, d in known if d is None and (i.trigger or i.when or i.id in slots)]
+    by_hand = [i for i, d in known if d is None and not (i.trigger or i.when or i.id in slots)]
     ordered = [(i, d) for d, _, i in scheduled] + [(i, None) for i in branches] + [(i, None) for i in by_hand]
-    return [Row(n, inject, due, release_text(inject)) for n, (inject, due) in enumerate(ordered, start=1)]
+    rows = []
+    for n, (inject, due) in enumerate(ordered, start=1):
+        move = exercise.move_at(due) if due is not None else None
+        if move is None and inject.move is not None:
+            move = exercise.move(inject.move)
+        clock = exercise.clock_at(due) if due is not None else None
+        rows.append(Row(n, inject, due, release_text(inject, slots.get(inject.id)), move, clock))
+    return rows
