@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tabletop.engine import Actor, Event, NewEvent, Refused, SessionState, TimeSource, handle
+from tabletop.engine import Actor, Event, NewEvent, Refused, SessionState, TimeSource, handle, schedule
 from tabletop.engine import events as ev
 from tabletop.engine.rules import client_key
 from tabletop.script.models import from_snapshot
@@ -163,7 +163,7 @@ class Live:
             state = state or self.state(session_id)
             for _round in range(100):
                 wall = self.time.now()
-                batches = state.due(wall)
+                batches = schedule.due(state, wall)
                 if not batches:
                     break
                 for batch in batches:
@@ -182,10 +182,10 @@ class Live:
                 with self.lock(session_id):
                     state = self.state(session_id, known_seq=last_seq)  # a query only if the log moved
                     now = self.time.now()
-                    upcoming = state.next_due_wall(now)
+                    upcoming = schedule.next_due_wall(state, now)
                     if upcoming is not None and upcoming <= now:
                         self.run_due(session_id, state)
-                        upcoming = state.next_due_wall(self.time.now())
+                        upcoming = schedule.next_due_wall(state, self.time.now())
             except Exception:
                 log.exception("scheduler: session %s", session_id)
                 continue

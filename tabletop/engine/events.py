@@ -31,24 +31,18 @@ Number = int | float
 Teams = tuple[str, ...]
 
 
-# ============================================================== the base class
-class Payload(BaseModel):
-    """The payload of one event type: frozen, checked on the way in, the same JSON on the way out.
+# ============================================================== the base classes
+class Shape(BaseModel):
+    """A frozen JSON shape: checked on the way in, the same JSON on the way out.
 
     - Field order is the JSON key order. Fields with a default are *optional*: a key that was not
       given stays absent from the JSON (`exclude_unset`); a key given as null is written as null.
     - Numbers typed `Number` keep int or float as given, so `json.dumps` gives the same bytes.
-    - `to_json()` is the stored and wire form; `decode(type, data)` the way back.
-    - `TYPE` is the event type name, `VERSION` the payload's version (see `UPCASTERS`), `MADE_BY`
-      and `AUDIENCE` describe it in docs/protocol.md (the generated event table).
+    - `to_json()` is the stored and wire form.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    TYPE: ClassVar[str] = ""
-    VERSION: ClassVar[int] = 1
-    MADE_BY: ClassVar[str] = ""
-    AUDIENCE: ClassVar[str] = ""
     #: JSON key -> attribute name (they differ only for keys that are Python keywords: `from`, `for`).
     _KEYS: ClassVar[dict[str, str]] = {}
 
@@ -58,8 +52,12 @@ class Payload(BaseModel):
         cls._KEYS = {(f.alias or name): name for name, f in cls.model_fields.items()}
 
     def to_json(self) -> dict[str, Any]:
-        """The payload as stored and sent: plain JSON types, absent optional keys left out."""
+        """Plain JSON types, absent optional keys left out."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    def has(self, name: str) -> bool:
+        """Whether an optional field was given (by attribute name): absent keys read as their default."""
+        return name in self.__pydantic_fields_set__
 
     # -- dict-style reads, for code not yet migrated to attributes (always the JSON form) --
     def __getitem__(self, key: str) -> Any:
@@ -78,10 +76,6 @@ class Payload(BaseModel):
         name = self._KEYS.get(key) if isinstance(key, str) else None
         return name is not None and name in self.__pydantic_fields_set__
 
-    def has(self, name: str) -> bool:
-        """Whether an optional field was given (by attribute name): absent keys read as their default."""
-        return name in self.__pydantic_fields_set__
-
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, BaseModel):
@@ -93,13 +87,22 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-class Part(BaseModel):
-    """A nested shape inside a payload (decision, option, effect, plan item): frozen, same JSON."""
+class Part(Shape):
+    """A nested shape inside a payload (inject definition, decision, option, effect, plan item)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+class Payload(Shape):
+    """The payload of one event type.
+
+    `TYPE` is the event type name, `VERSION` the payload's version (see `UPCASTERS`), `MADE_BY`
+    and `AUDIENCE` describe it in docs/protocol.md (the generated event table);
+    `decode(type, data)` is the way from JSON back to a payload.
+    """
+
+    TYPE: ClassVar[str] = ""
+    VERSION: ClassVar[int] = 1
+    MADE_BY: ClassVar[str] = ""
+    AUDIENCE: ClassVar[str] = ""
 
 
 # ============================================================== nested shapes

@@ -10,13 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tabletop.script.models import TEAM_CHANNEL
 from tabletop.script.times import format_offset
 
 from . import commands as c
 from . import events as ev
+from . import schedule
 from .clock import MAX_SPEED, MIN_SPEED
 from .events import ALL, NewEvent, Viewer
-from .state import TEAM_CHANNEL, SessionState
+from .state import SessionState
 
 
 class Refused(Exception):
@@ -43,12 +45,24 @@ class Actor:
 
 
 Handler = Callable[[SessionState, Actor, Any, float], list[NewEvent]]
-COMMANDS: dict[str, tuple[type[c.Command], frozenset[str], Handler]] = {}
 
 
-def command(name: str, model: type[c.Command], *roles: str) -> Callable[[Handler], Handler]:
+@dataclass(frozen=True)
+class CommandSpec:
+    model: type[c.Command]
+    roles: frozenset[str]
+    func: Handler
+    after_end: bool = False  # still accepted once the session has ended
+
+
+COMMANDS: dict[str, CommandSpec] = {}
+
+
+def command(name: str, model: type[c.Command], *roles: str, after_end: bool = False) -> Callable[[Handler], Handler]:
+    """Register a command: its payload model, who may send it, and whether it is accepted after the end."""
+
     def register(func: Handler) -> Handler:
-        COMMANDS[name] = (model, frozenset(roles), func)
+        COMMANDS[name] = CommandSpec(model, frozenset(roles), func, after_end)
         return func
 
     return register
@@ -59,32 +73,25 @@ def handle(state: SessionState, actor: Actor, name: str, data: Any, t: float) ->
     entry = COMMANDS.get(name)
     if entry is None:
         raise Refused("unknown_command", f"unknown command '{name}'")
-    model, roles, func = entry
-    if actor.kind not in roles:
+    if actor.kind not in entry.roles:
         who = {"control": "facilitators", "player": "players", "observer": "observers"}
-        allowed = " and ".join(who[r] for r in sorted(roles))
+        allowed = " and ".join(who[r] for r in sorted(entry.roles))
         raise Refused("forbidden", f"{name}: only {allowed} may do this")
     try:
-        cmd = c.parse(model, name, data)
+        cmd = c.parse(entry.model, name, data)
     except c.BadPayload as exc:
         raise Refused("bad_payload", str(exc)) from None
-    if state.ended and name not in ("feedback", "note", "observe", "improvement_plan"):
+    if state.ended and not entry.after_end:
         raise Refused("ended", f"{name}: the session has ended")
-    made = func(state, actor, cmd, t)
+    made = entry.func(state, actor, cmd, t)
     if made and cmd.client_id:
-        first = made[0]
-        client_id = client_key(actor, cmd.client_id)
-        made[0] = NewEvent(first.type, first.payload, first.audience, first.t, first.actor, first.claim, client_id)
+        made[0] = replace(made[0], client_id=client_key(actor, cmd.client_id))
     return made
 
 
 def client_key(actor: Actor, client_id: str) -> str:
     """Client ids are per sender: facilitators have no participant id, so their name scopes them."""
     return client_id if actor.participant is not None else f"control:{actor.name}:{client_id}"
-
-
-def _sender(actor: Actor, state: SessionState) -> dict[str, Any]:
-    return {"from_position": actor.position, "name": actor.name, "participant": actor.participant}
 
 
 def _channel_or_refuse(state: SessionState, channel_id: str) -> Any:
@@ -110,14 +117,16 @@ def send_message(state: SessionState, actor: Actor, cmd: c.SendMessage, t: float
         if team is None or team not in {x.id for x in state.exercise.teams}:
             raise Refused("bad_payload", "send_message: control writing in a team chat names the team ('team')")
         from_team = actor.team if actor.kind == "player" else "control"
-        payload = {
-            "channel": TEAM_CHANNEL,
-            "team": team,
-            "from_team": from_team,
-            **_sender(actor, state),
-            "text": cmd.text,
-        }
-        return [NewEvent(ev.MESSAGE, payload, (team,), t, actor.participant)]
+        message = ev.Message(
+            channel=TEAM_CHANNEL,
+            team=team,
+            from_team=from_team or "",
+            from_position=actor.position,
+            name=actor.name,
+            participant=actor.participant,
+            text=cmd.text,
+        )
+        return [NewEvent.of(message, (team,), t, actor.participant)]
     if actor.kind != "player":
         raise Refused("forbidden", "send_message: control writes on the channels with 'spoof' or in team chats")
     channel = _channel_or_refuse(state, cmd.channel)
@@ -134,21 +143,22 @@ def send_message(state: SessionState, actor: Actor, cmd: c.SendMessage, t: float
             f"your position may read but not write on '{channel.name}' "
             f"(needs authority {channel.min_authority}, yours is {authority})",
         )
-    base = {"channel": channel.id, "from_team": team, **_sender(actor, state), "text": cmd.text}
+    sender = {"from_position": actor.position, "name": actor.name, "participant": actor.participant}
+    base = {"channel": channel.id, "from_team": team, **sender, "text": cmd.text}
     if state.jammed(channel.id, t):
         until = format_offset(state.jams[channel.id][0])
-        payload = {**base, "reason": f"'{channel.name}' is jammed until {until}: nothing was delivered"}
-        return [NewEvent(ev.MESSAGE_JAMMED, payload, (team,), t, actor.participant)]
+        jammed = ev.MessageJammed(**base, reason=f"'{channel.name}' is jammed until {until}: nothing was delivered")
+        return [NewEvent.of(jammed, (team,), t, actor.participant)]
     readers = (ALL,) if channel.kind == "broadcast" else tuple(channel.members)
     if channel.kind == "relay":
         receivers = tuple(m for m in channel.members if m != team)
         audience = (team,) if channel.relay == "control" else (team, channel.relay)
-        payload = {**base, "relay": channel.relay, "to": list(receivers), "delay": channel.delay}
-        return [NewEvent(ev.MESSAGE_SENT, payload, audience, t, actor.participant)]
+        sent = ev.MessageSent(**base, relay=channel.relay, to=receivers, delay=channel.delay)
+        return [NewEvent.of(sent, audience, t, actor.participant)]
     if channel.delay:
-        payload = {**base, "relay": None, "to": list(readers), "delay": channel.delay}
-        return [NewEvent(ev.MESSAGE_SENT, payload, (team,), t, actor.participant)]
-    return [NewEvent(ev.MESSAGE, base, readers, t, actor.participant)]
+        sent = ev.MessageSent(**base, relay=None, to=readers, delay=channel.delay)
+        return [NewEvent.of(sent, (team,), t, actor.participant)]
+    return [NewEvent.of(ev.Message(**base), readers, t, actor.participant)]
 
 
 @command("relay", c.Relay, "player", "control")
@@ -171,27 +181,24 @@ def relay(state: SessionState, actor: Actor, cmd: c.Relay, t: float) -> list[New
         raise Refused("already_held", f"relay: message {cmd.message} is already held")
     if cmd.action == "edit" and not cmd.text:
         raise Refused("bad_payload", "relay: 'edit' needs the edited 'text'")
-    text = cmd.text if cmd.action == "edit" else message.text
+    text = (cmd.text or "") if cmd.action == "edit" else message.text
     audience = (message.from_team,) if channel.relay == "control" else (message.from_team, channel.relay)
-    payload: dict[str, Any] = {
-        "message": message.seq,
-        "channel": channel.id,
-        "relay": channel.relay,
-        "from_team": message.from_team,
-        "action": cmd.action,
-        "by": actor.name,
-        "waited": round(t - message.sent_t, 3),
-    }
-    final = cmd.action != "hold"
-    if cmd.action in ("forward", "edit"):
-        payload.update({"text": text, "edited": cmd.action == "edit" and text != message.text, "delay": channel.delay})
-    made = [
-        NewEvent(
-            ev.MESSAGE_RELAYED, payload, audience, t, actor.participant, claim=f"relay:{message.seq}" if final else None
-        )
-    ]
-    if cmd.action in ("forward", "edit") and not channel.delay:
-        made.append(state.delivery(replace(message, text=text), t))
+    passes = cmd.action in ("forward", "edit")
+    onward = {"text": text, "edited": cmd.action == "edit" and text != message.text, "delay": channel.delay}
+    relayed = ev.MessageRelayed(
+        message=message.seq,
+        channel=channel.id,
+        relay=channel.relay or "",
+        from_team=message.from_team,
+        action=cmd.action,
+        by=actor.name,
+        waited=round(t - message.sent_t, 3),
+        **(onward if passes else {}),
+    )
+    claim = f"relay:{message.seq}" if cmd.action != "hold" else None
+    made = [NewEvent.of(relayed, audience, t, actor.participant, claim=claim)]
+    if passes and not channel.delay:
+        made.append(schedule.delivery(message, t, text))
     return made
 
 
@@ -210,18 +217,18 @@ def spoof(state: SessionState, actor: Actor, cmd: c.Spoof, t: float) -> list[New
     else:
         channel = _channel_or_refuse(state, cmd.channel)
         audience = (ALL,) if channel.kind == "broadcast" else tuple(m for m in channel.members if m != cmd.as_team)
-    payload = {
-        "channel": cmd.channel,
-        "from_team": cmd.as_team,
-        "from_position": cmd.as_position,
-        "name": cmd.name,
-        "text": cmd.text,
-        "spoofed": True,
-        "spoofed_by": actor.name,
-    }
-    if cmd.channel == TEAM_CHANNEL:
-        payload["team"] = cmd.as_team
-    return [NewEvent(ev.MESSAGE, payload, audience, t, actor.participant)]
+    in_team_chat = {"team": cmd.as_team} if cmd.channel == TEAM_CHANNEL else {}
+    message = ev.Message(
+        channel=cmd.channel,
+        **in_team_chat,
+        from_team=cmd.as_team,
+        from_position=cmd.as_position,
+        name=cmd.name,
+        text=cmd.text,
+        spoofed=True,
+        spoofed_by=actor.name,
+    )
+    return [NewEvent.of(message, audience, t, actor.participant)]
 
 
 # ------------------------------------------------------------------- injects
@@ -236,13 +243,19 @@ def _inject_state(state: SessionState, inject_id: str) -> Any:
 def ack_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) -> list[NewEvent]:
     """A player acknowledges an inject their team received."""
     inject = state.injects.get(cmd.inject)
-    if inject is None or inject.status != "released" or actor.team not in inject.definition["to"]:
+    if inject is None or inject.status != "released" or actor.team not in inject.definition.to:
         raise Refused("unknown_inject", f"ack_inject: your team has received no inject '{cmd.inject}'")
     if actor.participant in state.acks.get(cmd.inject, {}).get(actor.team or "", []):
         return []  # acknowledged already: nothing new
-    payload = {"inject": cmd.inject, "team": actor.team, **_sender(actor, state)}
+    acknowledged = ev.InjectAcknowledged(
+        inject=cmd.inject,
+        team=actor.team or "",
+        from_position=actor.position,
+        name=actor.name,
+        participant=actor.participant,
+    )
     claim = f"ack:{cmd.inject}:{actor.participant}"
-    return [NewEvent(ev.INJECT_ACKNOWLEDGED, payload, (actor.team or "",), t, actor.participant, claim=claim)]
+    return [NewEvent.of(acknowledged, (actor.team or "",), t, actor.participant, claim=claim)]
 
 
 @command("decide", c.Decide, "player")
@@ -253,21 +266,15 @@ def decide(state: SessionState, actor: Actor, cmd: c.Decide, t: float) -> list[N
         raise Refused("unknown_decision", f"decide: your team has no open decision '{cmd.inject}'")
     if decision.decided:
         raise Refused("already_decided", f"decide: '{cmd.inject}' was already decided ({decision.option})")
-    definition = state.injects[cmd.inject].definition["decision"]
-    if definition["by"] and actor.position not in definition["by"]:
-        raise Refused("forbidden", f"decide: only {', '.join(definition['by'])} may take this decision")
-    options = [o["id"] for o in definition["options"]]
-    if cmd.option not in options:
-        raise Refused("bad_payload", f"decide: unknown option '{cmd.option}' (options: {', '.join(options)})")
-    choice = {
-        "option": cmd.option,
-        "rationale": cmd.rationale,
-        "team": actor.team,
-        "position": actor.position,
-        "name": actor.name,
-        "participant": actor.participant,
-    }
-    return state.decide_batch(cmd.inject, choice, t, actor.participant)
+    spec = state.injects[cmd.inject].definition.decision
+    assert spec is not None
+    if spec.by and actor.position not in spec.by:
+        raise Refused("forbidden", f"decide: only {', '.join(spec.by)} may take this decision")
+    if spec.option(cmd.option) is None:
+        options = ", ".join(o.id for o in spec.options)
+        raise Refused("bad_payload", f"decide: unknown option '{cmd.option}' (options: {options})")
+    choice = schedule.Choice(cmd.option, cmd.rationale, actor.team, actor.position, actor.name, actor.participant)
+    return schedule.decide(state, cmd.inject, choice, t, actor.participant)
 
 
 @command("release_inject", c.InjectRef, "control")
@@ -276,7 +283,7 @@ def release_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float
     inject = _inject_state(state, cmd.inject)
     if inject.status == "released":
         raise Refused("already_released", f"release_inject: '{cmd.inject}' was already released")
-    return state.release(cmd.inject, t, actor.participant, how="by hand")
+    return schedule.release(state, cmd.inject, t, actor.participant, how="by hand")
 
 
 @command("hold_inject", c.InjectRef, "control")
@@ -284,7 +291,7 @@ def hold_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) -
     inject = _inject_state(state, cmd.inject)
     if inject.status not in ("pending", "scheduled"):
         raise Refused("bad_state", f"hold_inject: '{cmd.inject}' is {inject.status}")
-    return [NewEvent(ev.INJECT_HELD, {"inject": cmd.inject, "by": actor.name}, (), t, actor.participant)]
+    return [NewEvent.of(ev.InjectHeld(inject=cmd.inject, by=actor.name), (), t, actor.participant)]
 
 
 @command("unhold_inject", c.InjectRef, "control")
@@ -292,7 +299,7 @@ def unhold_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float)
     inject = _inject_state(state, cmd.inject)
     if inject.status != "held":
         raise Refused("bad_state", f"unhold_inject: '{cmd.inject}' is not held ({inject.status})")
-    return [NewEvent(ev.INJECT_UNHELD, {"inject": cmd.inject, "by": actor.name}, (), t, actor.participant)]
+    return [NewEvent.of(ev.InjectUnheld(inject=cmd.inject, by=actor.name), (), t, actor.participant)]
 
 
 @command("skip_inject", c.InjectRef, "control")
@@ -300,7 +307,7 @@ def skip_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) -
     inject = _inject_state(state, cmd.inject)
     if inject.status in ("released", "skipped"):
         raise Refused("bad_state", f"skip_inject: '{cmd.inject}' is already {inject.status}")
-    return [NewEvent(ev.INJECT_SKIPPED, {"inject": cmd.inject, "by": actor.name}, (), t, actor.participant)]
+    return [NewEvent.of(ev.InjectSkipped(inject=cmd.inject, by=actor.name), (), t, actor.participant)]
 
 
 @command("move_inject", c.MoveInject, "control")
@@ -309,8 +316,8 @@ def move_inject(state: SessionState, actor: Actor, cmd: c.MoveInject, t: float) 
     inject = _inject_state(state, cmd.inject)
     if inject.status in ("released", "skipped"):
         raise Refused("bad_state", f"move_inject: '{cmd.inject}' is already {inject.status}")
-    payload = {"inject": cmd.inject, "at": cmd.at, "from": inject.due, "by": actor.name}
-    return [NewEvent(ev.INJECT_MOVED, payload, (), t, actor.participant)]
+    moved = ev.InjectMoved(inject=cmd.inject, at=cmd.at, from_=inject.due, by=actor.name)
+    return [NewEvent.of(moved, (), t, actor.participant)]
 
 
 @command("write_inject", c.WriteInject, "control")
@@ -324,26 +331,25 @@ def write_inject(state: SessionState, actor: Actor, cmd: c.WriteInject, t: float
             "bad_payload", f"write_inject: unknown team '{unknown[0] if unknown else ''}' (teams: {', '.join(teams)})"
         )
     ident = f"live-{state.live_count + 1}"
-    definition = {
-        "inject": ident,
-        "title": cmd.title,
-        "body": cmd.body,
-        "from": cmd.from_,
-        "medium": cmd.medium,
-        "to": to,
-        "attachments": [],
-        "ack": cmd.ack,
-        "decision": None,
-        "objectives": [],
-        "classification": state.exercise.classification,
-        "expect": "",
-        "notes": "",
-        "effects": [],
-        "live": True,
-    }
-    at = cmd.at if cmd.at is not None else None
-    payload = {"definition": definition, "at": at, "by": actor.name}
-    return [NewEvent(ev.INJECT_WRITTEN, payload, (), t, actor.participant, claim=f"write:{ident}")]
+    definition = ev.InjectDefinition(
+        inject=ident,
+        title=cmd.title,
+        body=cmd.body,
+        from_=cmd.from_,
+        medium=cmd.medium,
+        to=to,
+        attachments=(),
+        ack=cmd.ack,
+        decision=None,
+        objectives=(),
+        classification=state.exercise.classification,
+        expect="",
+        notes="",
+        effects=(),
+        live=True,
+    )
+    written = ev.InjectWritten(definition=definition, at=cmd.at, by=actor.name)
+    return [NewEvent.of(written, (), t, actor.participant, claim=f"write:{ident}")]
 
 
 # --------------------------------------------------------------------- clock
@@ -354,20 +360,20 @@ def clock(state: SessionState, actor: Actor, cmd: c.ClockCommand, t: float) -> l
     if cmd.action == "start":
         if k.started:
             raise Refused("bad_state", "clock: the exercise has already started")
-        return [NewEvent(ev.CLOCK_STARTED, {"speed": k.speed, "by": actor.name}, (ALL,), 0.0, actor.participant)]
+        return [NewEvent.of(ev.ClockStarted(speed=k.speed, by=actor.name), (ALL,), 0.0, actor.participant)]
     if cmd.action == "pause":
         if not k.running:
             raise Refused("bad_state", f"clock: the clock is not running ({k.status})")
-        return [NewEvent(ev.CLOCK_PAUSED, {"by": actor.name}, (ALL,), t, actor.participant)]
+        return [NewEvent.of(ev.ClockPaused(by=actor.name), (ALL,), t, actor.participant)]
     if cmd.action == "resume":
         if k.running or not k.started:
             raise Refused("bad_state", f"clock: nothing to resume ({k.status})")
-        return [NewEvent(ev.CLOCK_RESUMED, {"by": actor.name}, (ALL,), t, actor.participant)]
+        return [NewEvent.of(ev.ClockResumed(by=actor.name), (ALL,), t, actor.participant)]
     if cmd.action == "speed":
         if cmd.speed is None or not MIN_SPEED <= cmd.speed <= MAX_SPEED:
             raise Refused("bad_payload", "clock: 'speed' needs a number from 1 to 10")
-        return [NewEvent(ev.SPEED_CHANGED, {"speed": cmd.speed, "by": actor.name}, (ALL,), t, actor.participant)]
-    return [NewEvent(ev.SESSION_ENDED, {"by": actor.name}, (ALL,), t, actor.participant, claim="end")]
+        return [NewEvent.of(ev.SpeedChanged(speed=cmd.speed, by=actor.name), (ALL,), t, actor.participant)]
+    return [NewEvent.of(ev.SessionEnded(by=actor.name), (ALL,), t, actor.participant, claim="end")]
 
 
 @command("escalate", c.Escalate, "control")
@@ -375,18 +381,20 @@ def escalate(state: SessionState, actor: Actor, cmd: c.Escalate, t: float) -> li
     """Control moves the escalation level, with a reason."""
     if cmd.delta == 0:
         raise Refused("bad_payload", "escalate: 'delta' must not be 0")
-    payload = {"delta": cmd.delta, "level": state.escalation + cmd.delta, "reason": cmd.reason, "by": actor.name}
-    return [NewEvent(ev.ESCALATION_CHANGED, payload, (), t, actor.participant)]
+    changed = ev.EscalationChanged(
+        delta=cmd.delta, level=state.escalation + cmd.delta, reason=cmd.reason, by=actor.name
+    )
+    return [NewEvent.of(changed, (), t, actor.participant)]
 
 
 # --------------------------------------------------------- notes and ratings
-@command("note", c.Note, "control")
+@command("note", c.Note, "control", after_end=True)
 def note(state: SessionState, actor: Actor, cmd: c.Note, t: float) -> list[NewEvent]:
     """A facilitator's timestamped note."""
-    return [NewEvent(ev.NOTE, {"text": cmd.text, "name": actor.name}, (), t, actor.participant)]
+    return [NewEvent.of(ev.Note(text=cmd.text, name=actor.name), (), t, actor.participant)]
 
 
-@command("observe", c.Observe, "observer", "control")
+@command("observe", c.Observe, "observer", "control", after_end=True)
 def observe(state: SessionState, actor: Actor, cmd: c.Observe, t: float) -> list[NewEvent]:
     """An evaluator rates play against an objective: P, S, M or U (HSEEP)."""
     objectives = [o.id for o in state.exercise.objectives]
@@ -399,18 +407,18 @@ def observe(state: SessionState, actor: Actor, cmd: c.Observe, t: float) -> list
         raise Refused("bad_payload", f"observe: unknown team '{cmd.team}' (teams: {', '.join(teams)})")
     if cmd.team is not None and actor.kind == "observer" and cmd.team not in actor.teams:
         raise Refused("forbidden", f"observe: you do not observe team '{cmd.team}'")
-    payload = {
-        "objective": cmd.objective,
-        "rating": cmd.rating,
-        "text": cmd.text,
-        "team": cmd.team,
-        "name": actor.name,
-        "participant": actor.participant,
-    }
-    return [NewEvent(ev.OBSERVATION, payload, (), t, actor.participant)]
+    observation = ev.Observation(
+        objective=cmd.objective,
+        rating=cmd.rating,
+        text=cmd.text,
+        team=cmd.team,
+        name=actor.name,
+        participant=actor.participant,
+    )
+    return [NewEvent.of(observation, (), t, actor.participant)]
 
 
-@command("feedback", c.Feedback, "player", "observer", "control")
+@command("feedback", c.Feedback, "player", "observer", "control", after_end=True)
 def feedback(state: SessionState, actor: Actor, cmd: c.Feedback, t: float) -> list[NewEvent]:
     """Hotwash feedback from a participant once the session has ended."""
     if not state.ended:
@@ -422,30 +430,30 @@ def feedback(state: SessionState, actor: Actor, cmd: c.Feedback, t: float) -> li
     unknown = [k for k in cmd.channels if k not in channels]
     if unknown:
         raise Refused("bad_payload", f"feedback: unknown channel '{unknown[0]}' (channels: {', '.join(channels)})")
-    payload = {
-        "participant": actor.participant,
-        "name": actor.name,
-        "kind": actor.kind,
-        "team": actor.team,
-        "position": actor.position,
-        "strengths": cmd.strengths,
-        "improvements": cmd.improvements,
-        "channels": dict(cmd.channels),
-    }
-    payload["key"] = key
-    return [NewEvent(ev.FEEDBACK, payload, (), t, actor.participant, claim=f"feedback:{key}")]
+    sent = ev.Feedback(
+        participant=actor.participant,
+        name=actor.name,
+        kind=actor.kind,
+        team=actor.team,
+        position=actor.position,
+        strengths=cmd.strengths,
+        improvements=cmd.improvements,
+        channels=dict(cmd.channels),
+        key=key,
+    )
+    return [NewEvent.of(sent, (), t, actor.participant, claim=f"feedback:{key}")]
 
 
 def feedback_key(actor: Actor) -> str:
     return str(actor.participant) if actor.participant is not None else f"control:{actor.name}"
 
 
-@command("improvement_plan", c.ImprovementPlan, "control")
+@command("improvement_plan", c.ImprovementPlan, "control", after_end=True)
 def improvement_plan(state: SessionState, actor: Actor, cmd: c.ImprovementPlan, t: float) -> list[NewEvent]:
     """The facilitator's improvement plan (issue, corrective action, organisation, due date); the last one counts."""
     objectives = [o.id for o in state.exercise.objectives]
     for item in cmd.items:
         if item.objective is not None and item.objective not in objectives:
             raise Refused("bad_payload", f"improvement_plan: unknown objective '{item.objective}'")
-    payload = {"items": [item.model_dump() for item in cmd.items], "by": actor.name}
-    return [NewEvent(ev.IMPROVEMENT_PLAN, payload, (), t, actor.participant)]
+    items = tuple(ev.PlanItem(**item.model_dump()) for item in cmd.items)
+    return [NewEvent.of(ev.ImprovementPlan(items=items, by=actor.name), (), t, actor.participant)]

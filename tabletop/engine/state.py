@@ -1,72 +1,103 @@
 """The state of a session: a fold of its event log over the exercise script.
 
-`SessionState.apply` takes events in sequence order; `SessionState.due` says what the clock
-makes happen now (timed and triggered injects, delayed deliveries, decision deadlines, the end
-of jams). Everything is in exercise time, so a paused clock freezes all of it, and after a
-pause each thing happens when its exercise time comes, never all at once.
+`SessionState.apply` takes events in sequence order and hands each to the fold handler of its
+payload class (`FOLDS`, checked against `events.EVENT_TYPES` at import: a type without a handler,
+or a handler for no type, fails at import). This module only folds; what the clock makes happen
+(releases, deliveries, deadlines, the end of jams) is made in `schedule.py`.
+
+`relay_status` and `relay_outcome` are the one relay rule (what a relay action makes of a
+message), shared by the fold and the report.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tabletop.script import Exercise
-from tabletop.script.models import Inject
+from tabletop.script.models import TEAM_CHANNEL as TEAM_CHANNEL  # re-exported for code not yet updated
+from tabletop.script.models import Inject, Trigger
 
 from . import events as ev
 from .clock import ExerciseClock
-from .events import ALL, Event, NewEvent
-
-TEAM_CHANNEL = "team"
+from .events import DecisionSpec, Effect, Event, InjectDefinition, JamSpec, OptionSpec, Payload
 
 
-def decision_payload(inject: Inject) -> dict[str, Any] | None:
+# ----------------------------------------------------------- the script's injects
+def decision_spec(inject: Inject) -> DecisionSpec | None:
     """An inject's decision as events and pages carry it."""
     d = inject.decision
     if d is None:
         return None
-    return {
-        "prompt": d.prompt,
-        "by": list(d.by),
-        "deadline": d.deadline,
-        "default": d.default,
-        "options": [{"id": o.id, "label": o.label, "escalation": o.escalation} for o in d.options],
-    }
+    return DecisionSpec(
+        prompt=d.prompt,
+        by=d.by,
+        deadline=d.deadline,
+        default=d.default,
+        options=tuple(OptionSpec(id=o.id, label=o.label, escalation=o.escalation) for o in d.options),
+    )
 
 
-def inject_payload(exercise: Exercise, inject: Inject) -> dict[str, Any]:
+def decision_payload(inject: Inject) -> dict[str, Any] | None:
+    """An inject's decision as JSON (for pages)."""
+    spec = decision_spec(inject)
+    return None if spec is None else spec.to_json()
+
+
+def inject_definition(exercise: Exercise, inject: Inject) -> InjectDefinition:
     """What a released scripted inject carries (control-only fields are redacted on the way out)."""
-    decision = decision_payload(inject)
-    return {
-        "inject": inject.id,
-        "title": inject.title,
-        "body": inject.body,
-        "from": inject.from_ or "",
-        "medium": inject.medium,
-        "to": list(exercise.recipients(inject)),
-        "attachments": list(inject.attachments),
-        "ack": inject.ack,
-        "decision": decision,
-        "objectives": list(inject.objectives),
-        "classification": exercise.classification,
-        "expect": inject.expect,
-        "notes": inject.notes,
-        "effects": [
-            {"jam": {"channel": e.jam.channel, "for": e.jam.for_}} if e.jam else {"escalation": e.escalation}
+    return InjectDefinition(
+        inject=inject.id,
+        title=inject.title,
+        body=inject.body,
+        from_=inject.from_ or "",
+        medium=inject.medium,
+        to=exercise.recipients(inject),
+        attachments=inject.attachments,
+        ack=inject.ack,
+        decision=decision_spec(inject),
+        objectives=inject.objectives,
+        classification=exercise.classification,
+        expect=inject.expect,
+        notes=inject.notes,
+        effects=tuple(
+            Effect(jam=JamSpec(channel=e.jam.channel, for_=e.jam.for_)) if e.jam else Effect(escalation=e.escalation)
             for e in inject.effects
-        ],
-    }
+        ),
+    )
 
 
-def _sender(p: dict[str, Any]) -> dict[str, Any]:
-    return {k: p[k] for k in ("from_position", "name", "participant") if k in p}
+# ------------------------------------------------------------------ the relay rule
+RELAY_STATUS = {"forward": "forwarded", "edit": "edited", "hold": "held", "decline": "declined"}
 
 
+def relay_status(relayed: ev.MessageRelayed) -> str:
+    """What one relay action makes of a message: forwarded, edited, held or declined.
+
+    An edit that changed nothing (`edited` false) is a forward.
+    """
+    if relayed.action == "edit" and relayed.has("edited") and not relayed.edited:
+        return "forwarded"
+    return RELAY_STATUS[relayed.action]
+
+
+def relay_outcome(actions: Iterable[ev.MessageRelayed]) -> str | None:
+    """What a message's relay actions (in order) came to: the last action that was not a hold
+    decides (forwarded, edited, declined); only holds: held; no action yet: None."""
+    outcome = None
+    for action in actions:
+        status = relay_status(action)
+        if status != "held" or outcome is None:
+            outcome = status
+    return outcome
+
+
+# --------------------------------------------------------------------- the state
 @dataclass
 class InjectState:
-    definition: dict[str, Any]  # the payload it is released with
-    trigger: dict[str, Any] | None = None
+    definition: InjectDefinition  # what it is released with
+    trigger: Trigger | None = None
     delay: float = 0.0
     status: str = "pending"  # pending | scheduled | released | held | skipped
     due: float | None = None
@@ -90,11 +121,13 @@ class MessageState:
     seq: int
     channel: str
     from_team: str
-    status: str  # delivered | with_relay | held | in_transit | declined | jammed
+    status: str  # with_relay | held | in_transit | forwarded | edited | declined | delivered
     text: str
     deliver_at: float | None = None
     audience: tuple[str, ...] = ()
-    sender: dict[str, Any] = field(default_factory=dict)  # from_position, name, participant
+    from_position: str | None = None
+    name: str = ""
+    participant: int | None = None
     sent_t: float = 0.0
 
 
@@ -109,144 +142,146 @@ class SessionState:
     transit: set[int] = field(default_factory=set)  # seqs of messages waiting out a channel delay
     jams: dict[str, tuple[float, int]] = field(default_factory=dict)  # channel -> (until, jam seq)
     escalation: int = 0
-    acks: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # inject -> team -> participants
-    participants: dict[int, dict[str, Any]] = field(default_factory=dict)
+    acks: dict[str, dict[str, list[int | None]]] = field(default_factory=dict)  # inject -> team -> participants
+    participants: dict[int, ev.ParticipantJoined] = field(default_factory=dict)
+    observed: set[str] = field(default_factory=set)  # teams some observer of the session watches
     feedback: set[str] = field(default_factory=set)  # who has sent hotwash feedback (rules.feedback_key)
     live_count: int = 0
 
     def __post_init__(self) -> None:
         ex = self.exercise
         for inject in ex.injects:
-            state = InjectState(
-                definition=inject_payload(ex, inject),
-                trigger=inject.trigger.model_dump(exclude_none=True) if inject.trigger else None,
-                delay=float(inject.delay),
-            )
+            state = InjectState(definition=inject_definition(ex, inject), trigger=inject.trigger, delay=inject.delay)
             if inject.at is not None:
                 state.status, state.due = "scheduled", float(inject.at)
             self.injects[inject.id] = state
 
     # ----------------------------------------------------------------- folding
     def apply(self, event: Event) -> None:
-        """Fold one event in. Events after which nothing is left to happen (a message delivered at
-        once, a jammed one, a note) have no handler: the log keeps them."""
+        """Fold one event in (events at or before `seq` were folded already)."""
         if event.seq <= self.seq:
             return
         self.seq = event.seq
-        handler = getattr(self, f"_on_{event.type}", None)
-        if handler is not None:
-            handler(event, event.payload)
+        FOLDS[type(event.payload)](self, event, event.payload)
 
-    def _on_participant_joined(self, event: Event, p: dict[str, Any]) -> None:
-        self.participants[p["participant"]] = dict(p)
+    def _nothing(self, event: Event, p: Payload) -> None:
+        """Events after which nothing is left to happen (a message delivered at once, a note): the log keeps them."""
 
-    def _on_clock_started(self, event: Event, p: dict[str, Any]) -> None:
+    def _on_participant_joined(self, event: Event, p: ev.ParticipantJoined) -> None:
+        self.participants[p.participant] = p
+        if p.kind == "observer":
+            self.observed.update(p.teams)
+
+    def _on_clock_started(self, event: Event, p: ev.ClockStarted) -> None:
         self.clock.start(event.wall)
 
-    def _on_clock_paused(self, event: Event, p: dict[str, Any]) -> None:
+    def _on_clock_paused(self, event: Event, p: ev.ClockPaused) -> None:
         self.clock.pause(event.wall)
 
-    def _on_clock_resumed(self, event: Event, p: dict[str, Any]) -> None:
+    def _on_clock_resumed(self, event: Event, p: ev.ClockResumed) -> None:
         self.clock.resume(event.wall)
 
-    def _on_speed_changed(self, event: Event, p: dict[str, Any]) -> None:
-        self.clock.set_speed(float(p["speed"]), event.wall)
+    def _on_speed_changed(self, event: Event, p: ev.SpeedChanged) -> None:
+        self.clock.set_speed(float(p.speed), event.wall)
 
-    def _on_session_ended(self, event: Event, p: dict[str, Any]) -> None:
+    def _on_session_ended(self, event: Event, p: ev.SessionEnded) -> None:
         self.clock.end(event.wall)
 
-    def _on_inject_written(self, event: Event, p: dict[str, Any]) -> None:
+    def _on_inject_written(self, event: Event, p: ev.InjectWritten) -> None:
         self.live_count += 1
-        definition = dict(p["definition"])
-        state = InjectState(definition=definition)
-        if p.get("at") is not None:
-            state.status, state.due = "scheduled", float(p["at"])
+        state = InjectState(definition=p.definition)
+        if p.at is not None:
+            state.status, state.due = "scheduled", float(p.at)
         else:  # written to go out now
             state.status, state.due, state.immediate = "scheduled", event.t, True
-        self.injects[definition["inject"]] = state
+        self.injects[p.definition.inject] = state
 
-    def _on_inject_released(self, event: Event, p: dict[str, Any]) -> None:
-        inject_id = p["inject"]
-        state = self.injects[inject_id]
+    def _on_inject_released(self, event: Event, p: ev.InjectReleased) -> None:
+        state = self.injects[p.inject]
         state.status, state.released_t, state.released_seq = "released", event.t, event.seq
-        decision = state.definition.get("decision")
+        decision = state.definition.decision
         if decision:
-            deadline = decision.get("deadline")
-            self.decisions[inject_id] = DecisionState(
-                inject=inject_id,
-                teams=tuple(state.definition["to"]),
+            self.decisions[p.inject] = DecisionState(
+                inject=p.inject,
+                teams=tuple(state.definition.to),
                 opened_t=event.t,
-                deadline_t=event.t + deadline if deadline else None,
+                deadline_t=event.t + decision.deadline if decision.deadline else None,
             )
-        for child in self._children(inject=inject_id):
+        for child in self._children(inject=p.inject):
             self._schedule_child(child, event.t)
 
-    def _on_inject_held(self, event: Event, p: dict[str, Any]) -> None:
-        self.injects[p["inject"]].status = "held"
+    def _on_inject_held(self, event: Event, p: ev.InjectHeld) -> None:
+        self.injects[p.inject].status = "held"
 
-    def _on_inject_unheld(self, event: Event, p: dict[str, Any]) -> None:
-        state = self.injects[p["inject"]]
+    def _on_inject_unheld(self, event: Event, p: ev.InjectUnheld) -> None:
+        state = self.injects[p.inject]
         state.status = "scheduled" if state.due is not None else "pending"
 
-    def _on_inject_skipped(self, event: Event, p: dict[str, Any]) -> None:
-        self.injects[p["inject"]].status = "skipped"
+    def _on_inject_skipped(self, event: Event, p: ev.InjectSkipped) -> None:
+        self.injects[p.inject].status = "skipped"
 
-    def _on_inject_moved(self, event: Event, p: dict[str, Any]) -> None:
-        state = self.injects[p["inject"]]
-        state.due, state.immediate = float(p["at"]), False
+    def _on_inject_moved(self, event: Event, p: ev.InjectMoved) -> None:
+        state = self.injects[p.inject]
+        state.due, state.immediate = float(p.at), False
         if state.status == "pending":
             state.status = "scheduled"
 
-    def _on_inject_acknowledged(self, event: Event, p: dict[str, Any]) -> None:
-        self.acks.setdefault(p["inject"], {}).setdefault(p["team"], []).append(p["participant"])
+    def _on_inject_acknowledged(self, event: Event, p: ev.InjectAcknowledged) -> None:
+        self.acks.setdefault(p.inject, {}).setdefault(p.team, []).append(p.participant)
 
-    def _on_decision_made(self, event: Event, p: dict[str, Any]) -> None:
-        decision = self.decisions[p["inject"]]
-        decision.decided, decision.option = True, p.get("option")
-        if decision.option is not None:
-            for child in self._children(decision=p["inject"], option=decision.option):
+    def _on_decision_made(self, event: Event, p: ev.DecisionMade) -> None:
+        decision = self.decisions[p.inject]
+        decision.decided, decision.option = True, p.option
+        if p.option is not None:
+            for child in self._children(decision=p.inject, option=p.option):
                 self._schedule_child(child, event.t)
 
-    def _on_escalation_changed(self, event: Event, p: dict[str, Any]) -> None:
-        self.escalation = int(p["level"])
+    def _on_escalation_changed(self, event: Event, p: ev.EscalationChanged) -> None:
+        self.escalation = p.level
 
-    def _on_channel_jammed(self, event: Event, p: dict[str, Any]) -> None:
-        until = float(p["until"])
-        current = self.jams.get(p["channel"])
-        self.jams[p["channel"]] = (max(until, current[0]) if current else until, event.seq)
+    def _on_channel_jammed(self, event: Event, p: ev.ChannelJammed) -> None:
+        until = float(p.until)
+        current = self.jams.get(p.channel)
+        self.jams[p.channel] = (max(until, current[0]) if current else until, event.seq)
 
-    def _on_channel_cleared(self, event: Event, p: dict[str, Any]) -> None:
-        self.jams.pop(p["channel"], None)
+    def _on_channel_cleared(self, event: Event, p: ev.ChannelCleared) -> None:
+        self.jams.pop(p.channel, None)
 
-    def _on_message_sent(self, event: Event, p: dict[str, Any]) -> None:
-        relay = p.get("relay")
-        status = "with_relay" if relay else "in_transit"
-        deliver_at = None if relay else event.t + float(p.get("delay", 0))
+    def _on_message_sent(self, event: Event, p: ev.MessageSent) -> None:
+        status = "with_relay" if p.relay else "in_transit"
+        deliver_at = None if p.relay else event.t + float(p.delay)
         self.messages[event.seq] = MessageState(
-            event.seq, p["channel"], p["from_team"], status, p["text"], deliver_at, tuple(p["to"]), _sender(p), event.t
+            event.seq,
+            p.channel,
+            p.from_team,
+            status,
+            p.text,
+            deliver_at,
+            p.to,
+            p.from_position,
+            p.name,
+            p.participant,
+            event.t,
         )
         if status == "in_transit":
             self.transit.add(event.seq)
 
-    def _on_message_relayed(self, event: Event, p: dict[str, Any]) -> None:
-        message = self.messages[p["message"]]
-        action = p["action"]
-        if action in ("forward", "edit"):
-            message.text = p["text"]
-            delay = float(p.get("delay", 0))
-            message.status, message.deliver_at = ("in_transit", event.t + delay) if delay else ("forwarded", None)
-            if delay:
+    def _on_message_relayed(self, event: Event, p: ev.MessageRelayed) -> None:
+        message = self.messages[p.message]
+        message.status = relay_status(p)
+        if p.action in ("forward", "edit"):
+            message.text = p.text or ""
+            if p.delay:
+                message.status, message.deliver_at = "in_transit", event.t + float(p.delay)
                 self.transit.add(message.seq)
-        else:
-            message.status = {"hold": "held", "decline": "declined"}[action]
 
-    def _on_message_delivered(self, event: Event, p: dict[str, Any]) -> None:
-        if p.get("message") in self.messages:
-            self.messages[p["message"]].status = "delivered"
-        self.transit.discard(p.get("message"))
+    def _on_message_delivered(self, event: Event, p: ev.MessageDelivered) -> None:
+        if p.message in self.messages:
+            self.messages[p.message].status = "delivered"
+        self.transit.discard(p.message)
 
-    def _on_feedback(self, event: Event, p: dict[str, Any]) -> None:
-        self.feedback.add(p.get("key") or str(p["participant"]))
+    def _on_feedback(self, event: Event, p: ev.Feedback) -> None:
+        self.feedback.add(p.key or str(p.participant))
 
     # --------------------------------------------------------------- triggers
     def _children(
@@ -255,11 +290,11 @@ class SessionState:
         found = []
         for ident, state in self.injects.items():
             trig = state.trigger
-            if not trig:
+            if trig is None:
                 continue
-            if inject is not None and trig.get("inject") == inject:
+            if inject is not None and trig.inject == inject:
                 found.append(ident)
-            elif decision is not None and trig.get("decision") == decision and trig.get("option") == option:
+            elif decision is not None and trig.decision == decision and trig.option == option:
                 found.append(ident)
         return found
 
@@ -281,140 +316,58 @@ class SessionState:
         jam = self.jams.get(channel)
         return jam is not None and jam[0] > t
 
-    # ------------------------------------------------------------- what is due
-    def due(self, wall: float) -> list[list[NewEvent]]:
-        """Batches of events the clock makes happen now; each batch is appended on its own."""
-        if self.ended:
-            return []
-        t = self.clock.elapsed(wall)
-        running = self.clock.running
-        batches: list[list[NewEvent]] = []
-        for ident, state in self.injects.items():
-            if (
-                state.status == "scheduled"
-                and state.due is not None
-                and (state.immediate or (running and state.due <= t))
-            ):
-                batches.append(self.release(ident, t))
-        if running:
-            for decision in self.decisions.values():
-                if not decision.decided and decision.deadline_t is not None and decision.deadline_t <= t:
-                    batches.append(self.decide_batch(decision.inject, None, t, by_default=True))
-            for message in (self.messages[seq] for seq in sorted(self.transit)):
-                if message.deliver_at is not None and message.deliver_at <= t:
-                    batches.append([self.delivery(message, t)])
-            for channel, (until, jam_seq) in self.jams.items():
-                if until <= t:
-                    batches.append(
-                        [
-                            NewEvent(
-                                ev.CHANNEL_CLEARED,
-                                {"channel": channel},
-                                self.channel_audience(channel),
-                                t,
-                                claim=f"clear:{channel}:{jam_seq}",
-                            )
-                        ]
-                    )
-        return batches
-
-    def next_due_wall(self, wall: float) -> float | None:
-        """The wall time of the next thing the clock will make happen (for the scheduler's sleep)."""
-        if self.ended:
-            return None
-        times: list[float] = []
-        for state in self.injects.values():
-            if state.status == "scheduled" and state.due is not None:
-                if state.immediate:
-                    return wall
-                times.append(state.due)
-        times += [d.deadline_t for d in self.decisions.values() if not d.decided and d.deadline_t is not None]
-        times += [d for d in (self.messages[seq].deliver_at for seq in self.transit) if d is not None]
-        times += [until for until, _ in self.jams.values()]
-        if not times or not self.clock.running:
-            return None
-        return self.clock.wall_at(min(times))
-
-    # ------------------------------------------------------- batch builders
     def channel_audience(self, channel: str) -> tuple[str, ...]:
+        """Who reads a channel: every team for a broadcast, else its members."""
         ch = self.exercise.channel(channel)
-        return (ALL,) if ch.kind == "broadcast" else tuple(ch.members)
+        return (ev.ALL,) if ch.kind == "broadcast" else tuple(ch.members)
 
-    def release(self, inject_id: str, t: float, actor: int | None = None, how: str = "scheduled") -> list[NewEvent]:
-        """The release of an inject with its effects, as one batch."""
-        state = self.injects[inject_id]
-        definition = state.definition
-        payload = {**definition, "how": how}
-        batch = [NewEvent(ev.INJECT_RELEASED, payload, tuple(definition["to"]), t, actor, claim=f"release:{inject_id}")]
-        level = self.escalation
-        for effect in definition.get("effects", []):
-            if "jam" in effect:
-                channel, length = effect["jam"]["channel"], float(effect["jam"]["for"])
-                batch.append(
-                    NewEvent(
-                        ev.CHANNEL_JAMMED,
-                        {"channel": channel, "until": t + length, "for": length, "inject": inject_id},
-                        self.channel_audience(channel),
-                        t,
-                    )
-                )
-            elif effect.get("escalation"):
-                level += int(effect["escalation"])
-                batch.append(
-                    NewEvent(
-                        ev.ESCALATION_CHANGED,
-                        {"delta": int(effect["escalation"]), "level": level, "reason": f"inject {inject_id}"},
-                        (),
-                        t,
-                    )
-                )
-        return batch
 
-    def decide_batch(
-        self,
-        inject_id: str,
-        choice: dict[str, Any] | None,
-        t: float,
-        actor: int | None = None,
-        by_default: bool = False,
-    ) -> list[NewEvent]:
-        """A decision (a team's choice, or the default at the deadline) and its escalation."""
-        decision = self.injects[inject_id].definition["decision"]
-        option_id = choice["option"] if choice else decision.get("default")
-        option = next((o for o in decision["options"] if o["id"] == option_id), None)
-        payload: dict[str, Any] = {
-            "inject": inject_id,
-            "option": option_id,
-            "label": option["label"] if option else None,
-            "escalation": option["escalation"] if option else 0,
-            "by_default": by_default,
-            "lapsed": option is None,
-        }
-        if choice:
-            payload.update({k: choice[k] for k in ("rationale", "team", "position", "name", "participant")})
-        audience = tuple(self.decisions[inject_id].teams)
-        batch = [NewEvent(ev.DECISION_MADE, payload, audience, t, actor, claim=f"decision:{inject_id}")]
-        if option and option["escalation"]:
-            batch.append(
-                NewEvent(
-                    ev.ESCALATION_CHANGED,
-                    {
-                        "delta": option["escalation"],
-                        "level": self.escalation + option["escalation"],
-                        "reason": f"decision {inject_id}: {option_id}",
-                    },
-                    (),
-                    t,
-                )
-            )
-        return batch
+Fold = Callable[[SessionState, Event, Any], None]
+S = SessionState
+#: The fold handler of every payload class; `_nothing` where the state does not change.
+FOLDS: dict[type[Payload], Fold] = {
+    ev.ParticipantJoined: S._on_participant_joined,
+    ev.ClockStarted: S._on_clock_started,
+    ev.ClockPaused: S._on_clock_paused,
+    ev.ClockResumed: S._on_clock_resumed,
+    ev.SpeedChanged: S._on_speed_changed,
+    ev.SessionEnded: S._on_session_ended,
+    ev.InjectWritten: S._on_inject_written,
+    ev.InjectReleased: S._on_inject_released,
+    ev.InjectHeld: S._on_inject_held,
+    ev.InjectUnheld: S._on_inject_unheld,
+    ev.InjectSkipped: S._on_inject_skipped,
+    ev.InjectMoved: S._on_inject_moved,
+    ev.InjectAcknowledged: S._on_inject_acknowledged,
+    ev.Message: S._nothing,
+    ev.MessageSent: S._on_message_sent,
+    ev.MessageRelayed: S._on_message_relayed,
+    ev.MessageDelivered: S._on_message_delivered,
+    ev.MessageJammed: S._nothing,
+    ev.ChannelJammed: S._on_channel_jammed,
+    ev.ChannelCleared: S._on_channel_cleared,
+    ev.DecisionMade: S._on_decision_made,
+    ev.EscalationChanged: S._on_escalation_changed,
+    ev.Note: S._nothing,
+    ev.Observation: S._nothing,
+    ev.Feedback: S._on_feedback,
+    ev.ImprovementPlan: S._nothing,
+}
 
-    def delivery(self, message: MessageState, t: float) -> NewEvent:
-        payload = {
-            "message": message.seq,
-            "channel": message.channel,
-            "from_team": message.from_team,
-            **message.sender,
-            "text": message.text,
-        }
-        return NewEvent(ev.MESSAGE_DELIVERED, payload, message.audience, t, claim=f"deliver:{message.seq}")
+
+def check_folds(folds: dict[type[Payload], Fold], types: Iterable[type[Payload]]) -> None:
+    """Every event type has a fold handler, every handler folds a registered type, none is left unused."""
+    registered = set(types)
+    missing = sorted(cls.__name__ for cls in registered - set(folds))
+    if missing:
+        raise TypeError(f"SessionState: no fold handler for {', '.join(missing)} (add it to FOLDS)")
+    extra = sorted(cls.__name__ for cls in set(folds) - registered)
+    if extra:
+        raise TypeError(f"SessionState: fold handlers for unregistered types {', '.join(extra)}")
+    handlers = {name for name in vars(SessionState) if name.startswith("_on_")}
+    unused = sorted(handlers - {f.__name__ for f in folds.values()})
+    if unused:
+        raise TypeError(f"SessionState: handlers {', '.join(unused)} fold no event type (add them to FOLDS)")
+
+
+check_folds(FOLDS, ev.EVENT_TYPES.values())

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from tabletop.script.models import TEAM_CHANNEL
 from tabletop.script.times import format_offset
 
 from .events import Viewer
-from .state import TEAM_CHANNEL, SessionState
+from .state import SessionState
 
 
 def scenario_time(state: SessionState, elapsed: float) -> str | None:
@@ -87,7 +88,7 @@ def summary(state: SessionState, viewer: Viewer, wall: float, authority: int = 0
     if viewer.kind == "control":
         data["escalation"] = state.escalation
         data["injects"] = {
-            ident: {"status": s.status, "due": s.due, "title": s.definition["title"], "to": s.definition["to"]}
+            ident: {"status": s.status, "due": s.due, "title": s.definition.title, "to": list(s.definition.to)}
             for ident, s in state.injects.items()
         }
         data["objectives"] = [{"id": o.id, "text": o.text} for o in ex.objectives]

@@ -35,8 +35,6 @@ from pydantic import (
 from .durations import DURATION_RE, OFFSET_RE, parse_duration, parse_offset
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-#: The reserved channel id of every team's own chat (not a channel of the script).
-TEAM_CHANNEL = "team"
 Id = Annotated[str, Strict(), StringConstraints(pattern=ID_PATTERN, max_length=64)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Markdown = Annotated[str, StringConstraints(max_length=20_000)]

@@ -1,0 +1,164 @@
+"""What the clock makes happen, and the events a release or a decision sets off.
+
+`due(state, wall)` says what is due now (timed and triggered injects, delayed deliveries, decision
+deadlines, the end of jams), as batches of new events; `next_due_wall` when the next thing is due
+(for the scheduler's sleep). `release`, `decide` and `delivery` build the batches that the rules
+build too (a release by hand, a team's decision, a relayed message). Everything is in exercise
+time, so a paused clock freezes all of it, and after a pause each thing happens when its exercise
+time comes, never all at once. Pure: reads a `SessionState`, returns `NewEvent`s; the fold
+(`state.py`) applies them once they are stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .events import (
+    ChannelCleared,
+    ChannelJammed,
+    DecisionMade,
+    EscalationChanged,
+    InjectReleased,
+    MessageDelivered,
+    NewEvent,
+)
+from .state import MessageState, SessionState
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A player's choice of an option (a decision by default has none)."""
+
+    option: str
+    rationale: str
+    team: str | None
+    position: str | None
+    name: str
+    participant: int | None
+
+
+def due(state: SessionState, wall: float) -> list[list[NewEvent]]:
+    """Batches of events the clock makes happen now; each batch is appended on its own."""
+    if state.ended:
+        return []
+    t = state.clock.elapsed(wall)
+    running = state.clock.running
+    batches: list[list[NewEvent]] = []
+    for ident, inject in state.injects.items():
+        if (
+            inject.status == "scheduled"
+            and inject.due is not None
+            and (inject.immediate or (running and inject.due <= t))
+        ):
+            batches.append(release(state, ident, t))
+    if running:
+        for decision in state.decisions.values():
+            if not decision.decided and decision.deadline_t is not None and decision.deadline_t <= t:
+                batches.append(decide(state, decision.inject, None, t, by_default=True))
+        for message in (state.messages[seq] for seq in sorted(state.transit)):
+            if message.deliver_at is not None and message.deliver_at <= t:
+                batches.append([delivery(message, t)])
+        for channel, (until, jam_seq) in state.jams.items():
+            if until <= t:
+                cleared = ChannelCleared(channel=channel)
+                batches.append(
+                    [NewEvent.of(cleared, state.channel_audience(channel), t, claim=f"clear:{channel}:{jam_seq}")]
+                )
+    return batches
+
+
+def next_due_wall(state: SessionState, wall: float) -> float | None:
+    """The wall time of the next thing the clock will make happen (for the scheduler's sleep)."""
+    if state.ended:
+        return None
+    times: list[float] = []
+    for inject in state.injects.values():
+        if inject.status == "scheduled" and inject.due is not None:
+            if inject.immediate:
+                return wall
+            times.append(inject.due)
+    times += [d.deadline_t for d in state.decisions.values() if not d.decided and d.deadline_t is not None]
+    times += [d for d in (state.messages[seq].deliver_at for seq in state.transit) if d is not None]
+    times += [until for until, _ in state.jams.values()]
+    if not times or not state.clock.running:
+        return None
+    return state.clock.wall_at(min(times))
+
+
+def release(
+    state: SessionState, inject_id: str, t: float, actor: int | None = None, how: str = "scheduled"
+) -> list[NewEvent]:
+    """The release of an inject with its effects (jams, escalation), as one batch."""
+    definition = state.injects[inject_id].definition
+    released = InjectReleased.of(definition, how)
+    batch = [NewEvent.of(released, definition.to, t, actor, claim=f"release:{inject_id}")]
+    level = state.escalation
+    for effect in definition.effects:
+        if effect.jam is not None:
+            channel, length = effect.jam.channel, float(effect.jam.for_)
+            jammed = ChannelJammed(channel=channel, until=t + length, for_=length, inject=inject_id)
+            batch.append(NewEvent.of(jammed, state.channel_audience(channel), t))
+        elif effect.escalation:
+            level += effect.escalation
+            changed = EscalationChanged(delta=effect.escalation, level=level, reason=f"inject {inject_id}")
+            batch.append(NewEvent.of(changed, (), t))
+    return batch
+
+
+def decide(
+    state: SessionState,
+    inject_id: str,
+    choice: Choice | None,
+    t: float,
+    actor: int | None = None,
+    by_default: bool = False,
+) -> list[NewEvent]:
+    """A decision (a team's choice, or the default at the deadline) and its escalation."""
+    spec = state.injects[inject_id].definition.decision
+    assert spec is not None
+    option_id = choice.option if choice else spec.default
+    option = spec.option(option_id)
+    chosen = (
+        {}
+        if choice is None
+        else {
+            "rationale": choice.rationale,
+            "team": choice.team,
+            "position": choice.position,
+            "name": choice.name,
+            "participant": choice.participant,
+        }
+    )
+    made = DecisionMade(
+        inject=inject_id,
+        option=option_id,
+        label=option.label if option else None,
+        escalation=option.escalation if option else 0,
+        by_default=by_default,
+        lapsed=option is None,
+        **chosen,
+    )
+    audience = state.decisions[inject_id].teams
+    batch = [NewEvent.of(made, audience, t, actor, claim=f"decision:{inject_id}")]
+    if option and option.escalation:
+        changed = EscalationChanged(
+            delta=option.escalation,
+            level=state.escalation + option.escalation,
+            reason=f"decision {inject_id}: {option_id}",
+        )
+        batch.append(NewEvent.of(changed, (), t))
+    return batch
+
+
+def delivery(message: MessageState, t: float, text: str | None = None) -> NewEvent:
+    """A message reaches its readers (after a delay, or forwarded by its intermediary with `text`)."""
+    delivered = MessageDelivered(
+        message=message.seq,
+        channel=message.channel,
+        from_team=message.from_team,
+        from_position=message.from_position,
+        name=message.name,
+        participant=message.participant,
+        text=message.text if text is None else text,
+    )
+    return NewEvent.of(delivered, message.audience, t, claim=f"deliver:{message.seq}")
