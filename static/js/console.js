@@ -366,9 +366,12 @@ function renderHotwash() {
   $("hotwash-bar").value = feedbackFrom.size;
 }
 
+// A build is asked for once (POST, answered 202 {ok, report: {id, status, progress, ...}}, docs/report.md);
+// its progress then comes only as `report` socket events ({session, report, status, progress, error}).
 const auth = { Authorization: `Bearer ${app.token}` };
 let reportId = null;
-let pollTimer = null;
+let reportHeard = false; // a `report` event of this build has come (it may come before the POST's answer)
+let reportOpen = false; // the build is neither done nor failed
 
 function reportProgress(status, progress, error) {
   const words = { queued: "Queued", building: "Building", done: "Ready", failed: "Failed" };
@@ -376,10 +379,8 @@ function reportProgress(status, progress, error) {
   $("report-bar").hidden = false;
   $("report-bar").value = status === "done" ? 100 : progress || 0;
   if (status === "done") showDownload();
-  if (status === "done" || status === "failed") {
-    window.clearInterval(pollTimer);
-    $("report-build").disabled = false;
-  }
+  reportOpen = status !== "done" && status !== "failed";
+  if (!reportOpen) $("report-build").disabled = false;
 }
 
 function showDownload() {
@@ -393,19 +394,12 @@ function showDownload() {
   announce("The report is ready to download");
 }
 
-async function pollReport() {
-  if (!reportId) return;
-  const response = await fetch(`/api/reports/${encodeURIComponent(reportId)}`, { headers: auth });
-  if (!response.ok) return;
-  const data = await response.json();
-  const r = data.report && typeof data.report === "object" ? data.report : data;
-  reportProgress(r.status, r.progress, r.error);
-}
-
 $("report-build").addEventListener("click", async () => {
   $("report-build").disabled = true;
   $("report-download").hidden = true;
   $("report-status").textContent = "Asking for a report…";
+  reportId = null;
+  reportHeard = false;
   let response;
   try {
     response = await fetch(`/api/sessions/${encodeURIComponent(app.session)}/reports`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: "{}" });
@@ -416,23 +410,32 @@ $("report-build").addEventListener("click", async () => {
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    $("report-status").textContent = response.status === 404 && !(data.error && data.error.code !== "not_found")
-      ? "This server has no report builder yet."
-      : (data.error && data.error.message) || `The report could not be started (${response.status}).`;
+    $("report-status").textContent = (data.error && data.error.message) || `The report could not be started (${response.status}).`;
     $("report-build").disabled = false;
     return;
   }
-  const r = data.report && typeof data.report === "object" ? data.report : data;
-  reportId = r.id ?? r.report ?? data.report;
-  reportProgress(r.status || "queued", r.progress || 0);
-  window.clearInterval(pollTimer);
-  pollTimer = window.setInterval(pollReport, 1500);
+  if (reportId !== data.report.id) {
+    reportId = data.report.id;
+    reportHeard = false;
+  }
+  if (!reportHeard) reportProgress(data.report.status, data.report.progress, data.report.error);
 });
 
 client.on("report", (data) => {
   if (data.session !== app.session) return;
-  if (reportId === null) reportId = data.report;
-  if (String(data.report) === String(reportId)) reportProgress(data.status, data.progress, data.error);
+  if (reportId === null) reportId = data.report; // the build's first event came before the POST's answer
+  if (data.report !== reportId) return; // another facilitator's build of this session
+  reportHeard = true;
+  reportProgress(data.status, data.progress, data.error);
+});
+
+// Events sent while the socket was away are not replayed: after a reconnection, ask once where the build stands.
+client.on("status", async (status) => {
+  if (status !== "online" || reportId === null || !reportOpen) return;
+  const response = await fetch(`/api/reports/${encodeURIComponent(reportId)}`, { headers: auth }).catch(() => null);
+  if (!response || !response.ok) return;
+  const data = await response.json();
+  reportProgress(data.report.status, data.report.progress, data.report.error);
 });
 
 // ------------------------------------------------------------------ events and state
