@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .models import Exercise, Inject, Move, Scenario
-from .times import format_duration, format_offset, format_scenario
+from .times import format_duration, format_offset
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,6 @@ def release_text(inject: Inject, choice: str | None = None) -> str:
     if choice is not None:
         return f"choice {choice}"
     return "by hand"
-
-
-# Kept until report/data.py imports `times.format_scenario` (the report owner switches it).
-format_scenario_time = format_scenario
 
 
 def _due(exercise: Exercise, inject: Inject, seen: frozenset[str] = frozenset()) -> int | None:
