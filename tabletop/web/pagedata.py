@@ -183,13 +183,13 @@ def store_upload(raw: bytes, filename: str, exercises_dir: Path, injects_dir: Pa
 def may_fetch_attachment(state: SessionState, identity: Identity | None, facilitator: bool, name: str) -> bool:
     """Facilitators: any attachment of the session's script. Participants: one their team has received."""
     for inject in state.injects.values():
-        if name not in inject.definition.get("attachments", []):
+        if name not in inject.definition.attachments:
             continue
         if facilitator:
             return True
         if identity is None or inject.status != "released":
             continue
-        teams = set(inject.definition.get("to", []))
+        teams = set(inject.definition.to)
         if identity.kind == "player" and identity.team in teams:
             return True
         if identity.kind == "observer" and teams.intersection(identity.teams):
