@@ -1,0 +1,96 @@
+"""`build_report`: one typed pass over the log (`log.read_log`), then the sections, composed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tabletop.engine.events import Event
+from tabletop.script import Exercise
+from tabletop.script.times import format_scenario_at, format_span
+
+from .log import read_log
+from .models import RELAY_OUTCOMES, ReportData
+from .names import Names
+from .sections.channels import channels
+from .sections.decisions import decisions
+from .sections.escalation import escalation
+from .sections.figures import dates, figures, scenario_span
+from .sections.hotwash import hotwash
+from .sections.injects import injects
+from .sections.lanes import lanes
+from .sections.messages import exchanges
+from .sections.objectives import objectives
+from .sections.people import people
+from .sections.relay_timing import relay_timing
+from .sections.timeline import control_items, key_messages, timeline
+
+
+def build_report(
+    exercise: Exercise, events: Sequence[Event], *, session_id: str = "", session_title: str = ""
+) -> ReportData:
+    """Fold a session's event log into the report (pure: no I/O, same input, same output)."""
+    log = read_log(events)
+    names = Names(exercise)
+    said = exchanges(log, names)
+    chans = channels(exercise, names, said.messages, log.played)
+    released = injects(exercise, log, names, said.sent_by_team)
+    decided = decisions(exercise, log, names)
+    level = escalation(log, exercise.scenario)
+    goals = objectives(exercise, log, names)
+    answers = hotwash(log, names)
+    who = people(exercise, log, names)
+    return ReportData(
+        title=exercise.title,
+        exercise_id=exercise.id,
+        session_id=session_id,
+        session_title=session_title or exercise.title,
+        classification=exercise.classification,
+        summary=exercise.summary,
+        dates=dates(log),
+        played=format_span(log.played),
+        played_s=log.played,
+        duration_s=float(exercise.duration),
+        scenario_span=scenario_span(exercise, log.played),
+        facilitators=tuple(log.facilitators),
+        figures=figures(
+            exercise,
+            log,
+            said.messages,
+            chans.logs,
+            said.relays,
+            said.relay_counts,
+            decided.items,
+            (level.peak, level.final),
+        ),
+        channel_counts=chans.counts,
+        team_medians=released.team_medians,
+        objectives=goals.items,
+        general_observations=goals.general,
+        teams=who.teams,
+        observers=who.observers,
+        timeline=timeline(
+            released.timeline,
+            decided.timeline,
+            level.timeline,
+            control_items(log, names, exercise.scenario),
+            key_messages(exercise, said.messages),
+        ),
+        relays=said.relays,
+        relay_counts=tuple((k, said.relay_counts.get(k, 0)) for k in RELAY_OUTCOMES),
+        responses=released.responses,
+        relay_timing=relay_timing(exercise, log, said.relays),
+        decisions=decided.items,
+        escalation=level.curve,
+        peak_escalation=level.peak,
+        final_escalation=level.final,
+        traffic=chans.traffic,
+        lanes=lanes(exercise, log, names, said.messages),
+        hotwash=answers.hotwash,
+        channel_ratings=answers.channel_ratings,
+        plan=goals.plan,
+        logs=chans.logs,
+        exchanges=len(said.messages),
+        injects_released=len(log.released),
+        scenario_start=format_scenario_at(exercise.scenario, 0),
+        built_from=log.count,
+    )

@@ -1,0 +1,278 @@
+"""The report's data: small frozen dataclasses that the templates and charts read.
+
+`ReportData` is the whole report. Times are kept twice where the templates need both: the
+seconds (`t`, `played_s`, `waited_s`...) and the text shown (`time`, `played`, `waited`...), made
+with the named formats of `tabletop.script.times`. Player text is kept as text: the templates
+escape it (it is never marked safe).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+RATINGS = ("P", "S", "M", "U")  # HSEEP: performed without / with some / with major challenges, unable
+RELAY_OUTCOMES = ("forwarded", "edited", "held", "declined", "waiting")  # the relay's counts, in this order
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a relayed text: `same`, `ins` (added by the intermediary) or `del` (removed)."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: int
+    kind: str  # player | observer
+    name: str
+    team: str | None
+    team_name: str
+    position: str | None
+    position_title: str
+    teams: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    id: str
+    name: str
+    intermediary: bool
+    positions: tuple[tuple[str, str, int], ...]  # (id, title, authority)
+    players: tuple[Participant, ...]
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One exchange, as written, with what became of it."""
+
+    seq: int
+    t: float
+    time: str
+    channel: str  # `team:<id>` for team chats, else the channel id
+    channel_name: str
+    from_team: str
+    from_team_name: str
+    sender: str  # name (position title)
+    name: str  # the name alone
+    text: str
+    dir: str
+    status: str  # delivered | forwarded | edited | held | declined | waiting | jammed | in transit
+    spoofed: bool = False
+    to: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    t: float
+    time: str
+    scenario: str
+    kind: str  # inject | decision | escalation | message | note | clock | jam
+    teams: str
+    title: str
+    detail: str = ""
+    dir: str = "ltr"
+    ref: str = ""  # `#seq` of a message in the log
+
+
+@dataclass(frozen=True)
+class ChannelCount:
+    id: str
+    name: str
+    kind: str
+    total: int
+    by_team: tuple[tuple[str, int], ...]  # (team id, messages written)
+
+
+@dataclass(frozen=True)
+class RelayItem:
+    seq: int
+    channel_name: str
+    relay_team: str
+    from_team_name: str
+    to_names: str
+    sender: str
+    name: str
+    time: str
+    t: float
+    outcome: str  # forwarded | edited | declined | waiting (never decided)
+    held: bool
+    held_for: str
+    waited: str
+    waited_s: float | None
+    by: str
+    original: str
+    original_dir: str
+    forwarded: str
+    forwarded_dir: str
+    original_marked: tuple[Segment, ...] = ()
+    forwarded_marked: tuple[Segment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Response:
+    inject: str
+    title: str
+    time: str
+    team: str
+    team_name: str
+    ack: str  # delay to the first acknowledgement, or "" / "none"
+    message: str  # delay to the first message
+    ack_s: float | None
+    message_s: float | None
+
+
+@dataclass(frozen=True)
+class RelayTiming:
+    incident: str
+    incident_title: str
+    incident_time: str
+    steps: tuple[tuple[str, str, str], ...]  # (what, exercise time, delay after the incident)
+
+
+@dataclass(frozen=True)
+class DecisionItem:
+    inject: str
+    t: float
+    title: str
+    prompt: str
+    teams: str
+    opened: str
+    time: str
+    scenario: str
+    took: str  # time from the prompt to the decision
+    option: str
+    label: str
+    who: str
+    rationale: str
+    rationale_dir: str
+    escalation: int
+    how: str  # chosen | default at the deadline | lapsed
+    released: tuple[str, ...]  # titles (with times) of the injects it released
+
+
+@dataclass(frozen=True)
+class Observation:
+    time: str
+    rating: str
+    text: str
+    dir: str
+    team: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ObjectiveItem:
+    id: str
+    text: str
+    capability: str
+    counts: tuple[tuple[str, int], ...]  # (rating, count)
+    rating: str  # the most frequent rating, the lower one on a tie; "" when unrated
+    strengths: tuple[Observation, ...]
+    improvements: tuple[Observation, ...]
+    plan: tuple[PlanItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    issue: str
+    action: str
+    organisation: str
+    due: str
+    objective: str
+
+
+@dataclass(frozen=True)
+class Hotwash:
+    name: str
+    role: str
+    strengths: str
+    strengths_dir: str
+    improvements: str
+    improvements_dir: str
+    channels: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class ChannelLog:
+    id: str  # anchor-safe id
+    name: str
+    kind: str
+    members: str
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
+class Series:
+    """Points for a chart: (exercise seconds, value)."""
+
+    name: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class LaneMark:
+    t: float
+    kind: str  # inject | decision | message | ack | note
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Lane:
+    team: str
+    name: str
+    marks: tuple[LaneMark, ...]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    title: str
+    exercise_id: str
+    session_id: str
+    session_title: str
+    classification: str
+    summary: str  # author Markdown
+    dates: str
+    played: str
+    played_s: float
+    duration_s: float
+    scenario_span: str
+    facilitators: tuple[str, ...]
+    figures: tuple[Figure, ...]
+    channel_counts: tuple[ChannelCount, ...]
+    team_medians: tuple[tuple[str, str, int], ...]  # (team name, median response, injects answered)
+    objectives: tuple[ObjectiveItem, ...]
+    general_observations: tuple[Observation, ...]
+    teams: tuple[TeamInfo, ...]
+    observers: tuple[Participant, ...]
+    timeline: tuple[TimelineItem, ...]
+    relays: tuple[RelayItem, ...]
+    relay_counts: tuple[tuple[str, int], ...]
+    responses: tuple[Response, ...]
+    relay_timing: RelayTiming | None
+    decisions: tuple[DecisionItem, ...]
+    escalation: Series
+    peak_escalation: int
+    final_escalation: int
+    traffic: tuple[Series, ...]
+    lanes: tuple[Lane, ...]
+    hotwash: tuple[Hotwash, ...]
+    channel_ratings: tuple[tuple[str, float, int], ...]  # (channel name, mean 1-5, answers)
+    plan: tuple[PlanItem, ...]
+    logs: tuple[ChannelLog, ...]
+    exchanges: int
+    injects_released: int
+    scenario_start: str = ""
+    built_from: int = 0  # number of events read
+    # Always empty: no section fills it. Kept because it is part of the report data's shape, which the
+    # golden fixtures (tests/data/logs/*.report.json) pin whole.
+    extras: dict[str, Any] = field(default_factory=dict)
