@@ -3,7 +3,8 @@
 `Live` is the one place where a command becomes stored events: it validates through the
 engine, appends to the store (the database is the truth: a claim makes every release happen
 once, across workers), folds the new events into its cached state and only then publishes
-them. It knows nothing of Flask: `publish` is given by the web layer, `time` by the caller.
+them, with that state (so that publishing needs no query). It knows nothing of Flask: `publish`
+is given by the web layer, `time` by the caller.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from tabletop.store import Claimed, Store
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, Event], None]
+#: publish(session_id, event, state): `state` has just folded `event` (and everything before it).
+Publish = Callable[[str, Event, SessionState], None]
 #: Events that can change what is due and when; a chat message, an acknowledgement or a note cannot.
 PLAN_EVENTS = {
     ev.CLOCK_STARTED,
@@ -64,7 +66,7 @@ class Live:
     def __init__(self, store: Store, time: TimeSource, publish: Publish | None = None) -> None:
         self.store = store
         self.time = time
-        self.publish: Publish = publish or (lambda session_id, event: None)
+        self.publish: Publish = publish or (lambda session_id, event, state: None)
         self._states: dict[str, SessionState] = {}
         self._locks: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
@@ -146,13 +148,13 @@ class Live:
             for event in appended.events:
                 state.apply(event)
         else:
-            self.state(session_id)  # other workers appended in between: fold theirs and ours in order
+            state = self.state(session_id)  # other workers appended in between: fold theirs and ours in order
         for event in appended.events:
             status = STATUS_BY_EVENT.get(event.type)
             if status:
                 self.store.set_status(session_id, status)
         for event in appended.events:
-            self.publish(session_id, event)
+            self.publish(session_id, event, state)
         return Result(appended.events)
 
     # -------------------------------------------------------------- the clock

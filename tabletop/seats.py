@@ -88,11 +88,11 @@ def join(live: Live, code: object, name: object, position: object) -> Seat:
             raise JoinRefused(400, "bad_position", f"choose a position of {info.team_name}: {listing}")
         assert isinstance(position, str)
         pid = live.store.add_participant(info.session, "player", name, info.team, position, [])
-        payload = {"participant": pid, "kind": "player", "name": name, "team": info.team, "position": position}
+        joined = ev.ParticipantJoined(participant=pid, kind="player", name=name, team=info.team, position=position)
         audience: tuple[str, ...] = (info.team or "",)
     else:
         pid = live.store.add_participant(info.session, "observer", name, None, None, list(found.teams))
-        payload = {"participant": pid, "kind": "observer", "name": name, "teams": list(found.teams)}
+        joined = ev.ParticipantJoined(participant=pid, kind="observer", name=name, teams=found.teams)
         audience = ()
-    live.record(info.session, NewEvent(ev.PARTICIPANT_JOINED, payload, audience, actor=pid))
-    return Seat(live.store.issue_token("participant", pid), info.session, pid, payload)
+    live.record(info.session, NewEvent.of(joined, audience, actor=pid))
+    return Seat(live.store.issue_token("participant", pid), info.session, pid, joined.to_json())

@@ -60,7 +60,7 @@ def make_game(
     )
     time = ManualTime()
     published: list[Event] = []
-    live = Live(store, time, lambda sid, e: published.append(e))
+    live = Live(store, time, lambda sid, e, state: published.append(e))
     actors = {"control": Actor("control", None, "White Cell")}
     seats = {
         "us": ("us", "j3", "Alice"),

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from tabletop.engine import ALL, Event, SystemTime, Viewer, redact
+from tabletop.engine import ALL, Event, SessionState, SystemTime, Viewer, redact
 from tabletop.engine import events as ev
 from tabletop.live import Live
 from tabletop.report.job import ReportJob
@@ -63,27 +63,26 @@ class Runtime:
     def teams(self, session_id: str) -> list[str]:
         return [t.id for t in self.live.current(session_id).exercise.teams]
 
-    def publish(self, session_id: str, event: Event) -> None:
-        """Emit a stored event to every room allowed to see it, as each may see it."""
+    def publish(self, session_id: str, event: Event, state: SessionState) -> None:
+        """Emit a stored event to every room allowed to see it, as each may see it.
+
+        `state` has just folded the event (Live passes it): the teams and the teams some observer
+        watches come from it, so publishing asks the database nothing, with one worker or several.
+        """
         socketio.emit(
             "event", {"session": session_id, **present(redact(event, CONTROL))}, to=room(session_id, "control")
         )
-        teams = self.teams(session_id) if ALL in event.audience else [t for t in event.audience if t]
+        teams = [t.id for t in state.exercise.teams] if ALL in event.audience else [t for t in event.audience if t]
         for team in teams:
             view = present(redact(event, Viewer("player", team=team)))
             if view is not None:
                 socketio.emit("event", {"session": session_id, **view}, to=room(session_id, "team", team))
-        watched = [t for t in teams if t in self.observed(session_id)]
+        watched = [t for t in teams if t in state.observed]
         if watched:  # only where an observer of the session watches: most games have few or none
             view = present(redact(event, Viewer("observer", teams=frozenset(watched))))
             if view is not None:
                 rooms = [room(session_id, "observe", team) for team in watched]
                 socketio.emit("event", {"session": session_id, **view}, to=rooms)
-
-    def observed(self, session_id: str) -> set[str]:
-        """The teams some observer of the session may watch (from the log's participant_joined events)."""
-        participants = self.live.current(session_id).participants.values()
-        return {team for p in participants if p.get("kind") == "observer" for team in p.get("teams", [])}
 
     def close(self) -> None:
         """Stop the background parts (tests build many apps in one process)."""
