@@ -415,6 +415,8 @@ _releases = st.one_of(
     st.just(Release("hand")),
     st.builds(lambda s, d: Release("inject", s, None, d), _ids, st.integers(0, 50_000)),
     st.builds(lambda s, o, d: Release("decision", s, o, d), _ids, _ids, st.integers(0, 50_000)),
+    st.builds(lambda d: Release("condition", None, None, d), st.integers(0, 50_000)),
+    st.builds(lambda s: Release("choice", s), _ids),
 )
 
 
@@ -432,6 +434,9 @@ def test_release_grammar_round_trips(release):
         ("inject shootdown +1h30m", Release("inject", "shootdown", None, 5400)),
         ("decision options: strike, +5m", Release("decision", "options", "strike", 300)),
         ("decision options:strike", Release("decision", "options", "strike")),
+        ("condition", Release("condition")),
+        ("Condition, +1m", Release("condition", None, None, 60)),
+        ("choice boxer-opener", Release("choice", "boxer-opener")),
     ],
 )
 def test_release_grammar_accepts(text, release):
@@ -439,7 +444,19 @@ def test_release_grammar_accepts(text, release):
 
 
 @pytest.mark.parametrize(
-    "text", ["timed", "time +5m", "inject", "inject Shootdown", "decision options", "inject a +5", "by hand +1m"]
+    "text",
+    [
+        "timed",
+        "time +5m",
+        "inject",
+        "inject Shootdown",
+        "decision options",
+        "inject a +5",
+        "by hand +1m",
+        "choice",
+        "choice a +5m",
+        "condition x",
+    ],
 )
 def test_release_grammar_refuses(text):
     with pytest.raises(ValueError, match="'"):
@@ -607,3 +624,77 @@ def test_import_without_base_needs_two_teams():
     text = to_csv([{"Inject ID": "a", "To": "all", "Inject title": "A", "Released by": "by hand"}])
     with pytest.raises(MselError, match="needs at least two"):
         import_msel(text, None, "m.csv")
+
+
+# --- format 2 --------------------------------------------------------------------------------
+
+FORMAT2 = Path(__file__).parent / "data" / "format2.yaml"
+TEST_LIBRARY = Path(__file__).parent / "data" / "lib"
+
+
+def test_format2_round_trip_keeps_what_the_columns_do_not_hold():
+    """Moves date the Scenario time cells; conditions, choices, fiction, source and moves stay in the script."""
+    base, exercise = read_base(FORMAT2, library=TEST_LIBRARY)
+    first = export_msel(exercise)
+    rows = {r["Inject ID"]: r for r in rows_of(first)}
+    assert rows["options"]["Scenario time"] == "2019-06-20 07:25"  # move 1, at 20x
+    assert rows["boxer-opener"]["Scenario time"] == "2019-07-18 10:00"  # move 2's own date
+    assert rows["chase"]["Released by"] == "condition +1m" and rows["nudge"]["Released by"] == "condition"
+    assert rows["boxer-quiet"]["Released by"] == "choice boxer-opener" and rows["boxer-opener"]["To"] == ""
+    data = import_msel(first, base, "f.csv", base_exercise=exercise, library=TEST_LIBRARY)
+    loaded = check_script(dump_script(data), "format2.yaml", script_dir=FORMAT2.parent, library=TEST_LIBRARY)
+    assert export_msel(loaded) == first
+    assert sorted(map(repr, data["injects"])) == sorted(map(repr, base["injects"])), "every inject entry as written"
+    assert {k: v for k, v in data.items() if k != "injects"} == {k: v for k, v in base.items() if k != "injects"}
+
+
+def test_format2_import_edits_a_condition_release():
+    base, exercise = read_base(FORMAT2, library=TEST_LIBRARY)
+    rows = rows_of(export_msel(exercise))
+    chase = next(r for r in rows if r["Inject ID"] == "chase")
+    chase["Released by"] = "condition +5m"
+    data = import_msel(to_csv(rows), base, "f.csv", base_exercise=exercise, library=TEST_LIBRARY)
+    entry = next(e for e in data["injects"] if e["id"] == "chase")
+    assert entry["delay"] == "5m" and entry["when"] == base["injects"][2]["when"]
+    # made timed: the condition goes, with its delay
+    chase["Released by"], chase["Exercise time"] = "time", "00:20"
+    data = import_msel(to_csv(rows), base, "f.csv", base_exercise=exercise, library=TEST_LIBRARY)
+    entry = next(e for e in data["injects"] if e["id"] == "chase")
+    assert entry["at"] == "+00:20" and "when" not in entry and "delay" not in entry
+    check_script(dump_script(data), "format2.yaml", script_dir=FORMAT2.parent, library=TEST_LIBRARY)
+
+
+@pytest.mark.parametrize(
+    ("ident", "cell", "message"),
+    [
+        (
+            "debris",
+            "condition",
+            "column 'Released by': inject 'debris' has no condition in the base script: a condition is written in "
+            "the script (when:), not in the MSEL",
+        ),
+        (
+            "debris",
+            "choice boxer-opener",
+            "column 'Released by': inject 'debris' is not an alternative of 'boxer-opener' in the base script: "
+            "choices are written in the script (choose:), not in the MSEL",
+        ),
+    ],
+)
+def test_format2_import_refuses_conditions_and_choices_the_script_lacks(ident, cell, message):
+    base, exercise = read_base(FORMAT2, library=TEST_LIBRARY)
+    rows = rows_of(export_msel(exercise))
+    row = next(r for r in rows if r["Inject ID"] == ident)
+    row["Released by"], row["Exercise time"] = cell, ""
+    with pytest.raises(MselError) as caught:
+        import_msel(to_csv(rows), base, "f.csv", base_exercise=exercise, library=TEST_LIBRARY)
+    assert any(message in p for p in caught.value.problems), caught.value.problems
+
+
+def test_format2_import_needs_teams_for_everything_but_a_choice():
+    base, exercise = read_base(FORMAT2, library=TEST_LIBRARY)
+    rows = rows_of(export_msel(exercise))
+    next(r for r in rows if r["Inject ID"] == "debris")["To"] = ""
+    with pytest.raises(MselError) as caught:
+        import_msel(to_csv(rows), base, "f.csv", base_exercise=exercise, library=TEST_LIBRARY)
+    assert len(caught.value.problems) == 1 and "column 'To': is empty" in caught.value.problems[0]

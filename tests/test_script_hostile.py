@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -90,7 +94,7 @@ def test_attachment_symlink_out_of_the_tree_is_refused(tmp_path, library):
 
 
 def _seeds() -> list[Path]:
-    return [DATA / "minimal.yaml", *sorted((ROOT / "exercises").glob("*.yaml"))]
+    return [DATA / "minimal.yaml", DATA / "format2.yaml", *sorted((ROOT / "exercises").glob("*.yaml"))]
 
 
 @st.composite
@@ -142,3 +146,198 @@ def test_mutated_scripts_load_or_raise_our_error(case):
         assert exc.problems, "a ScriptError always carries at least one problem"
         for problem in exc.problems:
             assert str(problem).startswith(("mutated.yaml:", "injects/"))
+
+
+# --- format 2: the base file and conditions ---------------------------------------------------
+
+FORMAT2 = (DATA / "format2.yaml").read_text(encoding="utf-8")
+
+
+def _with_base(tmp_path: Path, content: bytes | None = None) -> Path:
+    """A copy of the test library whose base file holds content."""
+    lib = tmp_path / "lib"
+    shutil.copytree(DATA / "lib", lib)
+    if content is not None:
+        (lib / "bases" / "three-teams.yaml").write_bytes(content)
+    return lib
+
+
+HOSTILE_BASES = {
+    "alias bomb": (BOMB, "more than 100000 values"),
+    "binary junk": (bytes(range(256)) * 4, "not UTF-8 text"),
+    "python tag": (b"teams: !!python/object/apply:os.system ['true']\n", "is not allowed"),
+    "deep nesting": (b"teams: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nest"),
+    "empty": (b"", "a base file must be a mapping"),
+    "huge": (b"teams: |\n" + b"  " + b"x" * (3 * 1024 * 1024) + b"\n", "larger than 2 MiB"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_BASES))
+def test_hostile_base_file_is_refused_cleanly(tmp_path, name):
+    raw, expected = HOSTILE_BASES[name]
+    lib = _with_base(tmp_path, raw)
+    with pytest.raises(ScriptError) as info:
+        load_exercise_bytes(FORMAT2.encode(), "hostile.yaml", script_dir=DATA, library=lib)
+    text = str(info.value)
+    assert expected in text
+    assert any(str(p).startswith("injects/bases/three-teams.yaml:") for p in info.value.problems), text
+
+
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        ("/etc/passwd", "must be a path relative"),
+        ("../../../../etc/hosts.yaml", "points outside injects/"),
+        ("bases", "must name a .yaml file"),
+        ("bases/../../format2.yaml", "points outside injects/"),
+        ("bases\\three-teams.yaml", "with '/' separators"),
+        ("bases/three-teams.yaml\x00", "with '/' separators"),
+    ],
+)
+def test_a_base_is_never_read_outside_the_tree(base, expected):
+    text = FORMAT2.replace("base: bases/three-teams.yaml", f"base: {json.dumps(base)}")
+    with pytest.raises(ScriptError) as info:
+        load_exercise_bytes(text.encode(), "hostile.yaml", script_dir=DATA, library=DATA / "lib")
+    assert expected in str(info.value)
+
+
+def test_a_base_symlink_out_of_the_tree_is_refused(tmp_path):
+    lib = _with_base(tmp_path)
+    outside = tmp_path / "outside.yaml"
+    outside.write_text((DATA / "lib" / "bases" / "three-teams.yaml").read_text(encoding="utf-8"))
+    (lib / "bases" / "leak.yaml").symlink_to(outside)
+    text = FORMAT2.replace("bases/three-teams.yaml", "bases/leak.yaml")
+    with pytest.raises(ScriptError) as info:
+        load_exercise_bytes(text.encode(), "hostile.yaml", script_dir=DATA, library=lib)
+    assert "base 'bases/leak.yaml' points outside injects/" in str(info.value)
+
+
+def test_a_directory_named_yaml_is_not_a_base(tmp_path):
+    lib = _with_base(tmp_path)
+    (lib / "bases" / "dir.yaml").mkdir()
+    text = FORMAT2.replace("bases/three-teams.yaml", "bases/dir.yaml")
+    with pytest.raises(ScriptError) as info:
+        load_exercise_bytes(text.encode(), "hostile.yaml", script_dir=DATA, library=lib)
+    assert "base 'bases/dir.yaml' does not exist in injects/" in str(info.value)
+
+
+def test_conditions_nested_past_the_yaml_limit_are_refused(tmp_path):
+    deep = "{any: [" * 30 + "{escalation: {at_least: 1}}" + "]}" * 30
+    text = FORMAT2.replace("unless: {escalation: {at_least: 3}}", f"unless: {deep}")
+    with pytest.raises(ScriptError) as info:
+        load_exercise_bytes(text.encode(), "hostile.yaml", script_dir=DATA, library=DATA / "lib")
+    assert "nest" in str(info.value)
+
+
+def test_a_wide_condition_is_bounded():
+    wide = "{any: [" + ", ".join(["{escalation: {at_least: 1}}"] * 21) + "]}"
+    text = FORMAT2.replace("unless: {escalation: {at_least: 3}}", f"unless: {wide}")
+    with pytest.raises(ScriptError) as info:
+        load_exercise_bytes(text.encode(), "hostile.yaml", script_dir=DATA, library=DATA / "lib")
+    assert "'any' is too long (21; at most 20)" in str(info.value)
+
+
+def test_long_chains_of_conditions_and_triggers_load_fast():
+    """A cycle check that walks every chain from every inject would take minutes here."""
+    chain = []
+    for n in range(3000):
+        if n == 0:
+            chain.append('  - {id: c0, at: "+00:00", to: all, title: c}')
+        elif n % 2:
+            chain.append(f"  - {{id: c{n}, trigger: {{inject: c{n - 1}}}, to: all, title: c}}")
+        else:
+            condition = f"{{no_message: {{team: us, channel: public, within: 1m, after: c{n - 1}}}}}"
+            chain.append(f"  - {{id: c{n}, when: {condition}, to: all, title: c}}")
+    text = FORMAT2 + "\n".join(chain) + "\n"
+    started = time.perf_counter()
+    exercise = load_exercise_bytes(text.encode(), "long.yaml", script_dir=DATA, library=DATA / "lib")
+    assert len(exercise.injects) == 3010
+    assert time.perf_counter() - started < 20
+
+
+_teams = st.sampled_from(["us", "iran", "oman", "uk", 7, None])
+_injects = st.sampled_from(["shootdown", "options", "chase", "debris", "boxer-opener", "nope", "", ["x"]])
+_durations = st.sampled_from(["1m", "15m", "10m", "0s", "-1m", "1h99m", 5, True])
+_leaves = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "no_message": st.fixed_dictionaries(
+                {"team": _teams, "channel": st.sampled_from(["oman-line", "bridge", "radio"]), "within": _durations},
+                optional={"after": _injects},
+            )
+        }
+    ),
+    st.fixed_dictionaries(
+        {"no_ack": st.fixed_dictionaries({"inject": _injects, "within": _durations}, optional={"team": _teams})}
+    ),
+    st.fixed_dictionaries({"no_decision": st.fixed_dictionaries({"inject": _injects, "within": _durations})}),
+    st.fixed_dictionaries(
+        {
+            "escalation": st.fixed_dictionaries(
+                {}, optional={"at_least": st.integers(-2000, 2000), "at_most": st.sampled_from([0, 3, "x", None])}
+            )
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "option": st.fixed_dictionaries(
+                {"decision": _injects}, optional={"option": st.sampled_from(["strike", "warn", "nuke"])}
+            )
+        }
+    ),
+    st.just({}),
+    st.just({"silence": {}}),
+    st.just([]),
+)
+_conditions = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(
+        st.fixed_dictionaries({"all": st.lists(inner, max_size=4)}),
+        st.fixed_dictionaries({"any": st.lists(inner, max_size=4)}),
+        st.tuples(inner, inner).map(
+            lambda pair: {
+                **(pair[0] if isinstance(pair[0], dict) else {}),
+                **(pair[1] if isinstance(pair[1], dict) else {}),
+            }
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    when=_conditions,
+    unless=_conditions,
+    choice=st.lists(
+        st.one_of(
+            st.fixed_dictionaries({"when": _conditions, "inject": _injects}),
+            st.fixed_dictionaries({"otherwise": _injects}),
+        ),
+        max_size=3,
+    ),
+    field=st.sampled_from(["when", "unless", "choose", "moves"]),
+)
+def test_generated_format2_fields_load_or_raise_our_error(when, unless, choice, field):
+    """Random conditions, choices and moves in the format-2 test script: a clean load or located errors."""
+    data = yaml.safe_load(FORMAT2)
+    target = data["injects"][3]
+    if field == "when":
+        target["when"] = when
+    elif field == "unless":
+        target["unless"] = unless
+    elif field == "choose":
+        data["injects"][6]["choose"] = choice
+    else:
+        data["moves"][1]["at"] = yaml.safe_dump(when)[:8]
+    raw = yaml.safe_dump(data, allow_unicode=True).encode()
+    try:
+        load_exercise_bytes(raw, "generated.yaml", script_dir=DATA, library=DATA / "lib")
+    except ScriptError as exc:
+        assert exc.problems
+        for problem in exc.problems:
+            assert str(problem).startswith(("generated.yaml:", "injects/"))

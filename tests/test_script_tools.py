@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import jsonschema
@@ -15,6 +16,7 @@ from tabletop.script.yamlsrc import read_yaml
 
 DATA = Path(__file__).parent / "data"
 SCRIPTS = sorted((ROOT / "exercises").glob("*.yaml"))
+BASES = sorted((ROOT / "injects" / "bases").glob("*.yaml")) + [DATA / "lib" / "bases" / "three-teams.yaml"]
 
 
 def test_committed_schema_is_in_sync():
@@ -29,15 +31,45 @@ def test_schema_command_writes_the_schema(runner, tmp_path):
     assert json.loads(out.read_text(encoding="utf-8")) == exercise_schema()
 
 
-@pytest.mark.parametrize("path", [DATA / "minimal.yaml", *SCRIPTS], ids=lambda p: p.name)
+def _as_editor_sees(value):
+    """YAML timestamps are datetimes; JSON Schema sees the text an editor sees."""
+    if isinstance(value, dict):
+        return {k: _as_editor_sees(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_editor_sees(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@pytest.mark.parametrize("path", [DATA / "minimal.yaml", DATA / "format2.yaml", *SCRIPTS, *BASES], ids=lambda p: p.name)
 def test_valid_scripts_satisfy_the_json_schema(path):
-    """What editors check as authors type agrees with the loader on valid scripts."""
+    """What editors check as authors type agrees with the loader on valid scripts (and on base files, read
+    as the part of a script they are)."""
     jsonschema.Draft202012Validator.check_schema(exercise_schema())
-    data = read_yaml(path, path.name).data
-    # YAML timestamps are datetimes; JSON Schema sees the text an editor sees.
-    if isinstance(data.get("scenario"), dict) and not isinstance(data["scenario"].get("start"), str):
-        data["scenario"]["start"] = data["scenario"]["start"].isoformat()
+    data = _as_editor_sees(read_yaml(path, path.name).data)
+    if "bases" in path.parts:
+        data = {"format": 2, "id": "x", "title": "x", "base": path.name, **data}
     jsonschema.validate(data, exercise_schema())
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (lambda d: d.pop("base"), "'teams' is a required property"),
+        (lambda d: d["injects"][0].pop("to"), "'to' is a required property"),
+        (lambda d: d["moves"][0].update(stop_clock="no"), "'no' is not of type 'boolean'"),
+        (lambda d: d["injects"][3].update(when={"escalation": {"at_least": 1}, "no_ack": {}}), "too many properties"),
+    ],
+)
+def test_the_json_schema_refuses_broken_format2(change, complaint):
+    data = _as_editor_sees(read_yaml(DATA / "format2.yaml", "format2.yaml").data)
+    change(data)
+    with pytest.raises(jsonschema.ValidationError) as info:
+        jsonschema.validate(data, exercise_schema())
+
+    def messages(error: jsonschema.ValidationError) -> list[str]:
+        return [error.message, *(m for e in error.context or [] for m in messages(e))]
+
+    assert any(complaint in m for m in messages(info.value)), messages(info.value)
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=lambda p: p.name)

@@ -10,7 +10,8 @@ row per inject, in the order of `timeline()`, under these columns (the HSEEP MSE
 `import_msel` reads such a file and returns the plain data of a script (ready for
 `yaml.safe_dump`). It is normally given a *base*: the raw data of the script the MSEL came from.
 Each row updates the inject of the base with the same `Inject ID`; what the columns do not hold
-(decisions, effects, attachments, `ack`, ...) is kept from the base. A row with a new id makes a
+(decisions, effects, attachments, `ack`, and format 2's `when` and `unless` conditions, `choose`,
+`fiction`, `source` and `move`) is kept from the base. A row with a new id makes a
 new inject, an inject of the base that no row names is dropped, and the order of the rows is the
 order of the injects. A base entry that is an `include:` and that its row leaves unchanged stays
 exactly as written; a changed one keeps its `include:` and overrides only what changed (or is
@@ -30,8 +31,9 @@ Cells, both ways
   `0:15:00` (how a spreadsheet may save a time it recognised) reads as `00:15`. The cell is
   empty for every inject that is not timed; keep the column formatted as text if you can.
 - `Scenario time` is `YYYY-MM-DD HH:MM[:SS]` in the time zone of the scenario start, for timed
-  injects of a script with a `scenario`.
-- `To` is `all` or team ids separated by `; ` (`,` is accepted too); `Objective` likewise.
+  injects of a script with a `scenario`, or with `moves` (each inject's move's clock).
+- `To` is `all` or team ids separated by `; ` (`,` is accepted too); `Objective` likewise. It is
+  empty for a choice (an inject with `choose:`), which goes to no team itself.
 - `Method of delivery` is the medium (`news`, `intel`, ...; any case; empty means `other`).
 - `From` empty means no originator. `Inject text`, `Expected player action` and `Controller
   notes` are kept exactly, line breaks and spaces included.
@@ -43,6 +45,10 @@ Cells, both ways
       by hand                         a contingency inject, released by a controller
       inject ID [+DELAY]              when inject ID is released, DELAY later
       decision ID: OPTION [+DELAY]    when the decision of inject ID is answered with OPTION
+      condition [+DELAY]              format 2: when its `when:` condition holds (the condition
+                                      itself is written in the script, and kept from the base)
+      choice ID                       format 2: an alternative of the choice ID (its `choose:` is
+                                      kept from the base)
 
   DELAY is a duration like `90s`, `5m` or `1h30m`; export leaves it out when it is zero. An
   empty cell means `time` when the Exercise time is set and `by hand` otherwise.
