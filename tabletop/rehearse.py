@@ -26,10 +26,10 @@ from typing import Any
 
 from tabletop.engine import Actor, ManualTime, NewEvent, Refused
 from tabletop.engine import events as ev
-from tabletop.engine.state import TEAM_CHANNEL
+from tabletop.engine.events import Event
 from tabletop.live import Live
 from tabletop.script import Exercise, load_exercise
-from tabletop.script.models import snapshot
+from tabletop.script.models import TEAM_CHANNEL, snapshot
 from tabletop.store import Store
 
 PERSIAN = "پیام شما دریافت شد. قایق‌ها تا هزار یارد عقب می‌کشند و در کانال ۱۶ پاسخ می‌دهند."
@@ -92,7 +92,7 @@ class Rehearsal:
     counts: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
 
-    def events(self) -> list[Any]:
+    def events(self) -> list[Event]:
         return self.store.events_after(self.session, 0)
 
     def summary(self) -> dict[str, Any]:
@@ -141,16 +141,18 @@ class _Bots:
                 position = ranked[k % len(ranked)]
                 name = names[k % len(names)] + (f" {k // len(names) + 1}" if k >= len(names) else "")
                 pid = self.g.store.add_participant(self.g.session, "player", name, team.id, position.id, [])
-                payload = {"participant": pid, "kind": "player", "name": name, "team": team.id, "position": position.id}
-                self.g.live.record(self.g.session, NewEvent(ev.PARTICIPANT_JOINED, payload, (team.id,), actor=pid))
+                joined = ev.ParticipantJoined(
+                    participant=pid, kind="player", name=name, team=team.id, position=position.id
+                )
+                self.g.live.record(self.g.session, NewEvent.of(joined, (team.id,), actor=pid))
                 actor = Actor("player", pid, name, team.id, position.id)
                 self.seats.append(Seat(actor, team.id, position.id, position.authority))
 
     def _join_observer(self) -> Actor:
         teams = [t.id for t in self.ex.teams]
         pid = self.g.store.add_participant(self.g.session, "observer", "Evelyn Shaw", None, None, teams)
-        payload = {"participant": pid, "kind": "observer", "name": "Evelyn Shaw", "teams": teams}
-        self.g.live.record(self.g.session, NewEvent(ev.PARTICIPANT_JOINED, payload, (), actor=pid))
+        joined = ev.ParticipantJoined(participant=pid, kind="observer", name="Evelyn Shaw", teams=tuple(teams))
+        self.g.live.record(self.g.session, NewEvent.of(joined, (), actor=pid))
         return Actor("observer", pid, "Evelyn Shaw", teams=frozenset(teams))
 
     # --------------------------------------------------------------- scheduling
@@ -194,40 +196,40 @@ class _Bots:
         self.do(seat.actor, "send_message", channel=channel, text=self.text())
 
     # --------------------------------------------------------------- reactions
-    def on_event(self, e: Any, now: float) -> None:
-        p = e.payload
-        if e.type == ev.INJECT_RELEASED:
-            self.on_inject(p, now)
-        elif e.type == ev.MESSAGE_SENT and p.get("relay"):
-            self.on_relay(e.seq, p, now)
-        elif e.type == ev.MESSAGE_DELIVERED and self.exchanges is None and self.rng.random() < 0.5:
-            readers = [s for s in self.seats if s.team in p.get("to", []) or s.team != p.get("from_team")]
-            if readers:
-                seat = self.rng.choice(readers)
-                self.at(now + self.rng.uniform(30, 180), lambda: self.chatter(seat))
+    def on_event(self, e: Event, now: float) -> None:
+        match e.payload:
+            case ev.InjectReleased() as p:
+                self.on_inject(p, now)
+            case ev.MessageSent(relay=relay, text=text) if relay:
+                self.on_relay(e.seq, relay, text, now)
+            case ev.MessageDelivered(from_team=sender) if self.exchanges is None and self.rng.random() < 0.5:
+                readers = [s for s in self.seats if s.team != sender]
+                if readers:
+                    seat = self.rng.choice(readers)
+                    self.at(now + self.rng.uniform(30, 180), lambda: self.chatter(seat))
 
-    def on_inject(self, p: dict[str, Any], now: float) -> None:
-        for team in p.get("to", []):
+    def on_inject(self, p: ev.InjectReleased, now: float) -> None:
+        for team in p.to:
             seats = self.team_seats(team)
             if not seats:
                 continue
-            if p.get("ack"):
+            if p.ack:
                 for seat in seats:
                     if self.rng.random() < 0.9:
                         delay = self.rng.uniform(10, 90)
-                        self.at(now + delay, lambda s=seat: self.do(s.actor, "ack_inject", inject=p["inject"]))
+                        self.at(now + delay, lambda s=seat: self.do(s.actor, "ack_inject", inject=p.inject))
             if self.exchanges is None:
                 seat = self.rng.choice(seats)
                 self.at(now + self.rng.uniform(20, 150), lambda s=seat: self.chatter(s))
-        decision = p.get("decision")
-        if decision:
-            for team in p.get("to", []):
-                allowed = [s for s in self.team_seats(team) if not decision["by"] or s.position in decision["by"]]
+        decision = p.decision
+        if decision is not None:
+            for team in p.to:
+                allowed = [s for s in self.team_seats(team) if not decision.by or s.position in decision.by]
                 if not allowed or self.rng.random() < 0.15:
                     continue  # nobody decides: the default applies at the deadline
                 seat = self.rng.choice(allowed)
-                deadline = decision.get("deadline") or 600
-                option = self.rng.choice(decision["options"])
+                deadline = decision.deadline or 600
+                option = self.rng.choice(decision.options)
                 rationale = self.rng.choice(
                     (
                         "Keeps the crews safe and leaves room to talk through Muscat.",
@@ -239,13 +241,12 @@ class _Bots:
                 )
                 self.at(
                     now + self.rng.uniform(0.2, 0.8) * deadline,
-                    lambda s=seat, o=option["id"], r=rationale: self.do(
-                        s.actor, "decide", inject=p["inject"], option=o, rationale=r
+                    lambda s=seat, o=option.id, r=rationale: self.do(
+                        s.actor, "decide", inject=p.inject, option=o, rationale=r
                     ),
                 )
 
-    def on_relay(self, seq: int, p: dict[str, Any], now: float) -> None:
-        relay_team = p["relay"]
+    def on_relay(self, seq: int, relay_team: str, text: str, now: float) -> None:
         if relay_team == "control":
             actor = self.control2
         else:
@@ -259,7 +260,6 @@ class _Bots:
         if plan is None:
             plan = self.rng.choices(("forward", "edit", "hold", "decline"), (0.6, 0.2, 0.1, 0.1))[0]
         delay = self.rng.uniform(15, 120)
-        text = p["text"]
         if plan == "hold":
             self.at(now + delay, lambda: self.do(actor, "relay", message=seq, action="hold"))
             self.at(

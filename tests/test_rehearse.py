@@ -28,22 +28,22 @@ def test_bots_play_every_kind_of_move(rehearsal):
     assert kinds[ev.SESSION_ENDED] == 1 and kinds[ev.CLOCK_PAUSED] == 1 and kinds[ev.CLOCK_RESUMED] == 1
     assert kinds[ev.INJECT_RELEASED] >= 20 and kinds[ev.INJECT_ACKNOWLEDGED] >= 20
     assert kinds[ev.DECISION_MADE] >= 5
-    actions = Counter(e.payload["action"] for e in events if e.type == ev.MESSAGE_RELAYED)
+    actions = Counter(e.payload.action for e in events if isinstance(e.payload, ev.MessageRelayed))
     assert {"forward", "edit", "hold", "decline"} <= set(actions)
-    channels = {e.payload["channel"] for e in events if e.type in (ev.MESSAGE, ev.MESSAGE_SENT)}
+    channels = {e.payload.channel for e in events if isinstance(e.payload, ev.Message | ev.MessageSent)}
     assert {"team", "bridge", "oman-line", "public"} <= channels
-    texts = [e.payload.get("text", "") for e in events]
+    texts = [e.payload_json.get("text") for e in events]
     assert SCRIPT_TAG in texts and PERSIAN in texts
     assert kinds[ev.NOTE] >= 3 and kinds[ev.OBSERVATION] >= 5 and kinds[ev.IMPROVEMENT_PLAN] == 1
     assert kinds[ev.FEEDBACK] == 2 * 3 + 2  # every player, the observer and control
-    decided = [e for e in events if e.type == ev.DECISION_MADE and not e.payload["by_default"]]
-    assert decided and all(e.payload["position"] for e in decided)  # by authorised positions only
+    decided = [e.payload for e in events if isinstance(e.payload, ev.DecisionMade) and not e.payload.by_default]
+    assert decided and all(d.position for d in decided)  # by authorised positions only
     assert sum(rehearsal.refused.values()) <= 3
 
 
 def test_same_seed_same_game():
     def shape(game):
-        return [(e.type, round(e.t, 3), e.payload.get("text")) for e in game.events()]
+        return [(e.type, round(e.t, 3), e.payload_json.get("text")) for e in game.events()]
 
     first = rehearse(SPEEDBOAT, players=1, seed=11, exchanges=40)
     again = rehearse(SPEEDBOAT, players=1, seed=11, exchanges=40)
