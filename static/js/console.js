@@ -1,9 +1,12 @@
 // The facilitator's live console: clock, MSEL, relay queues, feed, presence, escalation, notes,
 // hotwash progress and the report.
 import {
-  CLOCK_EVENTS, ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el,
-  insertBySeq, jsonData,
+  ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el, insertBySeq, jsonData,
 } from "./live.js";
+import {
+  CLOCK_EVENTS, DECISION_MADE, ESCALATION_CHANGED, FEEDBACK, INJECT_ACKNOWLEDGED, INJECT_RELEASED, INJECT_WRITTEN,
+  MESSAGE_RELAYED, MESSAGE_SENT, NOTE, PARTICIPANT_JOINED, SESSION_ENDED, SUMMARY_EVENTS,
+} from "./events.js";
 import { formatClock, formatCountdown, formatShortOffset } from "./times.js";
 import { describe, feedItem, filterFeed, teamLabel } from "./views.js";
 
@@ -455,42 +458,37 @@ client.on("state", (s) => {
   }
 });
 
-const REFRESH = new Set([
-  "inject_released", "inject_held", "inject_unheld", "inject_skipped", "inject_moved", "inject_written",
-  "decision_made", "escalation_changed", "clock_started", "clock_resumed", "speed_changed", "clock_paused", "session_ended",
-]);
-
 client.on("event", (event, { live }) => {
   const p = event.payload;
   if (CLOCK_EVENTS.has(event.type)) clock.apply(event);
   switch (event.type) {
-    case "inject_released":
+    case INJECT_RELEASED:
       releasedAt[p.inject] = event.t;
       if (live) announce(`Released: ${p.title}`);
       break;
-    case "inject_written": written[p.definition.inject] = p.definition; break;
-    case "inject_acknowledged": {
+    case INJECT_WRITTEN: written[p.definition.inject] = p.definition; break;
+    case INJECT_ACKNOWLEDGED: {
       const byTeam = (acks[p.inject] = acks[p.inject] || {});
       (byTeam[p.team] = byTeam[p.team] || []).push(p.name);
       break;
     }
-    case "decision_made": decisions[p.inject] = p; break;
-    case "participant_joined":
+    case DECISION_MADE: decisions[p.inject] = p; break;
+    case PARTICIPANT_JOINED:
       people.set(p.participant, { name: p.name, team: p.team || null, position: p.position, kind: p.kind, online: people.get(p.participant)?.online });
       renderPresence();
       break;
-    case "message_sent": if (p.relay) relayQueued(event); break;
-    case "message_relayed": relayDone(event); break;
-    case "escalation_changed":
+    case MESSAGE_SENT: if (p.relay) relayQueued(event); break;
+    case MESSAGE_RELAYED: relayDone(event); break;
+    case ESCALATION_CHANGED:
       escalations.push({ t: event.t, level: p.level, delta: p.delta, reason: p.reason });
       insertBySeq($("esc-history"), el("li", { dir: "auto" }, `${formatClock(event.t)} · ${p.delta > 0 ? "+" : ""}${p.delta} → ${p.level}: ${p.reason || ""}`), event.seq, true);
       renderEscalation();
       break;
-    case "note":
+    case NOTE:
       insertBySeq($("notes"), el("li", { dir: "auto" }, el("span", { class: "muted small" }, `${formatClock(event.t)} · ${p.name}: `), p.text), event.seq, true);
       break;
-    case "feedback": feedbackFrom.add(p.participant); renderHotwash(); break;
-    case "session_ended": ended = true; renderHotwash(); break;
+    case FEEDBACK: feedbackFrom.add(p.participant); renderHotwash(); break;
+    case SESSION_ENDED: ended = true; renderHotwash(); break;
     default: break;
   }
   const info = describe(event, ctx);
@@ -499,7 +497,7 @@ client.on("event", (event, { live }) => {
   const team = $("feed-team").value;
   const channel = $("feed-channel").value;
   if (team || channel) filterFeed({ children: [item] }, team, channel);
-  if (live && REFRESH.has(event.type)) client.refreshSoon();
+  if (live && SUMMARY_EVENTS.has(event.type)) client.refreshSoon(); // the state summary changed
 });
 
 renderPresence();

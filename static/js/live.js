@@ -3,6 +3,7 @@
 // reconnects and syncs again. Also the exercise clock and small DOM helpers used by every page.
 // Player text is only ever set with textContent / text nodes: never as HTML.
 import { io } from "/static/vendor/socket.io.esm.min.js";
+import { CLOCK_PAUSED, CLOCK_RESUMED, CLOCK_STARTED, SESSION_ENDED, SPEED_CHANGED } from "./events.js";
 import { formatClock, formatScenarioClock } from "./times.js";
 
 export function appData() {
@@ -94,11 +95,11 @@ export class ExerciseClock {
   apply(event) {
     const p = event.payload || {};
     switch (event.type) {
-      case "clock_started": this.status = "running"; this.base = 0; this.anchor = event.wall; if (p.speed) this.speed = p.speed; break;
-      case "clock_paused": this.status = "paused"; this.base = event.t; this.anchor = event.wall; break;
-      case "clock_resumed": this.status = "running"; this.base = event.t; this.anchor = event.wall; break;
-      case "speed_changed": this.base = event.t; this.anchor = event.wall; this.speed = p.speed; break;
-      case "session_ended": this.status = "ended"; this.base = event.t; this.anchor = event.wall; break;
+      case CLOCK_STARTED: this.status = "running"; this.base = 0; this.anchor = event.wall; if (p.speed) this.speed = p.speed; break;
+      case CLOCK_PAUSED: this.status = "paused"; this.base = event.t; this.anchor = event.wall; break;
+      case CLOCK_RESUMED: this.status = "running"; this.base = event.t; this.anchor = event.wall; break;
+      case SPEED_CHANGED: this.base = event.t; this.anchor = event.wall; this.speed = p.speed; break;
+      case SESSION_ENDED: this.status = "ended"; this.base = event.t; this.anchor = event.wall; break;
       default: return false;
     }
     return true;
@@ -117,8 +118,6 @@ export class ExerciseClock {
     return formatScenarioClock(this.scenarioStart, this.elapsed(), this.timeScale);
   }
 }
-
-export const CLOCK_EVENTS = new Set(["clock_started", "clock_paused", "clock_resumed", "speed_changed", "session_ended"]);
 
 // Draw the clock into the page's header (elements with data-clock, data-scenario, data-clock-status).
 export function bindClock(clock) {

@@ -1,8 +1,10 @@
 // An observer's page: read-only feeds of the teams watched, and the observation form.
 import {
-  CLOCK_EVENTS, ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el,
-  insertBySeq, jsonData,
+  ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el, insertBySeq, jsonData,
 } from "./live.js";
+import {
+  CLOCK_EVENTS, CLOCK_RESUMED, CLOCK_STARTED, INJECT_RELEASED, OBSERVATION, SESSION_ENDED, SPEED_CHANGED,
+} from "./events.js";
 import { formatClock } from "./times.js";
 import { attachmentList, describe, feedItem, filterFeed } from "./views.js";
 
@@ -19,7 +21,7 @@ const channelNames = Object.fromEntries(script.channels.map((c) => [c.id, c.name
 const ctx = { teams, channelNames };
 const $ = (id) => document.getElementById(id);
 const feed = $("feed");
-const SKIP = new Set(["clock_started", "clock_resumed", "speed_changed"]);
+const SKIP = new Set([CLOCK_STARTED, CLOCK_RESUMED, SPEED_CHANGED]);
 
 client.on("prepare", (state) => {
   const select = $("feed-channel");
@@ -38,15 +40,15 @@ $("feed-channel").addEventListener("change", refilter);
 
 client.on("event", (event, { live }) => {
   if (CLOCK_EVENTS.has(event.type)) clock.apply(event);
-  if (event.type === "session_ended") $("ended").hidden = false;
+  if (event.type === SESSION_ENDED) $("ended").hidden = false;
   if (SKIP.has(event.type)) return;
-  if (event.type === "observation") {
+  if (event.type === OBSERVATION) {
     recorded(event.seq, event.t, event.payload);
     return;
   }
   const info = describe(event, ctx);
   const item = feedItem(event, info);
-  if (event.type === "inject_released") {
+  if (event.type === INJECT_RELEASED) {
     const body = el("div", { class: "body prose small", dir: "auto" });
     body.innerHTML = event.payload.body_html || ""; // author Markdown, made safe by the server
     item.append(body);

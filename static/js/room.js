@@ -1,8 +1,11 @@
 // A player's team room: the inject inbox, the channels as tabs, the relay desk of an intermediary.
 import {
-  CLOCK_EVENTS, ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el,
-  insertBySeq,
+  ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el, insertBySeq,
 } from "./live.js";
+import {
+  CHANNEL_CLEARED, CHANNEL_JAMMED, CLOCK_EVENTS, DECISION_MADE, INJECT_ACKNOWLEDGED, INJECT_RELEASED, MESSAGE,
+  MESSAGE_DELIVERED, MESSAGE_JAMMED, MESSAGE_RELAYED, MESSAGE_SENT, SESSION_ENDED,
+} from "./events.js";
 import { formatClock, formatCountdown } from "./times.js";
 import { attachmentList, bindTabs, teamLabel } from "./views.js";
 
@@ -441,11 +444,11 @@ client.on("event", (event, { live, fresh }) => {
   const p = event.payload;
   if (CLOCK_EVENTS.has(event.type)) clock.apply(event);
   switch (event.type) {
-    case "inject_released": addInject(event, { live }); break;
-    case "inject_acknowledged": acknowledged(event); break;
-    case "decision_made": decided(event); break;
-    case "message": addMessage(p.channel, event.seq, event, { mine: p.participant === me.participant, fresh }); break;
-    case "message_sent":
+    case INJECT_RELEASED: addInject(event, { live }); break;
+    case INJECT_ACKNOWLEDGED: acknowledged(event); break;
+    case DECISION_MADE: decided(event); break;
+    case MESSAGE: addMessage(p.channel, event.seq, event, { mine: p.participant === me.participant, fresh }); break;
+    case MESSAGE_SENT:
       if (p.from_team === me.team) {
         const via = relayName(p.relay);
         addMessage(p.channel, event.seq, event, {
@@ -457,7 +460,7 @@ client.on("event", (event, { live, fresh }) => {
         addRelayItem(event, fresh);
       }
       break;
-    case "message_relayed": {
+    case MESSAGE_RELAYED: {
       const via = relayName(p.relay) || "the channel";
       const words = {
         forward: ["forwarded", "forwarded"], edit: ["forwarded", "forwarded"],
@@ -472,22 +475,22 @@ client.on("event", (event, { live, fresh }) => {
       }
       break;
     }
-    case "message_delivered":
+    case MESSAGE_DELIVERED:
       if (messages.has(p.message) && p.from_team === me.team) setStatus(p.message, "delivered", "delivered");
       else addMessage(p.channel, event.seq, event, { mine: false, fresh });
       break;
-    case "message_jammed":
+    case MESSAGE_JAMMED:
       addMessage(p.channel, event.seq, event, { mine: p.participant === me.participant, fresh, status: "not delivered: jammed", statusClass: "jammed" });
       break;
-    case "channel_jammed":
+    case CHANNEL_JAMMED:
       systemNote(p.channel, event.seq, `${formatClock(event.t)} · The channel is jammed until ${formatClock(p.until)}.`);
       client.refreshSoon();
       break;
-    case "channel_cleared":
+    case CHANNEL_CLEARED:
       systemNote(p.channel, event.seq, `${formatClock(event.t)} · The channel is clear again.`);
       client.refreshSoon();
       break;
-    case "session_ended": showEnded(); break;
+    case SESSION_ENDED: showEnded(); break;
     default: break;
   }
 });

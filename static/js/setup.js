@@ -1,4 +1,5 @@
 // The set-up page: who joins, in which position, and whether they are connected, as it happens.
+import { PARTICIPANT_JOINED } from "./events.js";
 import { LiveClient, appData, el, jsonData } from "./live.js";
 
 const app = appData();
@@ -17,7 +18,7 @@ client.on("state", (state) => {
 });
 
 client.on("event", (event) => {
-  if (event.type !== "participant_joined" || row(event.payload.participant)) return;
+  if (event.type !== PARTICIPANT_JOINED || row(event.payload.participant)) return;
   const p = event.payload;
   rows.append(el("tr", { "data-participant": p.participant },
     el("td", { dir: "auto" }, p.name),

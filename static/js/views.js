@@ -1,4 +1,10 @@
 // Pieces shared by the room, the console and the observer page: tabs, attachments, the feed.
+import {
+  CHANNEL_CLEARED, CHANNEL_JAMMED, CLOCK_PAUSED, CLOCK_RESUMED, CLOCK_STARTED, DECISION_MADE, ESCALATION_CHANGED,
+  FEEDBACK, INJECT_ACKNOWLEDGED, INJECT_HELD, INJECT_MOVED, INJECT_RELEASED, INJECT_SKIPPED, INJECT_UNHELD,
+  INJECT_WRITTEN, MESSAGE, MESSAGE_DELIVERED, MESSAGE_JAMMED, MESSAGE_RELAYED, MESSAGE_SENT, NOTE, OBSERVATION,
+  PARTICIPANT_JOINED, SESSION_ENDED, SPEED_CHANGED,
+} from "./events.js";
 import { el } from "./live.js";
 import { formatClock } from "./times.js";
 
@@ -79,52 +85,52 @@ export function describe(event, ctx) {
   const who = p.name ? `${from}${from ? ", " : ""}${p.name}` : from;
   const to = (list) => (list || []).map((t) => teamLabel(teams, t)).join(", ");
   switch (event.type) {
-    case "inject_released":
+    case INJECT_RELEASED:
       return { kind: "inject", teams: p.to || [], title: `Inject to ${to(p.to)}: ${p.title}`, text: p.from ? `From ${p.from} (${p.medium})` : "" };
-    case "inject_acknowledged":
+    case INJECT_ACKNOWLEDGED:
       return { kind: "ack", teams: [p.team], title: `${teamLabel(teams, p.team)} acknowledged ${p.inject}`, text: p.name || "" };
-    case "decision_made":
+    case DECISION_MADE:
       return {
         kind: "decision", teams: p.team ? [p.team] : [], title: `Decision on ${p.inject}: ${p.label || "none"}${p.by_default ? " (by default at the deadline)" : ""}`,
         text: [p.name ? `By ${p.name}` : "", p.rationale ? `Rationale: ${p.rationale}` : ""].filter(Boolean).join(" · "),
       };
-    case "message":
+    case MESSAGE:
       return {
         kind: "message", channel: p.channel, teams: [p.from_team, p.team].filter(Boolean),
         title: `${who} on ${channel}${p.channel === "team" && p.team ? ` (${teamLabel(teams, p.team)})` : ""}${p.spoofed ? " [spoofed by control]" : ""}`, text: p.text,
       };
-    case "message_sent":
+    case MESSAGE_SENT:
       return { kind: "message", channel: p.channel, teams: [p.from_team, ...(p.to || [])], title: `${who} on ${channel} → ${p.relay ? `with ${teamLabel(teams, p.relay)}` : "in transit"}`, text: p.text };
-    case "message_relayed":
+    case MESSAGE_RELAYED:
       return {
         kind: "relay", channel: p.channel, teams: [p.from_team, p.relay],
         title: `${teamLabel(teams, p.relay)} ${{ forward: "forwarded verbatim", edit: "forwarded an edit of", hold: "holds", decline: "declined" }[p.action]} message #${p.message} on ${channel}`,
         text: p.text && p.action === "edit" ? p.text : "",
       };
-    case "message_delivered":
+    case MESSAGE_DELIVERED:
       return { kind: "message", channel: p.channel, teams: [p.from_team], title: `Delivered on ${channel}: from ${who}`, text: p.text };
-    case "message_jammed":
+    case MESSAGE_JAMMED:
       return { kind: "message", channel: p.channel, teams: [p.from_team], title: `${who} on ${channel}: jammed, not delivered`, text: p.text };
-    case "channel_jammed":
+    case CHANNEL_JAMMED:
       return { kind: "channel", channel: p.channel, teams: [], title: `${channel} jammed until ${formatClock(p.until)}`, text: "" };
-    case "channel_cleared":
+    case CHANNEL_CLEARED:
       return { kind: "channel", channel: p.channel, teams: [], title: `${channel} clear again`, text: "" };
-    case "participant_joined":
+    case PARTICIPANT_JOINED:
       return { kind: "people", teams: p.team ? [p.team] : [], title: `${p.name} joined ${p.kind === "observer" ? "as an observer" : teamLabel(teams, p.team)}`, text: "" };
-    case "clock_started": return { kind: "clock", teams: [], title: "Clock started", text: "" };
-    case "clock_paused": return { kind: "clock", teams: [], title: "Clock paused", text: "" };
-    case "clock_resumed": return { kind: "clock", teams: [], title: "Clock resumed", text: "" };
-    case "speed_changed": return { kind: "clock", teams: [], title: `Speed ${p.speed}x`, text: "" };
-    case "session_ended": return { kind: "clock", teams: [], title: "Session ended", text: "" };
-    case "escalation_changed": return { kind: "escalation", teams: [], title: `Escalation ${p.delta > 0 ? "+" : ""}${p.delta} → level ${p.level}`, text: p.reason || "" };
-    case "inject_held": return { kind: "msel", teams: [], title: `Held ${p.inject}`, text: "" };
-    case "inject_unheld": return { kind: "msel", teams: [], title: `Released the hold on ${p.inject}`, text: "" };
-    case "inject_skipped": return { kind: "msel", teams: [], title: `Skipped ${p.inject}`, text: "" };
-    case "inject_moved": return { kind: "msel", teams: [], title: `Moved ${p.inject} to ${formatClock(p.at)}`, text: "" };
-    case "inject_written": return { kind: "msel", teams: p.definition ? p.definition.to : [], title: `New inject written: ${p.definition ? p.definition.title : ""}`, text: "" };
-    case "note": return { kind: "note", teams: [], title: `Note by ${p.name}`, text: p.text };
-    case "observation": return { kind: "observation", teams: p.team ? [p.team] : [], title: `Observation ${p.rating}${p.objective ? ` on ${p.objective}` : ""} by ${p.name}`, text: p.text };
-    case "feedback": return { kind: "feedback", teams: p.team ? [p.team] : [], title: `Hotwash from ${p.name}`, text: "" };
+    case CLOCK_STARTED: return { kind: "clock", teams: [], title: "Clock started", text: "" };
+    case CLOCK_PAUSED: return { kind: "clock", teams: [], title: "Clock paused", text: "" };
+    case CLOCK_RESUMED: return { kind: "clock", teams: [], title: "Clock resumed", text: "" };
+    case SPEED_CHANGED: return { kind: "clock", teams: [], title: `Speed ${p.speed}x`, text: "" };
+    case SESSION_ENDED: return { kind: "clock", teams: [], title: "Session ended", text: "" };
+    case ESCALATION_CHANGED: return { kind: "escalation", teams: [], title: `Escalation ${p.delta > 0 ? "+" : ""}${p.delta} → level ${p.level}`, text: p.reason || "" };
+    case INJECT_HELD: return { kind: "msel", teams: [], title: `Held ${p.inject}`, text: "" };
+    case INJECT_UNHELD: return { kind: "msel", teams: [], title: `Released the hold on ${p.inject}`, text: "" };
+    case INJECT_SKIPPED: return { kind: "msel", teams: [], title: `Skipped ${p.inject}`, text: "" };
+    case INJECT_MOVED: return { kind: "msel", teams: [], title: `Moved ${p.inject} to ${formatClock(p.at)}`, text: "" };
+    case INJECT_WRITTEN: return { kind: "msel", teams: p.definition ? p.definition.to : [], title: `New inject written: ${p.definition ? p.definition.title : ""}`, text: "" };
+    case NOTE: return { kind: "note", teams: [], title: `Note by ${p.name}`, text: p.text };
+    case OBSERVATION: return { kind: "observation", teams: p.team ? [p.team] : [], title: `Observation ${p.rating}${p.objective ? ` on ${p.objective}` : ""} by ${p.name}`, text: p.text };
+    case FEEDBACK: return { kind: "feedback", teams: p.team ? [p.team] : [], title: `Hotwash from ${p.name}`, text: "" };
     default: return { kind: "other", teams: [], title: event.type.replaceAll("_", " "), text: "" };
   }
 }

@@ -88,7 +88,14 @@ def _json_value(value: Any) -> Any:
 
 
 class Part(Shape):
-    """A nested shape inside a payload (inject definition, decision, option, effect, plan item)."""
+    """A nested shape inside a payload (inject definition, decision, option, effect, plan item).
+
+    The generated docs spell its keys out (`{"id", "label"}`) unless `EXPAND` is false; `DOC`
+    replaces that spelling where it would mislead.
+    """
+
+    EXPAND: ClassVar[bool] = True
+    DOC: ClassVar[str] = ""
 
 
 class Payload(Shape):
@@ -103,6 +110,7 @@ class Payload(Shape):
     VERSION: ClassVar[int] = 1
     MADE_BY: ClassVar[str] = ""
     AUDIENCE: ClassVar[str] = ""
+    NOTE: ClassVar[str] = ""  # said after the fields in the docs
 
 
 # ============================================================== nested shapes
@@ -135,12 +143,16 @@ class JamSpec(Part):
 class Effect(Part):
     """One effect of an inject's release: `{"jam": {"channel", "for"}}` or `{"escalation": N}`."""
 
+    DOC = '`{"jam": {"channel", "for"}}` or `{"escalation": N}`'
+
     jam: JamSpec | None = None
     escalation: int | None = None
 
 
 class InjectDefinition(Part):
     """What a released inject carries (scripted, or written live: `live` true)."""
+
+    EXPAND = False  # the fields of `inject_released`
 
     inject: str
     title: str
@@ -242,7 +254,11 @@ class InjectReleased(InjectDefinition, Payload):
     MADE_BY = "scheduler, trigger, `release_inject`, `write_inject`"
     AUDIENCE = "the inject's `to` teams"
 
-    how: str = Field(description="`scheduled`, `by hand`")
+    how: str = Field(description="`scheduled` or `by hand`")
+    NOTE = (
+        "`body_html` (the Markdown as safe HTML) is added when it is sent. Players do not receive `effects`, "
+        "`expect` or the options' `escalation`"
+    )
 
     @classmethod
     def of(cls, definition: InjectDefinition, how: str) -> InjectReleased:
@@ -309,6 +325,7 @@ class Message(Payload):
     TYPE = "message"
     MADE_BY = "`send_message`, `spoof`"
     AUDIENCE = "readers; spoof: see `spoof`"
+    NOTE = "`spoofed` and `spoofed_by` only when control spoofed it"
 
     channel: str
     team: str | None = Field(None, description="in team chat: whose chat")
@@ -383,6 +400,7 @@ class MessageJammed(Payload):
     TYPE = "message_jammed"
     MADE_BY = "`send_message` on a jammed channel"
     AUDIENCE = "sender's team"
+    NOTE = "Delivered to nobody"
 
     channel: str
     from_team: str
@@ -499,8 +517,8 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         ClockResumed,
         SpeedChanged,
         SessionEnded,
-        InjectWritten,
         InjectReleased,
+        InjectWritten,
         InjectHeld,
         InjectUnheld,
         InjectSkipped,
@@ -550,10 +568,29 @@ OBSERVATION = Observation.TYPE
 FEEDBACK = Feedback.TYPE
 IMPROVEMENT_PLAN = ImprovementPlan.TYPE  # the facilitator's improvement-plan table for the report
 
+# Groups of event types (exported to the pages by static/js/events.js).
+#: Events that move the exercise clock: pages apply them to their clock.
+CLOCK_EVENTS = (CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED)
+#: Events that change control's state summary (inject statuses, escalation, clock): the console asks for it again.
+SUMMARY_EVENTS = (
+    INJECT_RELEASED,
+    INJECT_HELD,
+    INJECT_UNHELD,
+    INJECT_SKIPPED,
+    INJECT_MOVED,
+    INJECT_WRITTEN,
+    DECISION_MADE,
+    ESCALATION_CHANGED,
+    *CLOCK_EVENTS,
+)
+#: Events a participant wrote (or control spoofed) on a channel or in team chat, or its delivery.
+MESSAGE_EVENTS = (MESSAGE, MESSAGE_SENT, MESSAGE_DELIVERED, MESSAGE_JAMMED)
+GROUPS = {"CLOCK_EVENTS": CLOCK_EVENTS, "SUMMARY_EVENTS": SUMMARY_EVENTS, "MESSAGE_EVENTS": MESSAGE_EVENTS}
+
 #: Fields that only control (the facilitators) ever sees.
 CONTROL_ONLY_FIELDS = {"notes", "spoofed", "spoofed_by"}
 #: Events whose payload names the sending participant.
-MESSAGE_TYPES = {MESSAGE, MESSAGE_SENT, MESSAGE_DELIVERED, MESSAGE_JAMMED}
+MESSAGE_TYPES = set(MESSAGE_EVENTS)
 
 
 # ============================================================== the mapper

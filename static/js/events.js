@@ -1,0 +1,129 @@
+// Generated from tabletop/engine/events.py by `python -m tabletop.engine.contract`: do not edit by hand.
+// The event types the server sends (`event.type`), each type's payload fields, and groups of types.
+// Import the names (`import { INJECT_RELEASED } from "./events.js"`): a misspelt name fails to load.
+
+export const PARTICIPANT_JOINED = "participant_joined";
+export const CLOCK_STARTED = "clock_started";
+export const CLOCK_PAUSED = "clock_paused";
+export const CLOCK_RESUMED = "clock_resumed";
+export const SPEED_CHANGED = "speed_changed";
+export const SESSION_ENDED = "session_ended";
+export const INJECT_RELEASED = "inject_released";
+export const INJECT_WRITTEN = "inject_written";
+export const INJECT_HELD = "inject_held";
+export const INJECT_UNHELD = "inject_unheld";
+export const INJECT_SKIPPED = "inject_skipped";
+export const INJECT_MOVED = "inject_moved";
+export const INJECT_ACKNOWLEDGED = "inject_acknowledged";
+export const MESSAGE = "message";
+export const MESSAGE_SENT = "message_sent";
+export const MESSAGE_RELAYED = "message_relayed";
+export const MESSAGE_DELIVERED = "message_delivered";
+export const MESSAGE_JAMMED = "message_jammed";
+export const CHANNEL_JAMMED = "channel_jammed";
+export const CHANNEL_CLEARED = "channel_cleared";
+export const DECISION_MADE = "decision_made";
+export const ESCALATION_CHANGED = "escalation_changed";
+export const NOTE = "note";
+export const OBSERVATION = "observation";
+export const FEEDBACK = "feedback";
+export const IMPROVEMENT_PLAN = "improvement_plan";
+
+/** Every event type, in the order of docs/protocol.md. */
+export const EVENT_TYPES = Object.freeze([
+  PARTICIPANT_JOINED,
+  CLOCK_STARTED,
+  CLOCK_PAUSED,
+  CLOCK_RESUMED,
+  SPEED_CHANGED,
+  SESSION_ENDED,
+  INJECT_RELEASED,
+  INJECT_WRITTEN,
+  INJECT_HELD,
+  INJECT_UNHELD,
+  INJECT_SKIPPED,
+  INJECT_MOVED,
+  INJECT_ACKNOWLEDGED,
+  MESSAGE,
+  MESSAGE_SENT,
+  MESSAGE_RELAYED,
+  MESSAGE_DELIVERED,
+  MESSAGE_JAMMED,
+  CHANNEL_JAMMED,
+  CHANNEL_CLEARED,
+  DECISION_MADE,
+  ESCALATION_CHANGED,
+  NOTE,
+  OBSERVATION,
+  FEEDBACK,
+  IMPROVEMENT_PLAN,
+]);
+
+/** Each type's payload fields, in order; optional ones appear only sometimes. */
+export const EVENT_FIELDS = Object.freeze({
+  [PARTICIPANT_JOINED]: Object.freeze(["participant", "kind", "name", "team", "position", "teams"]),
+  [CLOCK_STARTED]: Object.freeze(["speed", "by"]),
+  [CLOCK_PAUSED]: Object.freeze(["by"]),
+  [CLOCK_RESUMED]: Object.freeze(["by"]),
+  [SPEED_CHANGED]: Object.freeze(["speed", "by"]),
+  [SESSION_ENDED]: Object.freeze(["by"]),
+  [INJECT_RELEASED]: Object.freeze(["inject", "title", "body", "from", "medium", "to", "attachments", "ack", "decision", "objectives", "classification", "expect", "notes", "effects", "live", "how"]),
+  [INJECT_WRITTEN]: Object.freeze(["definition", "at", "by"]),
+  [INJECT_HELD]: Object.freeze(["inject", "by"]),
+  [INJECT_UNHELD]: Object.freeze(["inject", "by"]),
+  [INJECT_SKIPPED]: Object.freeze(["inject", "by"]),
+  [INJECT_MOVED]: Object.freeze(["inject", "at", "from", "by"]),
+  [INJECT_ACKNOWLEDGED]: Object.freeze(["inject", "team", "from_position", "name", "participant"]),
+  [MESSAGE]: Object.freeze(["channel", "team", "from_team", "from_position", "name", "participant", "text", "spoofed", "spoofed_by"]),
+  [MESSAGE_SENT]: Object.freeze(["channel", "from_team", "from_position", "name", "participant", "text", "relay", "to", "delay"]),
+  [MESSAGE_RELAYED]: Object.freeze(["message", "channel", "relay", "from_team", "action", "by", "waited", "text", "edited", "delay"]),
+  [MESSAGE_DELIVERED]: Object.freeze(["message", "channel", "from_team", "from_position", "name", "participant", "text"]),
+  [MESSAGE_JAMMED]: Object.freeze(["channel", "from_team", "from_position", "name", "participant", "text", "reason"]),
+  [CHANNEL_JAMMED]: Object.freeze(["channel", "until", "for", "inject"]),
+  [CHANNEL_CLEARED]: Object.freeze(["channel"]),
+  [DECISION_MADE]: Object.freeze(["inject", "option", "label", "escalation", "by_default", "lapsed", "rationale", "team", "position", "name", "participant"]),
+  [ESCALATION_CHANGED]: Object.freeze(["delta", "level", "reason", "by"]),
+  [NOTE]: Object.freeze(["text", "name"]),
+  [OBSERVATION]: Object.freeze(["objective", "rating", "text", "team", "name", "participant"]),
+  [FEEDBACK]: Object.freeze(["participant", "name", "kind", "team", "position", "strengths", "improvements", "channels", "key"]),
+  [IMPROVEMENT_PLAN]: Object.freeze(["items", "by"]),
+});
+
+/** Each type's optional payload fields: absent unless they apply. */
+export const OPTIONAL_FIELDS = Object.freeze({
+  [PARTICIPANT_JOINED]: Object.freeze(["team", "position", "teams"]),
+  [CLOCK_STARTED]: Object.freeze([]),
+  [CLOCK_PAUSED]: Object.freeze([]),
+  [CLOCK_RESUMED]: Object.freeze([]),
+  [SPEED_CHANGED]: Object.freeze([]),
+  [SESSION_ENDED]: Object.freeze([]),
+  [INJECT_RELEASED]: Object.freeze(["live"]),
+  [INJECT_WRITTEN]: Object.freeze([]),
+  [INJECT_HELD]: Object.freeze([]),
+  [INJECT_UNHELD]: Object.freeze([]),
+  [INJECT_SKIPPED]: Object.freeze([]),
+  [INJECT_MOVED]: Object.freeze([]),
+  [INJECT_ACKNOWLEDGED]: Object.freeze([]),
+  [MESSAGE]: Object.freeze(["team", "participant", "spoofed", "spoofed_by"]),
+  [MESSAGE_SENT]: Object.freeze([]),
+  [MESSAGE_RELAYED]: Object.freeze(["text", "edited", "delay"]),
+  [MESSAGE_DELIVERED]: Object.freeze([]),
+  [MESSAGE_JAMMED]: Object.freeze([]),
+  [CHANNEL_JAMMED]: Object.freeze([]),
+  [CHANNEL_CLEARED]: Object.freeze([]),
+  [DECISION_MADE]: Object.freeze(["rationale", "team", "position", "name", "participant"]),
+  [ESCALATION_CHANGED]: Object.freeze(["by"]),
+  [NOTE]: Object.freeze([]),
+  [OBSERVATION]: Object.freeze([]),
+  [FEEDBACK]: Object.freeze(["key"]),
+  [IMPROVEMENT_PLAN]: Object.freeze([]),
+});
+
+/** Events that move the exercise clock: pages apply them to their clock. */
+export const CLOCK_EVENTS = new Set([CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED]);
+
+/** Events that change control's state summary (inject statuses, escalation, clock). */
+export const SUMMARY_EVENTS = new Set([INJECT_RELEASED, INJECT_HELD, INJECT_UNHELD, INJECT_SKIPPED, INJECT_MOVED, INJECT_WRITTEN, DECISION_MADE, ESCALATION_CHANGED, CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED]);
+
+/** Events a participant wrote (or control spoofed), or its delivery. */
+export const MESSAGE_EVENTS = new Set([MESSAGE, MESSAGE_SENT, MESSAGE_DELIVERED, MESSAGE_JAMMED]);
