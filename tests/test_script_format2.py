@@ -939,3 +939,21 @@ def test_a_format2_script_may_use_the_format1_fields_alone(tmp_path, library):
     (tmp_path / "s.yaml").write_text(MINIMAL.replace("format: 1", "format: 2"), encoding="utf-8")
     exercise = load_exercise(tmp_path / "s.yaml", library=library)
     assert exercise.format == 2 and exercise.scenario is not None and exercise.moves == ()
+
+
+def test_the_gulf_base_file_follows_the_briefing(tmp_path):
+    """injects/bases/gulf-three-teams.yaml: colonels on the line, one-stars on a closed flag-level line,
+    ships and boats on VHF 16, foreign ministries on the Swiss channel, receivers see only "via Oman"."""
+    script = tmp_path / "gulf.yaml"
+    script.write_text("format: 2\nbase: bases/gulf-three-teams.yaml\nid: gulf\ntitle: Gulf\n", encoding="utf-8")
+    gulf = load_exercise(script)
+    rank = {p.id: p.authority for t in gulf.teams for p in t.positions}
+    line, flag, bridge, swiss = (gulf.channel(c) for c in ("oman-line", "flag-line", "bridge", "swiss"))
+    assert line.write is not None and {rank[p] for p in line.write} == {2}
+    assert flag.write is not None and {rank[p] for p in flag.write} == {3} and flag.initially == "closed"
+    assert bridge.write is not None and {rank[p] for p in bridge.write} == {1}
+    assert swiss.write == ("us-state", "iran-mfa")
+    assert line.receiver_sees == "via" and not line.sender_told("forwarded_with_changes")
+    assert not gulf.can_write(line, "centcom-j3") and not gulf.can_write(line, "irgcn-commander")
+    assert not gulf.can_read(flag, "oman-liaison") and gulf.can_relay(flag, "oman-general")
+    assert gulf.escalation.rung(0) is not None and len(gulf.hotwash.questions) == 4 and gulf.personas

@@ -341,3 +341,54 @@ def test_generated_format2_fields_load_or_raise_our_error(when, unless, choice, 
         assert exc.problems
         for problem in exc.problems:
             assert str(problem).startswith(("generated.yaml:", "injects/"))
+
+
+@st.composite
+def mutated_bases(draw: st.DrawFn) -> tuple[Path, bytes]:
+    """A base file with a few random edits (the same edits as for scripts)."""
+    path = draw(st.sampled_from([DATA / "lib" / "bases" / "three-teams.yaml", *sorted(BASES.glob("*.yaml"))]))
+    lines = path.read_bytes().splitlines(keepends=True)
+    for _ in range(draw(st.integers(1, 4))):
+        if not lines:
+            break
+        i = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(["drop", "double", "char", "indent", "truncate"]))
+        if op == "drop":
+            del lines[i]
+        elif op == "double":
+            lines.insert(i, lines[i])
+        elif op == "char" and lines[i]:
+            k = draw(st.integers(0, len(lines[i]) - 1))
+            c = draw(st.sampled_from(list(b":-[]{}&*!|>'\"#%@`,?\t \x00\xff0aZ")))
+            lines[i] = lines[i][:k] + bytes([c]) + lines[i][k + 1 :]
+        elif op == "indent":
+            lines[i] = b"  " + lines[i]
+        else:
+            lines = lines[:i]
+    return path, b"".join(lines)
+
+
+BASES = ROOT / "injects" / "bases"
+
+
+@settings(
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")) // 3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(mutated_bases())
+def test_mutated_base_files_load_or_raise_our_error(tmp_path, case):
+    path, raw = case
+    lib = tmp_path / "lib"
+    if not lib.exists():
+        shutil.copytree(DATA / "lib", lib)
+    (lib / "bases" / "mutated.yaml").write_bytes(raw)
+    script = FORMAT2.replace("bases/three-teams.yaml", "bases/mutated.yaml")
+    if path.parent == BASES:  # the gulf base: a script that only names it
+        script = "format: 2\nbase: bases/mutated.yaml\nid: m\ntitle: M\n"
+    try:
+        load_exercise_bytes(script.encode(), "mutated.yaml", script_dir=DATA, library=lib)
+    except ScriptError as exc:
+        assert exc.problems
+        for problem in exc.problems:
+            assert str(problem).startswith(("mutated.yaml:", "injects/bases/mutated.yaml:"))

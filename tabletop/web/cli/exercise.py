@@ -1,4 +1,4 @@
-"""Authoring tools: `flask --app app exercise validate|schema|timeline|export-msel|import-msel|rehearse`."""
+"""Authoring tools: `flask --app app exercise validate|schema|timeline|export-msel|import-msel|upgrade|rehearse`."""
 
 from __future__ import annotations
 
@@ -67,6 +67,7 @@ def show_timeline(path: str) -> None:
     """Print the MSEL: exercise time, scenario time, to, from, medium, title and how each inject is released."""
     ex = _load_or_exit(path)
     header = ("#", "ex. time", "scenario time", "to", "from", "medium", "title", "released by")
+    header += ("move",) if ex.moves else ()  # format 2: each row dated by its move's clock
     rows = [header]
     for row in timeline(ex):
         inject = row.inject
@@ -74,12 +75,13 @@ def show_timeline(path: str) -> None:
             (
                 str(row.number),
                 row.exercise_time,
-                format_scenario_at(ex.scenario, row.due),
+                format_scenario_at(row.clock, row.due),
                 ", ".join(ex.recipients(inject)),
                 inject.from_ or "",
                 inject.medium,
                 inject.title,
                 row.release,
+                *((row.move.id if row.move else "",) if ex.moves else ()),
             )
         )
     widths = [max(len(r[c]) for r in rows) for c in range(len(header))]
@@ -176,6 +178,30 @@ def import_msel_command(csv_path: str, output: str, base: str | None) -> None:
         raise _msel_exit([f"{output}: cannot write the file: {exc.strerror}"], f"{output}: not written") from None
     source = f", base {base_path}" if base_path else ", no base script: complete the teams and objectives"
     click.echo(f"wrote {output}: {len(result.injects)} injects from {csv_path}{source}")
+
+
+@exercise_cli.command("upgrade")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default="-", show_default=True, help="the script to write; - for stdout")
+def upgrade_command(path: str, output: str) -> None:
+    """Rewrite a format-1 script as format 2 (comments kept; `scenario:` becomes one move)."""
+    from tabletop.script.upgrade import UpgradeError, upgrade
+
+    try:
+        text = upgrade(path, library=library())
+    except ScriptError as exc:
+        click.echo(str(exc), err=True)
+        fail(f"{path} does not load as it is: fix it first")
+    except UpgradeError as exc:
+        fail(str(exc))
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}")
+    click.echo(f"wrote {output}: {path} as format 2")
 
 
 # --- rehearsal: bots play the script through the real engine, then its report is built ---
