@@ -21,6 +21,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -217,10 +218,10 @@ class _Bots:
                 for seat in seats:
                     if self.rng.random() < 0.9:
                         delay = self.rng.uniform(10, 90)
-                        self.at(now + delay, lambda s=seat: self.do(s.actor, "ack_inject", inject=p.inject))
+                        self.at(now + delay, partial(self.do, seat.actor, "ack_inject", inject=p.inject))
             if self.exchanges is None:
                 seat = self.rng.choice(seats)
-                self.at(now + self.rng.uniform(20, 150), lambda s=seat: self.chatter(s))
+                self.at(now + self.rng.uniform(20, 150), partial(self.chatter, seat))
         decision = p.decision
         if decision is not None:
             for team in p.to:
@@ -241,9 +242,7 @@ class _Bots:
                 )
                 self.at(
                     now + self.rng.uniform(0.2, 0.8) * deadline,
-                    lambda s=seat, o=option.id, r=rationale: self.do(
-                        s.actor, "decide", inject=p.inject, option=o, rationale=r
-                    ),
+                    partial(self.do, seat.actor, "decide", inject=p.inject, option=option.id, rationale=rationale),
                 )
 
     def on_relay(self, seq: int, relay_team: str, text: str, now: float) -> None:
@@ -273,9 +272,7 @@ class _Bots:
     # ------------------------------------------------------------------- control
     def plan_control(self, duration: float) -> None:
         for k in range(1, int(duration // 900) + 1):
-            self.at(
-                k * 900 - 30, lambda k=k: self.do(self.control, "note", text=f"Check {k}: tempo steady; line in use.")
-            )
+            self.at(k * 900 - 30, partial(self.do, self.control, "note", text=f"Check {k}: tempo steady; line in use."))
         self.at(duration * 0.3, self.pause_and_resume)
         spoof_on = next((c.id for c in self.ex.channels if c.kind == "direct"), TEAM_CHANNEL)
         teams = [t.id for t in self.ex.teams]
@@ -294,12 +291,7 @@ class _Bots:
                 rating = self.rng.choice("PSMU")
                 team = self.rng.choice(teams[:2])
                 text = OBSERVATION_TEXT[rating]
-                self.at(
-                    t,
-                    lambda w=who, o=objective, r=rating, x=text, tm=team: self.do(
-                        w, "observe", objective=o, rating=r, text=x, team=tm
-                    ),
-                )
+                self.at(t, partial(self.do, who, "observe", objective=objective, rating=rating, text=text, team=team))
         self.at(duration * 0.6, lambda: self.do(self.observer, "observe", rating="S", text=ARABIC))
 
     def pause_and_resume(self) -> None:

@@ -165,11 +165,10 @@ def escalation(curve: Series, span: float, marks: Sequence[float] = ()) -> str:
         return bottom - plot_h * (v - lo) / (hi - lo)
 
     body = _axis(left, right, bottom + 0, span, top)
-    for v in sorted({int(lo + pad), 0, int(hi - pad)}):
-        body.append(
-            f'<line x1="{left}" y1="{y(v):.1f}" x2="{right}" y2="{y(v):.1f}" stroke="#eee" stroke-width="0.5"/>'
-        )
-        body.append(_text(left - 4, y(v) + 3, v, 'text-anchor="end"', 'fill="#444"'))
+    for level in sorted({int(lo + pad), 0, int(hi - pad)}):
+        at = y(level)
+        body.append(f'<line x1="{left}" y1="{at:.1f}" x2="{right}" y2="{at:.1f}" stroke="#eee" stroke-width="0.5"/>')
+        body.append(_text(left - 4, at + 3, level, 'text-anchor="end"', 'fill="#444"'))
     path: list[str] = []
     prev: float | None = None
     for t, v in curve.points:
