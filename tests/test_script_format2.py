@@ -957,3 +957,14 @@ def test_the_gulf_base_file_follows_the_briefing(tmp_path):
     assert not gulf.can_write(line, "centcom-j3") and not gulf.can_write(line, "irgcn-commander")
     assert not gulf.can_read(flag, "oman-liaison") and gulf.can_relay(flag, "oman-general")
     assert gulf.escalation.rung(0) is not None and len(gulf.hotwash.questions) == 4 and gulf.personas
+
+
+def test_the_format2_example_of_the_docs_loads(tmp_path):
+    docs = (ROOT / "docs" / "exercise-format.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## A format-2 example") :]
+    example = section[section.index("```yaml\n") + 8 : section.index("```\n", section.index("```yaml\n") + 8)]
+    path = tmp_path / "example.yaml"
+    path.write_text(example, encoding="utf-8")
+    exercise = load_exercise(path)
+    assert exercise.format == 2 and exercise.scenario_at(3600) == datetime(2019, 7, 18, 10, 0, tzinfo=GULF)
+    assert exercise.choice_of("boxer-transit") is not None and exercise.channel("flag-line").initially == "closed"
