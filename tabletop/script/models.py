@@ -109,13 +109,16 @@ QuestionKind = Literal["text", "scale"]
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, coerce_numbers_to_str=True)
 
-    # Format-2 fields of a model that format 1 already had: not dumped while at their default.
+
+class Grown(Model):
+    """A model of format 1 that format 2 gave new fields: those are not dumped while at their default."""
+
     format2_fields: ClassVar[tuple[str, ...]] = ()
 
     @model_serializer(mode="wrap")
     def _without_format2_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
-        if self.format2_fields and isinstance(data, dict):
+        if isinstance(data, dict):
             fields = type(self).model_fields
             for name in self.format2_fields:
                 if getattr(self, name) == fields[name].get_default(call_default_factory=True):
@@ -167,7 +170,7 @@ class Team(Model):
     positions: tuple[Position, ...] = Field(min_length=1)
 
 
-class Channel(Model):
+class Channel(Grown):
     format2_fields: ClassVar[tuple[str, ...]] = ("initially", "receiver_sees", "sender_learns")
 
     id: Id
@@ -340,7 +343,7 @@ class Choice(Model):
         return self.inject if self.inject is not None else self.otherwise or ""
 
 
-class Inject(Model):
+class Inject(Grown):
     format2_fields: ClassVar[tuple[str, ...]] = ("fiction", "source", "choose")
 
     id: Id
@@ -435,7 +438,7 @@ def _find(items: tuple[Any, ...], ident: str) -> Any:
     raise KeyError(ident)
 
 
-class Exercise(Model):
+class Exercise(Grown):
     format2_fields: ClassVar[tuple[str, ...]] = ("moves", "escalation", "hotwash", "personas")
 
     format: Literal[1, 2]
