@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import subprocess
 import sys
 import time
@@ -10,6 +12,7 @@ import pytest
 
 from tabletop import ROOT
 from tabletop.report import job as report_job
+from tabletop.report import worker
 from tabletop.report.job import Job, Limits, ReportJob
 from tabletop.report.progress import Progress
 
@@ -75,6 +78,24 @@ def test_a_build_that_outlives_its_alarm_is_killed_and_its_row_marked(game, warm
     assert warm.run(game.store, game.session, tmp_path).ok  # and the worker builds again
 
 
+def test_a_warm_job_starts_a_new_worker_when_its_worker_died(game, tmp_path):
+    import psutil
+
+    job = ReportJob(warm=True)
+    try:
+        job.start()
+        first = job.pid
+        assert first is not None
+        worker = psutil.Process(first)
+        worker.kill()
+        worker.wait(10)
+        assert job.run(game.store, game.session, tmp_path).ok
+        assert job.pid not in (None, first)
+    finally:
+        job.close()
+    assert job.pid is None
+
+
 def test_a_build_over_its_memory_limit_fails(game, warm, tmp_path):
     import psutil
 
@@ -82,6 +103,19 @@ def test_a_build_over_its_memory_limit_fails(game, warm, tmp_path):
     now = psutil.Process(warm.pid).memory_info().vms // 2**20
     outcome = warm.run(game.store, game.session, tmp_path, limits=Limits(memory_mb=now + 1))
     assert not outcome.ok and outcome.error
+
+
+def test_the_build_alarm_rings_again_when_its_first_timeout_is_swallowed():
+    previous = signal.getsignal(signal.SIGALRM)
+    try:
+        worker.arm_alarm(0.01)
+        with contextlib.suppress(worker.Timeout):  # as a finaliser or a broad except would swallow it
+            time.sleep(5)
+        with pytest.raises(worker.Timeout):
+            time.sleep(5)  # interrupted a quarter of a second later
+    finally:
+        worker.disarm_alarm()
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_a_job_crosses_to_the_worker_as_one_line():

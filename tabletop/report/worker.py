@@ -11,6 +11,7 @@ out a line of text once, so that fonts and the layout engine are loaded before t
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import resource
@@ -24,12 +25,29 @@ from .progress import Progress
 log = logging.getLogger(__name__)
 
 
+ALARM_REPEAT = 0.25  # seconds between alarms once the time is up
+
+
 class Timeout(Exception):
     pass
 
 
 def _alarm(signum: int, frame: object) -> None:
     raise Timeout("the report took too long to build")
+
+
+def arm_alarm(seconds: float) -> None:
+    """Raise Timeout after `seconds` (fractions too), then again every quarter of a second.
+
+    Again, in case the first Timeout is raised where it is swallowed (a finaliser, a library's broad
+    except); the supervisor's kill remains the last resort.
+    """
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(0.001, seconds), ALARM_REPEAT)
+
+
+def disarm_alarm() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _limit_memory(megabytes: int) -> None:
@@ -62,8 +80,7 @@ def build(job: Job) -> int:
     _limit_memory(job.limits.memory_mb)
     if job.limits.nice > 0:
         os.nice(job.limits.nice)
-    signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, max(0.001, job.limits.timeout))  # fractions of a second too
+    arm_alarm(job.limits.timeout)
     store: Store | None = None
     try:
         store = Store(job.db)
@@ -83,11 +100,11 @@ def build(job: Job) -> int:
             jobs=job.jobs,
             progress=progress,
         )
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        disarm_alarm()
         if job.report is not None:
             store.update_report(job.report, status="done", progress=100, path=str(built.pdf), error=None)
     except Exception as exc:  # noqa: BLE001 - every failure is said on the row (unexpected ones logged in _describe)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        disarm_alarm()
         message = _describe(exc)
         print(f"failed {message}", flush=True)
         if job.report is not None and store is not None:
@@ -108,6 +125,8 @@ def serve(warm: bool) -> int:
 
     if warm:
         prewarm()
+    gc.collect()  # nothing left for a fork to collect (a finaliser run there could swallow its alarm)
+    gc.freeze()  # and what is loaded stays shared with the forks (no copy on write from the collector)
     print("ready", flush=True)
     for line in sys.stdin:
         try:
