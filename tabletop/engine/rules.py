@@ -182,13 +182,14 @@ def relay(state: SessionState, actor: Actor, cmd: c.Relay, t: float) -> list[New
     if cmd.action == "edit" and not cmd.text:
         raise Refused("bad_payload", "relay: 'edit' needs the edited 'text'")
     text = (cmd.text or "") if cmd.action == "edit" else message.text
-    audience = (message.from_team,) if channel.relay == "control" else (message.from_team, channel.relay)
+    relay = channel.relay or ""
+    audience: tuple[str, ...] = (message.from_team,) if relay == "control" else (message.from_team, relay)
     passes = cmd.action in ("forward", "edit")
     onward = {"text": text, "edited": cmd.action == "edit" and text != message.text, "delay": channel.delay}
     relayed = ev.MessageRelayed(
         message=message.seq,
         channel=channel.id,
-        relay=channel.relay or "",
+        relay=relay,
         from_team=message.from_team,
         action=cmd.action,
         by=actor.name,

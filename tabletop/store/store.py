@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, Table, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -61,6 +61,11 @@ def normalise_code(code: str) -> str:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _table(model: Any) -> Table:
+    """A model's table, for the Core statements of the hot path."""
+    return cast(Table, model.__table__)
 
 
 def _event(r: Any) -> Event:
@@ -127,7 +132,7 @@ class Store:
 
     def facilitator_exists(self, username: str) -> bool:
         with self.sessions() as s:
-            return s.scalar(select(func.count()).where(Facilitator.username == username)) > 0
+            return (s.scalar(select(func.count()).where(Facilitator.username == username)) or 0) > 0
 
     def facilitator_count(self) -> int:
         with self.sessions() as s:
@@ -241,7 +246,7 @@ class Store:
     def _append(self, session_id: str, batch: list[NewEvent], wall: float) -> Appended:
         # Plain Core statements: this is the hot path of every command and release.
         first = batch[0]
-        events_table, claims_table, sessions_table = EventRow.__table__, Claim.__table__, GameSession.__table__
+        events_table, claims_table, sessions_table = _table(EventRow), _table(Claim), _table(GameSession)
         try:
             with self.engine.begin() as conn:
                 if first.client_id is not None and first.actor is None:
@@ -305,7 +310,7 @@ class Store:
 
     @staticmethod
     def _by_client(conn: Any, session_id: str, actor: int | None, client_id: str) -> Event | None:
-        table = EventRow.__table__
+        table = _table(EventRow)
         actor_match = table.c.actor.is_(None) if actor is None else table.c.actor == actor
         row = conn.execute(
             select(table).where(table.c.session_id == session_id, actor_match, table.c.client_id == client_id)

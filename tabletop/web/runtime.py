@@ -69,9 +69,9 @@ class Runtime:
         `state` has just folded the event (Live passes it): the teams and the teams some observer
         watches come from it, so publishing asks the database nothing, with one worker or several.
         """
-        socketio.emit(
-            "event", {"session": session_id, **present(redact(event, CONTROL))}, to=room(session_id, "control")
-        )
+        control = present(redact(event, CONTROL))
+        assert control is not None  # control sees every event
+        socketio.emit("event", {"session": session_id, **control}, to=room(session_id, "control"))
         teams = [t.id for t in state.exercise.teams] if ALL in event.audience else [t for t in event.audience if t]
         for team in teams:
             view = present(redact(event, Viewer("player", team=team)))
