@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import insert, update
 
 from tabletop.engine import events as ev
-from tabletop.engine.events import EVENT_TYPES, UPCASTERS, BadEvent, Event, NewEvent, Payload, decode
+from tabletop.engine.events import EVENT_TYPES, UPCASTERS, BadEvent, Event, NewEvent, Payload, from_json
 from tabletop.store.models import EventRow, GameSession
 
 from .engine_helpers import make_game
@@ -26,7 +26,7 @@ def _spoofed_team_chat(row: dict) -> bool:
 @pytest.mark.parametrize("name", NAMES)
 def test_every_stored_payload_round_trips_to_the_same_json(name: str) -> None:
     for row in load_log(name)["events"]:
-        payload = decode(row["type"], row["payload"], seq=row["seq"])
+        payload = from_json(row["type"], row["payload"], seq=row["seq"])
         assert isinstance(payload, EVENT_TYPES[row["type"]])
         written = payload.to_json()
         if _spoofed_team_chat(row):
@@ -70,7 +70,7 @@ def test_numbers_keep_int_or_float_as_written() -> None:
 
 def test_payloads_are_frozen_and_nested_shapes_typed() -> None:
     row = next(r for _n, r in ROWS if r["type"] == ev.INJECT_RELEASED and r["payload"]["decision"])
-    payload = decode(row["type"], row["payload"])
+    payload = from_json(row["type"], row["payload"])
     assert isinstance(payload, ev.InjectReleased)
     assert isinstance(payload.decision, ev.DecisionSpec)
     assert all(isinstance(o, ev.OptionSpec) for o in payload.decision.options)
@@ -115,8 +115,8 @@ def test_an_upcaster_brings_an_old_version_up_to_date(monkeypatch) -> None:
     """The hook for the first change of a payload: version 1 JSON is upcast before it is checked."""
     monkeypatch.setattr(ev.Note, "VERSION", 2)
     monkeypatch.setitem(UPCASTERS, (ev.NOTE, 1), lambda old: {"text": old["words"], "name": old["who"]})
-    assert decode(ev.NOTE, {"words": "hi", "who": "Ann"}) == ev.Note(text="hi", name="Ann")
-    assert decode(ev.NOTE, {"text": "hi", "name": "Ann"}, version=2) == ev.Note(text="hi", name="Ann")
+    assert from_json(ev.NOTE, {"words": "hi", "who": "Ann"}) == ev.Note(text="hi", name="Ann")
+    assert from_json(ev.NOTE, {"text": "hi", "name": "Ann"}, version=2) == ev.Note(text="hi", name="Ann")
     monkeypatch.delitem(UPCASTERS, (ev.NOTE, 1))
     with pytest.raises(TypeError, match="Note is version 2 but has no upcaster from version"):
         ev.check_upcasters()

@@ -3,11 +3,12 @@
 Transition note: `Event.payload` is the typed, frozen payload object (read `event.payload.text`),
 `Event.as_dict()` / `Event.payload_json` give the wire and stored JSON, and payload objects still
 answer dict-style reads (`payload["text"]`, `payload.get("to", [])`, `"text" in payload`, always
-the JSON form) so that code not yet migrated (the report) keeps working; new code reads attributes.
+the JSON form) so that code written before the classes kept working while it moved to them (nothing
+in tabletop/ uses them now; a few tests do): new code reads attributes.
 
 One frozen pydantic class per event type, registered in `EVENT_TYPES` (type name -> class). The
 JSON they write is the JSON written before the classes existed, key for key (see `Payload`), so
-stored logs need no migration. `decode` is the one mapper from stored JSON to a typed payload:
+stored logs need no migration. `from_json` is the one mapper from stored JSON to a typed payload:
 the store and every `Event` built from a dict go through it. Every class has a `VERSION`; when a
 payload's shape changes, bump it and register an upcaster (see `UPCASTERS`).
 
@@ -103,7 +104,7 @@ class Payload(Shape):
 
     `TYPE` is the event type name, `VERSION` the payload's version (see `UPCASTERS`), `MADE_BY`
     and `AUDIENCE` describe it in docs/protocol.md (the generated event table);
-    `decode(type, data)` is the way from JSON back to a payload.
+    `from_json(type, data)` is the way from JSON back to a payload.
     """
 
     TYPE: ClassVar[str] = ""
@@ -599,7 +600,7 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 #: Stored rows carry no version yet: every row written so far is version 1. The first change of a
 #: payload's shape: bump the class's VERSION to 2, register UPCASTERS[(type, 1)] (old JSON -> new
 #: JSON), and add a `version` column to the events table (null meaning 1) that `Store` passes to
-#: `decode`. `decode` applies the chain up to the class's VERSION; `check_upcasters` (run at
+#: `from_json`. `from_json` applies the chain up to the class's VERSION; `check_upcasters` (run at
 #: import) fails when a step of a chain is missing.
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 
@@ -608,7 +609,7 @@ class BadEvent(ValueError):
     """A stored event this code cannot read: an unknown type or a payload that does not fit its class."""
 
 
-def decode(type: str, data: Mapping[str, Any], *, version: int = 1, seq: int | None = None) -> Payload:
+def from_json(type: str, data: Mapping[str, Any], *, version: int = 1, seq: int | None = None) -> Payload:
     """The typed payload of a stored (or received) event: upcast to the newest version, then checked."""
     where = f"event {seq} ({type})" if seq is not None else f"event '{type}'"
     cls = EVENT_TYPES.get(type)
@@ -642,7 +643,7 @@ def _typed(type: str, payload: Payload | Mapping[str, Any], seq: int | None = No
         if type != payload.TYPE:
             raise BadEvent(f"event '{type}' given a {payload.__class__.__name__} payload")
         return payload
-    return decode(type, payload, seq=seq)
+    return from_json(type, payload, seq=seq)
 
 
 # ============================================================== events
@@ -650,7 +651,7 @@ def _typed(type: str, payload: Payload | Mapping[str, Any], seq: int | None = No
 class NewEvent:
     """An event the engine wants appended; the store gives it its sequence number.
 
-    `payload` is a typed payload (a dict is accepted and decoded: for tests and old callers);
+    `payload` is a typed payload (a dict is accepted and mapped by `from_json`: for tests and old callers);
     `NewEvent.of(payload, ...)` takes the type from the payload's class.
     """
 
@@ -683,7 +684,7 @@ class NewEvent:
 class Event:
     """An event as stored: with its sequence number and wall time.
 
-    `payload` is the typed payload (a dict is accepted and decoded by `decode`).
+    `payload` is the typed payload (a dict is accepted and mapped by `from_json`).
     """
 
     seq: int

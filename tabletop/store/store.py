@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from tabletop.engine.events import Event, NewEvent, decode
+from tabletop.engine.events import Event, NewEvent, from_json
 
 from .models import Claim, EventRow, Facilitator, GameSession, JoinCode, Participant, Report, Token
 
@@ -72,7 +72,7 @@ def _event(r: Any) -> Event:
     """The one place a stored row (an `EventRow`, or a Core row's mapping) becomes a typed event."""
     get = r.__getitem__ if isinstance(r, Mapping) else r.__getattribute__
     seq, kind = get("seq"), get("type")
-    payload = decode(kind, get("payload"), seq=seq)  # the mapper: upcast, check, type
+    payload = from_json(kind, get("payload"), seq=seq)  # the mapper: upcast, check, type
     return Event(seq, kind, payload, tuple(get("audience")), get("t"), get("wall"), get("actor"), get("client_id"))
 
 
