@@ -312,6 +312,13 @@ CASES = [
         "a trigger is either {decision: ID, option: ID} or {inject: ID}, not both",
     ),
     (
+        "channel id of the team chat",
+        "  - id: bridge\n",
+        "  - id: team\n",
+        "team\n",
+        "'team' is the id of every team's private chat and cannot be a channel id",
+    ),
+    (
         "effect with two kinds",
         "      - escalation: 1\n",
         "      - escalation: 1\n        jam: {channel: bridge, for: 1m}\n",

@@ -12,7 +12,7 @@ from typing import Any
 
 from .durations import parse_duration, parse_offset
 from .errors import Problem
-from .models import CONDITION_KINDS, MAX_CONDITION_DEPTH
+from .models import CONDITION_KINDS, MAX_CONDITION_DEPTH, TEAM_CHANNEL
 from .paths import PathRefused, resolve_attachment
 from .times import format_duration, format_offset
 from .yamlsrc import Path_, Positions
@@ -153,6 +153,11 @@ class Checker:
         objectives = list(self.unique("objective", [(("objectives", i), o) for i, o in _items(data, "objectives")]))
         self.channels = self.unique("channel", [(("channels", i), c) for i, c in _items(data, "channels")])
         for i, channel in _items(data, "channels"):
+            if channel.get("id") == TEAM_CHANNEL:
+                self.at(
+                    ("channels", i, "id"),
+                    f"'{TEAM_CHANNEL}' is the id of every team's private chat and cannot be a channel id",
+                )
             self.channel(("channels", i), channel)
         self.check_moves()
         self.check_personas()
