@@ -12,6 +12,7 @@ snapshot of a format-1 script is exactly what it always was.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
@@ -459,6 +460,8 @@ class Exercise(Grown):
     injects: tuple[Inject, ...] = ()
 
     _anchors: tuple[datetime | None, ...] = PrivateAttr(default=())
+    _clocks: tuple[Scenario | None, ...] = PrivateAttr(default=())
+    _starts: tuple[int, ...] = PrivateAttr(default=())
     _choice_of: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
@@ -482,6 +485,13 @@ class Exercise(Grown):
                     None if start is None else start + timedelta(seconds=(move.at - before.at) * before.time_scale)
                 )
         self._anchors = tuple(anchors)
+        self._starts = tuple(move.at for move in self.moves)
+        self._clocks = tuple(
+            None
+            if start is None
+            else Scenario(start=start - timedelta(seconds=move.at * move.time_scale), time_scale=move.time_scale)
+            for move, start in zip(self.moves, anchors, strict=True)
+        )
         self._choice_of = {c.target: inject.id for inject in self.injects for c in inject.choose}
 
     # Look-ups used by the engine, the tools and the report.
@@ -517,15 +527,14 @@ class Exercise(Grown):
         return None if slot is None else self.inject(slot)
 
     # Moves and the scenario clock.
+    def _move_index(self, seconds: float) -> int:
+        """The index of the move an offset falls in (0 before the first move's start); moves exist."""
+        return max(bisect_right(self._starts, seconds) - 1, 0)
+
     def move_at(self, seconds: float) -> Move | None:
         """The move an exercise offset falls in (a move runs from its `at` up to the next move's);
         None for a script without moves."""
-        found = self.moves[0] if self.moves else None
-        for move in self.moves:
-            if move.at > seconds:
-                break
-            found = move
-        return found
+        return self.moves[self._move_index(seconds)] if self.moves else None
 
     def move_anchor(self, move: Move) -> datetime | None:
         """The scenario time at the start of a move: its `scenario_start`, or where the previous
@@ -538,25 +547,14 @@ class Exercise(Grown):
         the script's `scenario` without moves, the offset's move's clock with them."""
         if not self.moves:
             return self.scenario
-        move = self.move_at(seconds or 0)
-        assert move is not None
-        anchor = self.move_anchor(move)
-        if anchor is None:
-            return None
-        return Scenario(start=anchor - timedelta(seconds=move.at * move.time_scale), time_scale=move.time_scale)
+        return self._clocks[self._move_index(seconds or 0)]
 
     def scenario_at(self, seconds: float | None) -> datetime | None:
         """The in-game moment at an exercise offset; None without a scenario date or an offset."""
         if seconds is None:
             return None
-        if not self.moves:
-            if self.scenario is None:
-                return None
-            return self.scenario.start + timedelta(seconds=seconds * self.scenario.time_scale)
-        move = self.move_at(seconds)
-        assert move is not None
-        anchor = self.move_anchor(move)
-        return None if anchor is None else anchor + timedelta(seconds=(seconds - move.at) * move.time_scale)
+        clock = self.clock_at(seconds)
+        return None if clock is None else clock.start + timedelta(seconds=seconds * clock.time_scale)
 
     def clock_stops(self) -> tuple[int, ...]:
         """The exercise offsets where the clock stops for a plenary (the starts of moves with `stop_clock`)."""
