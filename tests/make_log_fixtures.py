@@ -83,7 +83,7 @@ def _write(name: str, game: Game) -> None:
             {
                 "seq": e.seq,
                 "type": e.type,
-                "payload": e.payload,
+                "payload": e.as_dict()["payload"],
                 "audience": list(e.audience),
                 "t": e.t,
                 "wall": e.wall,
