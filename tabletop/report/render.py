@@ -58,7 +58,7 @@ class RefusedURL(ValueError):
     """A URL the report may not load; WeasyPrint logs it and carries on without the resource."""
 
 
-class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]
+class StaticOnlyFetcher(URLFetcher):
     """Serves files under static/ only; every other URL is refused, never fetched."""
 
     def __init__(self, roots: Sequence[Path] = (STATIC,)) -> None:
