@@ -237,8 +237,9 @@ class Checker:
         if kind == "broadcast":
             seeing = list(self.team_ids)
         else:
-            relays = kind == "relay" and isinstance(relay, str) and relay in self.team_ids
-            seeing = members + ([relay] if relays else [])
+            seeing = members + (
+                [relay] if kind == "relay" and isinstance(relay, str) and relay in self.team_ids else []
+            )
         minimum = _whole(channel.get("min_authority", 1))
         known = sorted(self.team_of)
         named: dict[str, list[str]] = {"read": [], "write": []}
@@ -459,8 +460,10 @@ class Checker:
         move = inject.get("move")
         if not isinstance(move, str):
             return
-        names = [m for m, _ in self.moves] or [m.get("id") for _, m in _items(self.data, "moves")]
-        if not self.ref(path + ("move",), move, [n for n in names if isinstance(n, str)], "move", "move"):
+        names: list[str] = [m for m, _ in self.moves] or [
+            n for _, m in _items(self.data, "moves") if isinstance(n := m.get("id"), str)
+        ]
+        if not self.ref(path + ("move",), move, names, "move", "move"):
             return
         at = _seconds(inject.get("at"), parse_offset) if "at" in inject else None
         if at is None or not self.moves:
@@ -619,7 +622,11 @@ class Checker:
     def no_message(self, path: Path_, value: dict[str, Any]) -> None:
         team, channel = value.get("team"), value.get("channel")
         known_team = self.ref(path + ("team",), team, self.team_ids, "team", "no_message")
-        if self.ref(path + ("channel",), channel, self.channels, "channel", "no_message") and known_team:
+        if (
+            self.ref(path + ("channel",), channel, self.channels, "channel", "no_message")
+            and known_team
+            and isinstance(channel, str)
+        ):
             spec = self.channels[channel]
             members = [m for _, m in _str_list(spec.get("members"))]
             relay = spec.get("relay") if spec.get("kind") == "relay" else None
