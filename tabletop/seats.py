@@ -6,7 +6,7 @@ No Flask: the callers turn `JoinRefused` into a page or a JSON error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tabletop.engine import events as ev
@@ -65,13 +65,13 @@ def look_up(live: Live, code: object) -> CodeInfo:
     if state.ended:
         raise JoinRefused(409, "ended", "this session has ended")
     ex = state.exercise
-    base = {"code": found.code, "session": found.session_id, "title": ex.title, "classification": ex.classification}
+    base = CodeInfo(found.code, found.session_id, found.kind, ex.title, ex.classification)
     if found.kind == "player":
         team = ex.team(found.team or "")
         positions = [{"id": p.id, "title": p.title, "authority": p.authority} for p in team.positions]
-        return CodeInfo(kind="player", team=team.id, team_name=team.name, positions=positions, **base)
+        return replace(base, kind="player", team=team.id, team_name=team.name, positions=positions)
     names = {t.id: t.name for t in ex.teams}
-    return CodeInfo(kind="observer", teams=[names.get(t, t) for t in found.teams], **base)
+    return replace(base, kind="observer", teams=[names.get(t, t) for t in found.teams])
 
 
 def join(live: Live, code: object, name: object, position: object) -> Seat:

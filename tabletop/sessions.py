@@ -34,9 +34,9 @@ def find_exercise(exercise_id: str, exercises_dir: Path, library: Path) -> Exerc
             exercise = load_exercise(path, library=library, display=path.name)
             if exercise.id == exercise_id:
                 return exercise
-    for _path, exercise, _problems in library_entries(exercises_dir, library):
-        if exercise is not None and exercise.id == exercise_id:
-            return exercise
+    for _path, listed, _problems in library_entries(exercises_dir, library):
+        if listed is not None and listed.id == exercise_id:
+            return listed
     known = ", ".join(e.id for _p, e, _x in library_entries(exercises_dir, library) if e is not None)
     raise NotFound(f"no exercise '{exercise_id}' in exercises/ (exercises: {known or 'none'})")
 

@@ -122,7 +122,7 @@ def upload() -> Any:
     sent = request.files.get("script")
     raw = sent.read() if sent else b""
     result = store_upload(
-        raw, sent.filename if sent else "", exercises_dir, injects_dir, bool(request.form.get("replace"))
+        raw, (sent.filename if sent else "") or "", exercises_dir, injects_dir, bool(request.form.get("replace"))
     )
     if result.ok:
         flash(f"{result.exercise.title if result.exercise else ''}: {result.message}", "ok")

@@ -152,10 +152,11 @@ def report_html(report_id: int) -> Any:
 def _serializer(app: Flask, signed_at: float | None = None) -> URLSafeTimedSerializer:
     if signed_at is None:
         return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SHARE_SALT)
+    stamp = int(signed_at)
 
     class Backdated(TimestampSigner):
         def get_timestamp(self) -> int:
-            return int(signed_at)
+            return stamp
 
     return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SHARE_SALT, signer=Backdated)
 

@@ -66,7 +66,7 @@ def schema(output: str) -> None:
 def show_timeline(path: str) -> None:
     """Print the MSEL: exercise time, scenario time, to, from, medium, title and how each inject is released."""
     ex = _load_or_exit(path)
-    header = ("#", "ex. time", "scenario time", "to", "from", "medium", "title", "released by")
+    header: tuple[str, ...] = ("#", "ex. time", "scenario time", "to", "from", "medium", "title", "released by")
     header += ("move",) if ex.moves else ()  # format 2: each row dated by its move's clock
     rows = [header]
     for row in timeline(ex):
