@@ -179,3 +179,25 @@ def test_sessions_and_seats_need_no_flask():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_cross_site_post_with_only_the_login_cookie_is_refused(client, rt):
+    """Issue 16: another site must not make a logged-in facilitator's browser start builds or share links."""
+    log_in(client)
+    session_id = new_session(client)
+    hostile = {"Origin": "http://evil.example", "Content-Type": "text/plain"}
+    refused = client.post(f"/api/sessions/{session_id}/reports", data="{}", headers=hostile)
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "cross_site"
+    plain = client.post(f"/api/sessions/{session_id}/reports", data="{}", headers={"Content-Type": "text/plain"})
+    assert plain.status_code == 403  # no Origin and no JSON body: not from our pages
+    assert rt.store.latest_report(session_id) is None  # nothing was started
+    share = client.post("/api/reports/1/share", data='{"hours": 24}', headers=hostile)
+    assert share.status_code == 403
+    # The site's own origin, or a bearer token from anywhere, still works.
+    host = {"Origin": "http://localhost"}
+    assert client.get("/api/sessions", headers={"Origin": "http://evil.example"}).status_code == 200  # reads are safe
+    same = client.post("/api/reports/999/share", json={"hours": 24}, headers=host)
+    assert same.status_code == 404
+    token = client.post("/api/login", json={"username": "ctl", "password": PASSWORD}).get_json()["token"]
+    bearer = {"Authorization": f"Bearer {token}", "Origin": "http://evil.example"}
+    assert client.post("/api/reports/999/share", json={"hours": 24}, headers=bearer).status_code == 404

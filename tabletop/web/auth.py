@@ -14,7 +14,10 @@ Before every request (static files aside) `load_identity` sets:
 Views then only read `g`, through one decorator per role:
 
 - `facilitator_page`: a page; without a facilitator, a redirect to the login page;
-- `facilitator_api`: a JSON route; without a facilitator, 401 `{"ok": false, "error": {...}}`;
+- `facilitator_api`: a JSON route; without a facilitator, 401 `{"ok": false, "error": {...}}`. A
+  state-changing call authenticated by the login cookie alone (no bearer token) must also come from
+  this site (`same_site`): otherwise 403 `cross_site`, so that another site cannot make a logged-in
+  facilitator's browser start builds or mint share links;
 - `participant_page`: a participant's page; without a seat, a redirect to the join page.
 
 Socket.IO connections do not go through these hooks: sockets.py identifies a connection by the
@@ -26,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, jsonify, redirect, request, session, url_for
 
@@ -47,9 +51,13 @@ def error(status: int, code: str, message: str) -> tuple[Any, int]:
 def load_identity() -> None:
     """Identify the facilitator and the participant of this request, once, into `g`."""
     g.facilitator = g.facilitator_token = g.participant = g.participant_token = None
+    g.by_cookie = False
     if request.endpoint == "static":
         return
-    found = _bearer_facilitator() or _page_login()
+    found = _bearer_facilitator()
+    if found is None:
+        found = _page_login()
+        g.by_cookie = found is not None
     if found is not None:
         g.facilitator, g.facilitator_token = found
     session_id = (request.view_args or {}).get("session_id")
@@ -137,9 +145,30 @@ def facilitator_api(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.facilitator is None:
             return error(401, "unauthorised", "log in as a facilitator first (POST /api/login)")
+        if g.by_cookie and not same_site():
+            return error(
+                403,
+                "cross_site",
+                "this request came from another site with your login cookie: "
+                "send it from Tabletop's own pages, or with an 'Authorization: Bearer' token",
+            )
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def same_site() -> bool:
+    """Whether a request may act on the login cookie: a safe method, or sent by this site's pages.
+
+    Browsers send `Origin` with every cross-site POST; without it (older clients) only a JSON body
+    counts, which a cross-site form cannot send without a CORS preflight that this server refuses.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    origin = request.headers.get("Origin")
+    if origin:
+        return urlsplit(origin).netloc == request.host
+    return request.mimetype == "application/json"
 
 
 def participant_page(view: Callable[..., Any]) -> Callable[..., Any]:
