@@ -17,6 +17,7 @@ from typing import Any
 
 from tabletop.engine import Actor, Event, NewEvent, Refused, SessionState, TimeSource, handle, schedule
 from tabletop.engine import events as ev
+from tabletop.engine.commands import client_id_of
 from tabletop.engine.rules import client_key
 from tabletop.script.models import from_snapshot
 from tabletop.store import Claimed, Store
@@ -104,7 +105,7 @@ class Live:
     # --------------------------------------------------------------- commands
     def command(self, session_id: str, actor: Actor, name: str, data: Any) -> Result:
         """Carry out a client's command; Refused says why not."""
-        client_id = data.get("client_id") if isinstance(data, dict) else None
+        client_id = client_id_of(data)  # only one the store can hold is looked up
         with self.lock(session_id):
             state = self.current(session_id)
             for _attempt in range(5):
@@ -112,7 +113,7 @@ class Live:
                 try:
                     made = handle(state, actor, name, data, state.elapsed(wall))
                 except Refused:
-                    if isinstance(client_id, str):
+                    if client_id is not None:
                         # A resend the rules now refuse: answer with what the first send stored.
                         key = client_key(actor, client_id)
                         earlier = self.store.events_by_client(session_id, actor.participant, key)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tabletop.engine import events as ev
-from tabletop.engine.commands import clean_text
+from tabletop.engine.commands import clean_text, unstorable
 from tabletop.engine.events import NewEvent
 from tabletop.engine.rules import Refused
 from tabletop.live import Live
@@ -53,7 +53,7 @@ class Seat:
 
 def look_up(live: Live, code: object) -> CodeInfo:
     """The session and team behind a join code, or JoinRefused."""
-    if not isinstance(code, str) or not code.strip():
+    if not isinstance(code, str) or not code.strip() or unstorable(code):
         raise JoinRefused(400, "bad_payload", "enter the join code you were given, like ABCD-EFGH")
     found = live.store.find_code(code.strip()[:32])
     if found is None:
@@ -80,13 +80,15 @@ def join(live: Live, code: object, name: object, position: object) -> Seat:
     name = clean_text(name)
     if not isinstance(name, str) or not 1 <= len(name) <= 80:
         raise JoinRefused(400, "bad_payload", "enter your display name, 1 to 80 characters")
+    problem = unstorable(name, "name")
+    if problem:
+        raise JoinRefused(400, "bad_payload", problem)
     found = live.store.find_code(info.code)
     assert found is not None
     if info.kind == "player":
-        if position not in {p["id"] for p in info.positions}:
+        if not isinstance(position, str) or position not in {p["id"] for p in info.positions}:
             listing = ", ".join(f"{p['id']} ({p['title']})" for p in info.positions)
             raise JoinRefused(400, "bad_position", f"choose a position of {info.team_name}: {listing}")
-        assert isinstance(position, str)
         pid = live.store.add_participant(info.session, "player", name, info.team, position, [])
         joined = ev.ParticipantJoined(participant=pid, kind="player", name=name, team=info.team, position=position)
         audience: tuple[str, ...] = (info.team or "",)

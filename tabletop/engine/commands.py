@@ -22,6 +22,61 @@ def clean_text(value: object) -> object:
     return value
 
 
+# ------------------------------------------------------------ what the log can hold
+#: Whole numbers a payload may carry, anywhere: no field needs more, and every store and client can hold them.
+MAX_INT = 2**53 - 1
+#: How deep a payload may nest (the deepest legal command nests 4 levels).
+MAX_DEPTH = 16
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CLIENT_ID = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
+
+
+def unstorable(data: Any, where: str = "payload", depth: int = 0) -> str | None:
+    """Why a decoded JSON value cannot be stored and exported as it is, or None.
+
+    Text holding a lone UTF-16 surrogate (JSON's `"\\ud800"`) has no UTF-8 form: stored, it would
+    break `log.json`, `log.csv` and the report for good. Whole numbers beyond +-(2**53 - 1), numbers
+    that are not finite and nesting deeper than MAX_DEPTH are refused too. Keys are checked like values.
+    Every command goes through here (`parse`), and so does every JSON body of the HTTP API.
+    """
+    if isinstance(data, str):
+        found = _SURROGATE.search(data)
+        if found:
+            return (
+                f"'{where}' holds U+{ord(found.group()):04X}, a lone UTF-16 surrogate: "
+                "text must be valid Unicode (it is stored and exported as UTF-8)"
+            )
+        return None
+    if isinstance(data, bool) or data is None:
+        return None
+    if isinstance(data, int):
+        return None if -MAX_INT <= data <= MAX_INT else f"'{where}' is a number too large (at most {MAX_INT})"
+    if isinstance(data, float):
+        return None if math.isfinite(data) else f"'{where}' must be a finite number"
+    if depth >= MAX_DEPTH:
+        return f"'{where}' is nested too deeply (at most {MAX_DEPTH} levels)"
+    if isinstance(data, dict):
+        for key, value in data.items():
+            inner = f"{where}.{key}" if where != "payload" else str(key)
+            problem = unstorable(key, where, depth + 1) or unstorable(value, inner, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(data, (list, tuple)):
+        for n, value in enumerate(data):
+            problem = unstorable(value, f"{where}.{n}", depth + 1)
+            if problem:
+                return problem
+    return None
+
+
+def client_id_of(data: Any) -> str | None:
+    """The payload's `client_id` when it is one the store can hold (what `ClientId` accepts), else None."""
+    found = data.get("client_id") if isinstance(data, dict) else None
+    if isinstance(found, str) and _CLIENT_ID.fullmatch(found) and not _SURROGATE.search(found):
+        return found
+    return None
+
+
 MAX_OFFSET = 1000 * 3600.0
 
 
@@ -36,7 +91,7 @@ def _offset(value: object) -> object:
 Text = Annotated[str, BeforeValidator(clean_text), Field(min_length=1, max_length=MAX_TEXT)]
 OptionalText = Annotated[str, BeforeValidator(clean_text), Field(max_length=MAX_TEXT)]
 Ident = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
-ClientId = Annotated[str, Field(min_length=1, max_length=64)]
+ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Offset = Annotated[float, BeforeValidator(_offset)]
 
 
@@ -126,6 +181,9 @@ def parse(model: type[Command], command: str, data: Any) -> Command:
     """Validate a payload; BadPayload names the command, the field and what was expected."""
     if not isinstance(data, dict):
         raise BadPayload(f"{command}: expected an object with fields, found {describe(data)}")
+    problem = unstorable(data)
+    if problem:
+        raise BadPayload(f"{command}: {problem}")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -6,27 +6,23 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from tabletop import seats
 from tabletop.sessions import NotFound, create_session, library_entries, session_info
 
-from .auth import error, facilitator_api
+from .auth import error, facilitator_api, json_body
 from .extensions import failed, join_limit, limiter
 from .runtime import runtime
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
 
-def _json() -> dict[str, Any] | None:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else None
-
-
 @api.post("/login")
 @limiter.limit(join_limit, deduct_when=failed)
 def login() -> Any:
     """{username, password} -> {token}: a facilitator's bearer token."""
-    data = _json()
+    data = json_body()
     if data is None or not isinstance(data.get("username"), str) or not isinstance(data.get("password"), str):
         return error(400, "bad_payload", 'send JSON {"username": ..., "password": ...}')
     identity = runtime().store.check_facilitator(data["username"][:80], data["password"][:200])
@@ -40,7 +36,7 @@ def login() -> Any:
 @limiter.limit(join_limit, deduct_when=failed)
 def join() -> Any:
     """{code, name, position} -> {token}: a seat for a player (or an observer, without position)."""
-    data = _json()
+    data = json_body()
     if data is None:
         return error(400, "bad_payload", 'send JSON {"code": ..., "name": ..., "position": ...}')
     try:
@@ -81,7 +77,7 @@ def exercises() -> Any:
 @facilitator_api
 def new_session() -> Any:
     """{exercise} -> the session with a join code per team and one for observers."""
-    data = _json()
+    data = json_body()
     if data is None or not isinstance(data.get("exercise"), str):
         return error(400, "bad_payload", 'send JSON {"exercise": EXERCISE_ID}')
     cfg = current_app.config
@@ -133,7 +129,7 @@ def session_detail(session_id: str) -> Any:
 @facilitator_api
 def observer_teams(session_id: str) -> Any:
     """{teams: [...]}: the teams observers who join from now on may watch."""
-    data = _json()
+    data = json_body()
     rt = runtime()
     if rt.store.get_session(session_id[:32]) is None:
         return error(404, "unknown_session", f"unknown session '{session_id[:32]}'")
@@ -171,3 +167,23 @@ def not_found(exc: Any) -> Any:
 @api.app_errorhandler(405)
 def not_allowed(exc: Any) -> Any:
     return _api_error(405, "method_not_allowed", f"{request.method} is not allowed on {request.path[:100]}", exc)
+
+
+@api.app_errorhandler(400)
+def bad_request(exc: Any) -> Any:
+    message = exc.description if isinstance(exc, HTTPException) and exc.description else "bad request"
+    return _api_error(400, "bad_payload", str(message)[:300], exc)
+
+
+@api.app_errorhandler(500)
+def internal(exc: Any) -> Any:
+    """An unexpected failure (Flask has logged it): under /api/ a JSON `internal`, never an HTML page."""
+    return _api_error(500, "internal", "the server failed to answer this request; nothing was changed", exc)
+
+
+@api.app_errorhandler(HTTPException)
+def other_http_error(exc: HTTPException) -> Any:
+    """Any other HTTP error under /api/ (415, 501 ...): JSON, with its status and a code from its name."""
+    status = exc.code or 500
+    code = (exc.name or "error").lower().replace(" ", "_").replace("-", "_")
+    return _api_error(status, code, str(exc.description or exc.name)[:300], exc)

@@ -31,9 +31,10 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, jsonify, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, request, session, url_for
 
 from tabletop.engine import Actor
+from tabletop.engine.commands import unstorable
 from tabletop.store import Identity
 
 from .runtime import runtime
@@ -44,6 +45,23 @@ auth = Blueprint("auth", __name__)
 def error(status: int, code: str, message: str) -> tuple[Any, int]:
     """The JSON API's error body: `{"ok": false, "error": {"code", "message"}}` with its status."""
     return jsonify({"ok": False, "error": {"code": code, "message": message}}), status
+
+
+def json_body() -> dict[str, Any] | None:
+    """The request's JSON object, or None when the body is not one (each route says what it wants).
+
+    A body nested too deeply for the parser, or holding what the log cannot store (a lone surrogate,
+    a number beyond 2**53), is answered 400 `bad_payload` here, as JSON, never as a 500 page. Called
+    inside the views, so that the login and join rate limits count these refusals as failures.
+    """
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        abort(400, "the JSON body is nested too deeply")
+    problem = unstorable(data, "body") if data is not None else None
+    if problem:
+        abort(400, problem)
+    return data if isinstance(data, dict) else None
 
 
 # ----------------------------------------------------------- who is asking

@@ -19,7 +19,7 @@ from flask import Blueprint, Flask, current_app, jsonify, render_template, reque
 from flask import url_for as flask_url_for
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from .auth import error, facilitator_api, facilitator_page
+from .auth import error, facilitator_api, facilitator_page, json_body
 from .extensions import socketio
 from .runtime import room, runtime
 
@@ -188,7 +188,7 @@ def share(report_id: int) -> Any:
     """{hours} -> {url, expires}: a link that downloads this one report without an account."""
     if _done_file(report_id, ".pdf") is None:
         return error(404, "not_ready", f"report {report_id} is not built (or its file is gone)")
-    data = request.get_json(silent=True) or {}
+    data = json_body() or {}  # a body that is not an object, or none: the default
     hours = data.get("hours", 72) if isinstance(data, dict) else None
     if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= MAX_SHARE_HOURS:
         return error(400, "bad_payload", f"'hours' must be a number above 0, at most {MAX_SHARE_HOURS}")
