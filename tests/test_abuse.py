@@ -84,8 +84,11 @@ def test_oversized_payloads_are_refused(game):
     big.sio.disconnect()
     answer = alice.call("send_message", {"channel": "team", "text": "still served"})
     assert answer["ok"]
-    refused = alice.call("send_message", {"channel": "team", "text": "y" * 200_000})
+    refused = alice.call("send_message", {"channel": "team", "text": "y" * 4001})
     assert refused["error"]["code"] == "bad_payload" and "at most 4000 characters" in refused["error"]["message"]
+    # Far larger than a send_message can legally be: refused from its size, before it is parsed.
+    refused = alice.call("send_message", {"channel": "team", "text": "y" * 200_000})
+    assert refused["error"]["code"] == "bad_payload" and "too large" in refused["error"]["message"]
     alice.disconnect()
 
 

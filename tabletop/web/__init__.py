@@ -12,6 +12,7 @@ from flask import Flask
 from tabletop import ROOT
 
 from .extensions import limiter, socketio
+from .guard import largest_frame
 from .production import check_production
 from .runtime import init_runtime
 
@@ -44,7 +45,7 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         MESSAGE_QUEUE=os.environ.get("MESSAGE_QUEUE") or None,
         ASYNC_MODE=async_mode(),
         CORS_ORIGINS=[o for o in os.environ.get("CORS_ORIGINS", "").split(",") if o],
-        MAX_SOCKET_PAYLOAD=1024 * 1024,
+        MAX_SOCKET_PAYLOAD=largest_frame(),  # the largest legal command (guard.py)
         JOIN_RATE_LIMIT=os.environ.get("JOIN_RATE_LIMIT", "10 per minute"),
         # Rate-limit counters live with the message queue when several workers share it.
         RATELIMIT_STORAGE_URI=os.environ.get("MESSAGE_QUEUE") or "memory://",
@@ -109,3 +110,16 @@ def init_sockets(app: Flask) -> None:
         message_queue=app.config["MESSAGE_QUEUE"],
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
     )
+    init_guard(app)
+
+
+def init_guard(app: Flask) -> None:
+    """Budgets, names and sizes checked on every raw frame before it is parsed (guard.py)."""
+    from .guard import FrameGuard, event_limits, guard_websocket
+
+    server = socketio.server
+    assert server is not None
+    guard = FrameGuard(server, event_limits(), app.config["MAX_SOCKET_PAYLOAD"])
+    guard.install()
+    guard_websocket(server.eio, app.config["MAX_SOCKET_PAYLOAD"])
+    app.extensions["tabletop.guard"] = guard

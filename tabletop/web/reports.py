@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 reports = Blueprint("reports", __name__)
 SHARE_SALT = "tabletop.report-share"
 MAX_SHARE_HOURS = 24 * 30
+#: The largest id a store holds (PostgreSQL's integer): a larger one in a URL is 404, not a database error.
+MAX_ID = 2**31 - 1
 #: The HTML view is our own markup with an inline stylesheet and no script at all.
 HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -108,7 +110,7 @@ def session_reports(session_id: str) -> Any:
     return jsonify({"ok": True, "reports": [report_view(r) for r in rows]})
 
 
-@reports.get("/api/reports/<int:report_id>")
+@reports.get(f"/api/reports/<int(max={MAX_ID}):report_id>")
 @facilitator_api
 def report_status(report_id: int) -> Any:
     row = runtime().store.get_report(report_id)
@@ -128,7 +130,7 @@ def _done_file(report_id: int, suffix: str) -> Path | None:
     return path
 
 
-@reports.get("/api/reports/<int:report_id>/pdf")
+@reports.get(f"/api/reports/<int(max={MAX_ID}):report_id>/pdf")
 @facilitator_api
 def report_pdf(report_id: int) -> Any:
     path = _done_file(report_id, ".pdf")
@@ -137,7 +139,7 @@ def report_pdf(report_id: int) -> Any:
     return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=path.name)
 
 
-@reports.get("/api/reports/<int:report_id>/html")
+@reports.get(f"/api/reports/<int(max={MAX_ID}):report_id>/html")
 @facilitator_api
 def report_html(report_id: int) -> Any:
     path = _done_file(report_id, ".html")
@@ -182,7 +184,7 @@ def read_share_token(app: Flask, token: str, now: float | None = None) -> tuple[
     return data["r"], ""
 
 
-@reports.post("/api/reports/<int:report_id>/share")
+@reports.post(f"/api/reports/<int(max={MAX_ID}):report_id>/share")
 @facilitator_api
 def share(report_id: int) -> Any:
     """{hours} -> {url, expires}: a link that downloads this one report without an account."""

@@ -10,13 +10,13 @@ and a refusal is also emitted as an `error` event to the sender. See docs/protoc
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from flask import request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from tabletop.engine import COMMANDS, Refused, Viewer, redact
+from tabletop.engine.commands import unstorable
 from tabletop.engine.views import summary
 from tabletop.store import Identity
 
@@ -25,8 +25,6 @@ from .extensions import socketio
 from .runtime import present, room, runtime
 
 log = logging.getLogger(__name__)
-RATE = 20.0  # commands a second per connection, sustained
-BURST = 40.0
 
 
 def _identity() -> Identity | None:
@@ -37,18 +35,6 @@ def _refuse(command: str, code: str, message: str) -> dict[str, Any]:
     body = {"code": code, "message": message, "command": command}
     emit("error", body)
     return {"ok": False, "error": body}
-
-
-def _rate_ok() -> bool:
-    """A token bucket per connection, kept in the connection's own session."""
-    now = time.monotonic()
-    tokens, last = session.get("bucket", (BURST, now))
-    tokens = min(BURST, tokens + (now - last) * RATE)
-    if tokens < 1:
-        session["bucket"] = (tokens, now)
-        return False
-    session["bucket"] = (tokens - 1, now)
-    return True
 
 
 def _session_for(identity: Identity, data: Any, command: str) -> str:
@@ -114,7 +100,7 @@ def watch(data: Any = None) -> dict[str, Any]:
     if identity is None or identity.kind != "facilitator":
         return _refuse("watch", "forbidden", "watch: only facilitators watch sessions")
     session_id = data.get("session") if isinstance(data, dict) else None
-    if not isinstance(session_id, str) or runtime().store.get_session(session_id[:32]) is None:
+    if not isinstance(session_id, str) or unstorable(session_id) or not runtime().store.get_session(session_id[:32]):
         return _refuse("watch", "unknown_session", f"watch: unknown session {session_id!r}")
     join_room(room(session_id, "control"))
     session["watching"] = session.get("watching", set()) | {session_id}
@@ -170,8 +156,6 @@ def _command_handler(name: str):
         identity = _identity()
         if identity is None:
             return _refuse(name, "unauthorised", f"{name}: not connected with a token")
-        if not _rate_ok():
-            return _refuse(name, "rate_limited", f"{name}: too many commands: at most {RATE:g} a second")
         try:
             session_id = _session_for(identity, data, name)
             payload = {k: v for k, v in data.items() if k != "session"} if isinstance(data, dict) else data
