@@ -293,8 +293,11 @@ class Tabletop:
         await again.connect()
         t1 = time.monotonic()
         answer = await again.command("sync", {"after": last_seq}, timeout=30)
+        events = list((answer or {}).get("events", []))
+        while answer and answer.get("more"):  # sync answers pages (docs/protocol.md): follow `more`
+            answer = await again.command("sync", {"after": answer["through"]}, timeout=30)
+            events += (answer or {}).get("events", [])
         t2 = time.monotonic()
-        events = (answer or {}).get("events", [])
         got = sum(1 for e in events if e["type"] == "message" and e["payload"]["text"].startswith("rc-"))
         if got != writers * each:
             errors["reconnect_missing"] += writers * each - got

@@ -7,6 +7,7 @@ and huge files are refused, and duplicate keys are reported rather than silently
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,10 @@ class _TooLarge(Exception):
     pass
 
 
+#: Lone UTF-16 surrogates, which a YAML escape (`"\ud800"`) can produce.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class _Builder:
     def __init__(self, display: str) -> None:
         self.display = display
@@ -100,6 +105,10 @@ class _Builder:
         return None
 
     def scalar(self, node: ScalarNode) -> Any:
+        found = _SURROGATE.search(node.value)
+        if found:  # a quoted "\ud800": text with no UTF-8 form would break every page, export and report
+            self.problem(node, f"the text holds U+{ord(found.group()):04X}, a lone UTF-16 surrogate: not valid Unicode")
+            return None
         tag = node.tag
         if tag not in SCALAR_TAGS:
             self.problem(node, f"the tag '{tag}' is not allowed: only plain text, numbers, booleans and dates")
