@@ -88,8 +88,11 @@ class Live:
                 if row is None:
                     raise Refused("unknown_session", f"unknown session '{session_id}'")
                 state = SessionState(from_snapshot(row.script))
+                for event in self.store.events_after(session_id, 0):
+                    state.apply(event)
+                # Shown to others only once folded: `current` reads the cache without the lock.
                 self._states[session_id] = state
-                known_seq = None
+                return state
             if known_seq is None or known_seq > state.seq:
                 for event in self.store.events_after(session_id, state.seq):
                     state.apply(event)
