@@ -35,7 +35,8 @@ class Game:
     def seen_by(self, who: str) -> list[dict[str, Any]]:
         """What a participant's client would have received, in order."""
         viewer: Viewer = self.actors[who].viewer
-        views = [redact(e, viewer) for e in self.store.events_after(self.session, 0)]
+        exercise = self.state.exercise
+        views = [redact(e, viewer, exercise) for e in self.store.events_after(self.session, 0)]
         return [v for v in views if v is not None]
 
     def types_seen_by(self, who: str) -> list[str]:

@@ -122,7 +122,7 @@ def test_a_whole_game_in_the_browser(server, browser):
         item.locator("textarea").fill(EDITED)
         item.get_by_role("button", name="Forward edited text").click()
         expect(oman.page.locator("#panel-relay-desk")).to_contain_text("Forwarded edited")
-        expect(mine).to_contain_text("forwarded")
+        expect(mine).to_contain_text("delivered")  # forwarded, and on a line without delay delivered at once
         expect(iran.page.locator("#tab-oman-line .count")).to_have_text("1")
         iran.page.click("#tab-oman-line")
         expect(iran.page.locator("#panel-oman-line")).to_contain_text(EDITED)

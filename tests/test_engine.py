@@ -103,7 +103,9 @@ def test_relay_intermediary_edits_and_receiver_sees_only_the_edit(game):
     assert [(v["type"], v["payload"]["text"]) for v in iran] == [("message_delivered", "Washington urges restraint.")]
     assert "We will strike" not in str(game.seen_by("iran"))
     relayed = [v for v in game.seen_by("us") if v["type"] == "message_relayed"]
-    assert relayed[0]["payload"]["action"] == "edit" and "text" not in relayed[0]["payload"]
+    # The sender is told it went on, not that it was edited (the default `sender_learns`).
+    assert relayed[0]["payload"]["action"] == "forward" and "text" not in relayed[0]["payload"]
+    assert "edited" not in relayed[0]["payload"]
     with pytest.raises(Refused, match="already"):
         game.do("oman", "relay", message=seq, action="decline")
 

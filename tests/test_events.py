@@ -36,12 +36,20 @@ def test_every_stored_payload_round_trips_to_the_same_json(name: str) -> None:
             assert json.dumps(written) == json.dumps(row["payload"]), (row["seq"], row["type"])
 
 
+#: Event types added after the fixture logs were written (they cannot be regenerated): each is
+#: round-tripped by the tests of its own feature instead. Add a new type here with its feature's tests.
+NEWER = {
+    "relay_note",  # issue 10, the intermediary's voice: tests/test_relay_voice.py
+    "message_read_back",  # issue 10, read-backs: tests/test_relay_voice.py
+}
+
+
 def test_the_fixtures_hold_every_event_type() -> None:
-    assert {row["type"] for _name, row in ROWS} == set(EVENT_TYPES)
+    assert set(EVENT_TYPES) - {row["type"] for _name, row in ROWS} == NEWER
 
 
 def test_the_registry_names_each_class_by_its_type() -> None:
-    assert len(EVENT_TYPES) == 26
+    assert len(EVENT_TYPES) == 26 + len(NEWER)
     for name, cls in EVENT_TYPES.items():
         assert issubclass(cls, Payload) and name == cls.TYPE and cls.VERSION >= 1
         assert cls.MADE_BY and cls.AUDIENCE

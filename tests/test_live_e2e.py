@@ -68,8 +68,9 @@ def test_full_game_through_the_relay_and_a_decision_branch(server):
     assert queued["payload"]["text"] == "We hold you responsible."
     assert oman.call("relay", {"message": queued["seq"], "action": "edit", "text": "Washington seeks calm."})["ok"]
     delivered = iran.wait_for(lambda e: e["type"] == "message_delivered")
-    assert delivered["payload"]["text"] == "Washington seeks calm." and delivered["payload"]["from_team"] == "us"
-    us.wait_for(lambda e: e["type"] == "message_relayed" and e["payload"]["action"] == "edit")
+    # The air gap of the default disclosure: Iran reads it "via Oman"; the U.S. is told it went on.
+    assert delivered["payload"]["text"] == "Washington seeks calm." and "from_team" not in delivered["payload"]
+    us.wait_for(lambda e: e["type"] == "message_relayed" and e["payload"]["action"] == "forward")
     assert "We hold you responsible" not in str(iran.events)
     control.wait_for(lambda e: e["type"] == "message_relayed" and e["payload"]["text"] == "Washington seeks calm.")
 

@@ -5,7 +5,7 @@ import {
 } from "./live.js";
 import {
   CLOCK_EVENTS, DECISION_MADE, ESCALATION_CHANGED, FEEDBACK, INJECT_ACKNOWLEDGED, INJECT_RELEASED, INJECT_WRITTEN,
-  MESSAGE_RELAYED, MESSAGE_SENT, NOTE, PARTICIPANT_JOINED, SESSION_ENDED, SUMMARY_EVENTS,
+  MESSAGE_READ_BACK, MESSAGE_RELAYED, MESSAGE_SENT, NOTE, PARTICIPANT_JOINED, RELAY_NOTE, SESSION_ENDED, SUMMARY_EVENTS,
 } from "./events.js";
 import { formatClock, formatCountdown, formatShortOffset } from "./times.js";
 import { describe, feedItem, filterFeed, teamLabel } from "./views.js";
@@ -229,8 +229,11 @@ for (const c of script.channels.filter((x) => x.kind === "relay")) {
   const list = el("ol", { class: "inbox-list", "aria-label": `Waiting on ${c.name}` });
   const empty = el("p", { class: "muted small" }, "Nothing waiting.");
   const via = c.relay === "control" ? "you (exercise control)" : teamLabel(teams, c.relay);
-  $("relays").append(el("div", {}, el("h3", { dir: "auto" }, `${c.name}`), el("p", { class: "small muted" }, `Relayed by ${via}`), empty, list));
-  relayViews[c.id] = { list, empty, items: new Map() };
+  const voice = el("ol", { class: "notes small", "aria-label": `Notes and read-backs on ${c.name}` });
+  const composer = c.relay === "control" ? controlNoteComposer(c) : null;
+  $("relays").append(el("div", { "data-relay-channel": c.id }, el("h3", { dir: "auto" }, `${c.name}`),
+    el("p", { class: "small muted" }, `Relayed by ${via}`), empty, list, composer, voice));
+  relayViews[c.id] = { list, empty, voice, items: new Map() };
 }
 
 function relayQueued(event) {
@@ -238,12 +241,20 @@ function relayQueued(event) {
   const view = relayViews[p.channel];
   if (!view) return;
   const status = el("span", { class: "badge with-relay" }, "waiting");
+  const readback = el("input", { type: "checkbox", checked: Boolean(p.readback), disabled: Boolean(p.readback), "aria-label": `Ask for a read-back of #${event.seq} when forwarding` });
+  const relayAs = (action) => () => {
+    const payload = { message: event.seq, action };
+    if (action === "forward" && readback.checked) payload.readback = true;
+    return cmd("relay", payload);
+  };
   const buttons = el("div", { class: "actions" },
     ...[["Forward", "forward"], ["Hold", "hold"], ["Decline", "decline"]].map(([label, action]) =>
-      el("button", { type: "button", class: "secondary small", onclick: () => cmd("relay", { message: event.seq, action }) }, label)));
+      el("button", { type: "button", class: "secondary small", onclick: relayAs(action) }, label)),
+    el("label", { class: "choice small" }, readback, el("span", {}, p.readback ? "read-back asked by the sender" : "ask for a read-back")));
   const node = el("li", { class: "relay-item" },
     el("div", { class: "from", dir: "auto" }, `#${event.seq} from ${teamLabel(teams, p.from_team)}${p.name ? ` (${p.name})` : ""} → ${(p.to || []).map((t) => teamLabel(teams, t)).join(", ")}`),
     el("div", { class: "text", dir: "auto" }, p.text),
+    p.instructions ? el("div", { class: "instructions small", dir: "auto" }, `Instructions for the intermediary: ${p.instructions}`) : null,
     el("div", { class: "meta" }, formatClock(event.t), " ", status),
     buttons);
   insertBySeq(view.list, node, event.seq);
@@ -264,6 +275,35 @@ function relayDone(event) {
   item.node.remove();
   view.items.delete(p.message);
   view.empty.hidden = view.items.size > 0;
+}
+
+// The intermediary's voice on each relay channel: notes to one side and read-backs, as control
+// sees them (everything); on a channel control relays itself, control writes the notes.
+function controlNoteComposer(c) {
+  const id = `control-note-${c.id}`;
+  const text = el("textarea", { id, dir: "auto", rows: 2, maxlength: 4000 });
+  const buttons = c.members.map((team) =>
+    el("button", { type: "submit", class: "secondary small", value: team }, `Note to the ${teamLabel(teams, team)} side`));
+  const form = el("form", { class: "composer" }, el("label", { for: id }, `Note on ${c.name} to one side only`), text,
+    el("div", { class: "inline" }, ...buttons));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const to = ev.submitter ? ev.submitter.value : "";
+    if (!to || !text.value.trim()) return;
+    const answer = await cmd("write_relay_note", { channel: c.id, to, text: text.value });
+    if (answer.ok) text.value = "";
+  });
+  return form;
+}
+
+function relayVoice(event) {
+  const p = event.payload;
+  const view = relayViews[p.channel];
+  if (!view) return;
+  const line = event.type === RELAY_NOTE
+    ? `Note to ${teamLabel(teams, p.to)} by ${p.by}${p.message ? ` (about #${p.message})` : ""}: `
+    : `Read-back of #${p.message} by ${teamLabel(teams, p.team)}${p.name ? ` (${p.name})` : ""}: `;
+  insertBySeq(view.voice, el("li", { dir: "auto" }, el("span", { class: "muted small" }, `${formatClock(event.t)} · ${line}`), p.text), event.seq, true);
 }
 
 // ------------------------------------------------------------------ presence
@@ -479,6 +519,7 @@ client.on("event", (event, { live }) => {
       break;
     case MESSAGE_SENT: if (p.relay) relayQueued(event); break;
     case MESSAGE_RELAYED: relayDone(event); break;
+    case RELAY_NOTE: case MESSAGE_READ_BACK: relayVoice(event); break;
     case ESCALATION_CHANGED:
       escalations.push({ t: event.t, level: p.level, delta: p.delta, reason: p.reason });
       insertBySeq($("esc-history"), el("li", { dir: "auto" }, `${formatClock(event.t)} · ${p.delta > 0 ? "+" : ""}${p.delta} → ${p.level}: ${p.reason || ""}`), event.seq, true);

@@ -20,6 +20,8 @@ export const MESSAGE_SENT = "message_sent";
 export const MESSAGE_RELAYED = "message_relayed";
 export const MESSAGE_DELIVERED = "message_delivered";
 export const MESSAGE_JAMMED = "message_jammed";
+export const RELAY_NOTE = "relay_note";
+export const MESSAGE_READ_BACK = "message_read_back";
 export const CHANNEL_JAMMED = "channel_jammed";
 export const CHANNEL_CLEARED = "channel_cleared";
 export const DECISION_MADE = "decision_made";
@@ -49,6 +51,8 @@ export const EVENT_TYPES = Object.freeze([
   MESSAGE_RELAYED,
   MESSAGE_DELIVERED,
   MESSAGE_JAMMED,
+  RELAY_NOTE,
+  MESSAGE_READ_BACK,
   CHANNEL_JAMMED,
   CHANNEL_CLEARED,
   DECISION_MADE,
@@ -75,10 +79,12 @@ export const EVENT_FIELDS = Object.freeze({
   [INJECT_MOVED]: Object.freeze(["inject", "at", "from", "by"]),
   [INJECT_ACKNOWLEDGED]: Object.freeze(["inject", "team", "from_position", "name", "participant"]),
   [MESSAGE]: Object.freeze(["channel", "team", "from_team", "from_position", "name", "participant", "text", "spoofed", "spoofed_by"]),
-  [MESSAGE_SENT]: Object.freeze(["channel", "from_team", "from_position", "name", "participant", "text", "relay", "to", "delay"]),
-  [MESSAGE_RELAYED]: Object.freeze(["message", "channel", "relay", "from_team", "action", "by", "waited", "text", "edited", "delay"]),
-  [MESSAGE_DELIVERED]: Object.freeze(["message", "channel", "from_team", "from_position", "name", "participant", "text"]),
+  [MESSAGE_SENT]: Object.freeze(["channel", "from_team", "from_position", "name", "participant", "text", "relay", "to", "delay", "instructions", "readback"]),
+  [MESSAGE_RELAYED]: Object.freeze(["message", "channel", "relay", "from_team", "action", "by", "waited", "text", "edited", "delay", "readback"]),
+  [MESSAGE_DELIVERED]: Object.freeze(["message", "channel", "from_team", "from_position", "name", "participant", "text", "readback"]),
   [MESSAGE_JAMMED]: Object.freeze(["channel", "from_team", "from_position", "name", "participant", "text", "reason"]),
+  [RELAY_NOTE]: Object.freeze(["channel", "relay", "to", "by", "from_position", "participant", "text", "message"]),
+  [MESSAGE_READ_BACK]: Object.freeze(["message", "channel", "relay", "sender", "team", "position", "name", "participant", "text"]),
   [CHANNEL_JAMMED]: Object.freeze(["channel", "until", "for", "inject"]),
   [CHANNEL_CLEARED]: Object.freeze(["channel"]),
   [DECISION_MADE]: Object.freeze(["inject", "option", "label", "escalation", "by_default", "lapsed", "rationale", "team", "position", "name", "participant"]),
@@ -105,10 +111,12 @@ export const OPTIONAL_FIELDS = Object.freeze({
   [INJECT_MOVED]: Object.freeze([]),
   [INJECT_ACKNOWLEDGED]: Object.freeze([]),
   [MESSAGE]: Object.freeze(["team", "participant", "spoofed", "spoofed_by"]),
-  [MESSAGE_SENT]: Object.freeze([]),
-  [MESSAGE_RELAYED]: Object.freeze(["text", "edited", "delay"]),
-  [MESSAGE_DELIVERED]: Object.freeze([]),
+  [MESSAGE_SENT]: Object.freeze(["instructions", "readback"]),
+  [MESSAGE_RELAYED]: Object.freeze(["text", "edited", "delay", "readback"]),
+  [MESSAGE_DELIVERED]: Object.freeze(["readback"]),
   [MESSAGE_JAMMED]: Object.freeze([]),
+  [RELAY_NOTE]: Object.freeze(["message"]),
+  [MESSAGE_READ_BACK]: Object.freeze([]),
   [CHANNEL_JAMMED]: Object.freeze([]),
   [CHANNEL_CLEARED]: Object.freeze([]),
   [DECISION_MADE]: Object.freeze(["rationale", "team", "position", "name", "participant"]),
@@ -126,4 +134,4 @@ export const CLOCK_EVENTS = new Set([CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED,
 export const SUMMARY_EVENTS = new Set([INJECT_RELEASED, INJECT_HELD, INJECT_UNHELD, INJECT_SKIPPED, INJECT_MOVED, INJECT_WRITTEN, DECISION_MADE, ESCALATION_CHANGED, CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED]);
 
 /** Events a participant wrote (or control spoofed), or its delivery. */
-export const MESSAGE_EVENTS = new Set([MESSAGE, MESSAGE_SENT, MESSAGE_DELIVERED, MESSAGE_JAMMED]);
+export const MESSAGE_EVENTS = new Set([MESSAGE, MESSAGE_SENT, MESSAGE_DELIVERED, MESSAGE_JAMMED, RELAY_NOTE, MESSAGE_READ_BACK]);

@@ -4,7 +4,7 @@ import {
 } from "./live.js";
 import {
   CHANNEL_CLEARED, CHANNEL_JAMMED, CLOCK_EVENTS, DECISION_MADE, INJECT_ACKNOWLEDGED, INJECT_RELEASED, MESSAGE,
-  MESSAGE_DELIVERED, MESSAGE_JAMMED, MESSAGE_RELAYED, MESSAGE_SENT, SESSION_ENDED,
+  MESSAGE_DELIVERED, MESSAGE_JAMMED, MESSAGE_READ_BACK, MESSAGE_RELAYED, MESSAGE_SENT, RELAY_NOTE, SESSION_ENDED,
 } from "./events.js";
 import { formatClock, formatCountdown } from "./times.js";
 import { attachmentList, bindTabs, teamLabel } from "./views.js";
@@ -82,10 +82,12 @@ function buildChannel(def) {
   const textarea = el("textarea", { id: `say-${id}`, dir: "auto", rows: 2, maxlength: 4000, name: "text" });
   const why = el("p", { class: "why", id: `why-${id}`, hidden: true });
   const button = el("button", { type: "submit" }, "Send");
+  const handling = handlingFields(def);
   const form = el(
     "form", { class: "composer" },
     el("label", { for: `say-${id}` }, `Write on ${def.name}`),
-    textarea, why, el("div", { class: "inline" }, button, el("span", { class: "muted small" }, "Enter sends, Shift+Enter for a new line")),
+    textarea, why, handling ? handling.box : null,
+    el("div", { class: "inline" }, button, el("span", { class: "muted small" }, "Enter sends, Shift+Enter for a new line")),
   );
   const panel = el(
     "section", { role: "tabpanel", id: `panel-${id}`, "aria-labelledby": `tab-${id}`, tabindex: "0" },
@@ -93,7 +95,7 @@ function buildChannel(def) {
     el("p", { class: "muted small", "data-empty": "" }, "No messages yet."),
     list, form,
   );
-  const view = { id, def, label: def.name, list, textarea, button, why, form, panel, unread: 0 };
+  const view = { id, def, label: def.name, list, textarea, button, why, form, panel, unread: 0, handling };
   form.addEventListener("submit", (ev) => { ev.preventDefault(); send(view); });
   textarea.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); send(view); }
@@ -110,6 +112,7 @@ function setWritable(view, def) {
   view.button.disabled = Boolean(reason);
   view.why.hidden = !reason;
   view.why.textContent = reason ? `You cannot write here: ${reason}.` : "";
+  if (view.handling) view.handling.box.hidden = Boolean(reason);
   if (reason) view.textarea.setAttribute("aria-describedby", view.why.id);
   else view.textarea.removeAttribute("aria-describedby");
 }
@@ -118,10 +121,11 @@ async function send(view) {
   const text = view.textarea.value.trim();
   if (!text || view.button.disabled) return;
   view.button.disabled = true;
-  const answer = await client.command("send_message", { channel: view.id, text });
+  const answer = await client.command("send_message", { channel: view.id, text, ...handlingValues(view.handling) });
   view.button.disabled = false;
   if (answer.ok) {
     view.textarea.value = "";
+    clearHandling(view.handling);
     markMine(answer.seq);
   }
   view.textarea.focus();
@@ -150,13 +154,13 @@ function senderLabel(p) {
   return `${teamLabel(teams, p.from_team)}${p.name ? ` (${p.name})` : ""}`;
 }
 
-function addMessage(channelId, seq, event, { mine, status, statusClass, text, fresh }) {
+function addMessage(channelId, seq, event, { mine, status, statusClass, text, fresh, from }) {
   const view = channels.get(channelId);
   if (!view) return null;
   const badge = el("span", { class: `badge ${statusClass || ""}`, hidden: !status }, status || "");
   const node = el(
     "li", { class: `msg${mine ? " mine" : ""}` },
-    el("div", { class: "from", dir: "auto" }, mine ? `You (${senderLabel(event.payload)})` : senderLabel(event.payload)),
+    el("div", { class: "from", dir: "auto" }, mine ? `You (${senderLabel(event.payload)})` : from ?? senderLabel(event.payload)),
     el("div", { class: "text", dir: "auto" }, text ?? event.payload.text ?? ""),
     el("div", { class: "meta" }, formatClock(event.t), " ", badge),
   );
@@ -208,14 +212,20 @@ function buildRelayDesk(defs) {
   const done = el("ol", { class: "messages", "aria-label": "Messages you have handled" });
   const empty = el("p", { class: "muted small" }, "Nothing is waiting.");
   const names = defs.map((d) => d.name).join(", ");
+  const notes = el("ol", { class: "messages", "aria-label": "Notes you have written" });
+  const composer = noteComposer(defs);
   const panel = el(
     "section", { role: "tabpanel", id: `panel-${RELAY_TAB}`, "aria-labelledby": `tab-${RELAY_TAB}`, tabindex: "0" },
     el("p", { class: "muted small", dir: "auto" },
       `You relay ${names}. Each message reaches you first: forward it word for word, edit it, hold it or decline it.`),
-    empty, queue, el("h3", {}, "Handled"), done,
+    empty, queue,
+    el("h3", {}, "Notes to one side"),
+    el("p", { class: "muted small" }, "A note goes to one side only, never to the other: confirm wording, ask for a read-back, chase a reply, say what you changed."),
+    composer.form, notes,
+    el("h3", {}, "Handled"), done,
   );
   panelsEl.append(panel);
-  return { id: RELAY_TAB, label: "Relay desk", panel, queue, done, empty, items: new Map(), unread: 0, counter: true };
+  return { id: RELAY_TAB, label: "Relay desk", panel, queue, done, empty, notes, composer, items: new Map(), unread: 0, counter: true };
 }
 
 function addRelayItem(event, fresh) {
@@ -230,9 +240,12 @@ function addRelayItem(event, fresh) {
       el("button", { type: "submit" }, "Forward edited text"),
       el("button", { type: "button", class: "secondary", onclick: () => { editForm.hidden = true; } }, "Cancel")),
   );
+  const readback = el("input", { type: "checkbox", id: `relay-rb-${event.seq}`, checked: Boolean(p.readback), disabled: Boolean(p.readback) });
   const act = (action, text) => async () => {
     for (const b of node.querySelectorAll("button")) b.disabled = true;
-    const answer = await client.command("relay", text === undefined ? { message: event.seq, action } : { message: event.seq, action, text });
+    const payload = text === undefined ? { message: event.seq, action } : { message: event.seq, action, text };
+    if ((action === "forward" || action === "edit") && readback.checked) payload.readback = true;
+    const answer = await client.command("relay", payload);
     for (const b of node.querySelectorAll("button")) b.disabled = ended;
     return answer;
   };
@@ -246,12 +259,17 @@ function addRelayItem(event, fresh) {
     "li", { class: "relay-item" },
     el("div", { class: "from", dir: "auto" }, `From ${senderLabel(p)} on ${channels.get(p.channel)?.def.name || p.channel}, to ${to}`),
     el("div", { class: "text", dir: "auto" }, p.text),
+    p.instructions ? el("div", { class: "instructions small", dir: "auto" },
+      `Instructions from ${teamLabel(teams, p.from_team)}, for you alone: ${p.instructions}`) : null,
     el("div", { class: "meta" }, formatClock(event.t), " ", status),
+    el("label", { class: "choice small" }, readback,
+      el("span", {}, p.readback ? "The sender asks for a read-back" : "Ask the receiver to read it back")),
     el("div", { class: "actions" },
       el("button", { type: "button", onclick: act("forward") }, "Forward verbatim"),
       el("button", { type: "button", class: "secondary", onclick: () => { editForm.hidden = false; edit.focus(); } }, "Edit and forward"),
       holdButton,
-      el("button", { type: "button", class: "danger", onclick: act("decline") }, "Decline")),
+      el("button", { type: "button", class: "danger", onclick: act("decline") }, "Decline"),
+      el("button", { type: "button", class: "secondary", onclick: () => relayDesk.composer.about(event.seq, p) }, "Write a note about it")),
     editForm,
   );
   insertBySeq(relayDesk.queue, node, event.seq);
@@ -286,10 +304,223 @@ function relayHandled(event) {
     "li", { class: "msg" },
     el("div", { class: "from", dir: "auto" }, `${words} (${p.by || "you"}), from ${teamLabel(teams, p.from_team)}`),
     p.text ? el("div", { class: "text", dir: "auto" }, p.text) : null,
-    el("div", { class: "meta" }, formatClock(event.t)),
+    el("div", { class: "meta" }, formatClock(event.t), p.readback ? " · read-back asked" : ""),
   );
+  handled.set(p.message, done);
   insertBySeq(relayDesk.done, done, event.seq, true);
   updateRelayCount(false);
+}
+
+// ------------------------------------------------------------------ the intermediary's voice
+// Notes to one half of a relay channel, handling instructions for the intermediary, read-backs.
+// What each side is told (the origin of a delivered message, the fate of a sent one) is decided by
+// the server from the channel's receiver_sees and sender_learns: this page shows what it is sent.
+const delivery = new Map(); // message_sent seq -> entry of the delivered message (receiving side)
+const readBackForms = new Map(); // message_sent seq -> read-back form (receiving side)
+const handled = new Map(); // message_sent seq -> its line in the relay desk's handled list
+
+function viaName(def) {
+  if (!def || def.relay === "control") return "the intermediary";
+  return teams[def.relay] || def.relay;
+}
+
+function handlingFields(def) {
+  if (def.kind !== "relay" || !(def.members || []).includes(me.team)) return null;
+  const via = viaName(def);
+  const instructions = el("textarea", { id: `instr-${def.id}`, dir: "auto", rows: 2, maxlength: 4000, name: "instructions" });
+  const readback = el("input", { type: "checkbox", id: `rb-${def.id}`, name: "readback" });
+  const box = el("details", { class: "handling small" },
+    el("summary", {}, `Instructions for ${via}, read-back`),
+    el("label", { for: `instr-${def.id}` }, `Handling instructions for ${via} alone (never passed on)`),
+    instructions,
+    el("label", { class: "choice" }, readback, el("span", {}, "Ask the receiver to read it back")));
+  return { box, instructions, readback };
+}
+
+function handlingValues(handling) {
+  if (!handling) return {};
+  const values = {};
+  const text = handling.instructions.value.trim();
+  if (text) values.instructions = text;
+  if (handling.readback.checked) values.readback = true;
+  return values;
+}
+
+function clearHandling(handling) {
+  if (!handling) return;
+  handling.instructions.value = "";
+  handling.readback.checked = false;
+  handling.box.open = false;
+}
+
+// A message on its way: the sender's room and the intermediary's show its instructions.
+function showInstructions(event) {
+  const p = event.payload;
+  const entry = messages.get(event.seq);
+  if (!entry) return;
+  const via = relayName(p.relay) || "the intermediary";
+  if (p.instructions) {
+    const who = p.relay === me.team ? "Instructions for you alone" : `Your instructions for ${via} (not passed on)`;
+    entry.node.append(el("div", { class: "instructions small", dir: "auto" }, `${who}: ${p.instructions}`));
+  }
+  if (p.readback) entry.node.append(el("div", { class: "small muted" }, "A read-back is asked for."));
+}
+
+// The sender is told its message was changed only where the script lets it know.
+function toldChanged(event) {
+  const p = event.payload;
+  setStatus(p.message, "forwarded with changes", "with-relay");
+  const entry = messages.get(p.message);
+  if (entry && p.text) {
+    entry.node.append(el("div", { class: "passed small", dir: "auto" }, `${relayName(p.relay) || "The intermediary"} passed on: ${p.text}`));
+  }
+}
+
+function originLabel(p, def) {
+  if (!p.from_team) return `Via ${viaName(def)}`;
+  const team = teamLabel(teams, p.from_team);
+  return p.from_title ? `${team}, ${p.from_title}, via ${viaName(def)}` : `${team} via ${viaName(def)}`;
+}
+
+function delivered(event, fresh) {
+  const p = event.payload;
+  const def = channels.get(p.channel)?.def;
+  const relayed = Boolean(def && def.kind === "relay");
+  if (p.from_team === me.team && (relayed || messages.has(p.message))) {
+    setStatus(p.message, "delivered", "delivered"); // the sender learns that it arrived, not what arrived
+    return;
+  }
+  if (relayed && def.relay === me.team) {
+    setStatus(p.message, "delivered", "delivered");
+    return;
+  }
+  const entry = addMessage(p.channel, event.seq, event, { mine: false, fresh, from: relayed ? originLabel(p, def) : undefined });
+  if (!entry || !relayed) return;
+  delivery.set(p.message, entry);
+  if (p.readback) readBackForm(entry, p, def);
+}
+
+function readBackForm(entry, p, def) {
+  const id = `readback-${p.message}`;
+  const text = el("textarea", { id, dir: "auto", rows: 2, maxlength: 4000 });
+  const button = el("button", { type: "submit", class: "small", disabled: ended }, "Send read-back");
+  const form = el("form", { class: "readback", "data-readback": String(p.message) },
+    el("label", { for: id }, `Read-back asked: write back what you understood (${viaName(def)} reads it)`),
+    text, el("div", { class: "inline" }, button));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const value = text.value.trim();
+    if (!value || button.disabled) return;
+    button.disabled = true;
+    const answer = await client.command("read_back", { message: p.message, text: value });
+    if (!answer.ok) button.disabled = ended;
+  });
+  entry.node.append(form);
+  readBackForms.set(p.message, { form, button });
+}
+
+function readBack(event, fresh) {
+  const p = event.payload;
+  const who = teamLabel(teams, p.team);
+  if (p.team === me.team) {
+    const line = el("div", { class: "readback-done small", dir: "auto" }, `Read back${p.name ? ` by ${p.name}` : ""}: ${p.text}`);
+    const form = readBackForms.get(p.message);
+    if (form) form.form.replaceWith(line);
+    else delivery.get(p.message)?.node.append(line);
+    readBackForms.delete(p.message);
+    return;
+  }
+  if (p.sender === me.team) {
+    setStatus(p.message, `read back by ${who}`, "delivered"); // that it was read back, never the text
+    if (fresh) announce(`${who} read back your message`);
+    return;
+  }
+  if (p.relay === me.team) {
+    const text = `Read back by ${who}${p.name ? ` (${p.name})` : ""}: ${p.text}`;
+    messages.get(p.message)?.node.append(el("div", { class: "readback-done small", dir: "auto" }, text));
+    handled.get(p.message)?.append(el("div", { class: "readback-done small", dir: "auto" }, text));
+    if (fresh) announce(`${who} read back a message`);
+  }
+}
+
+function quote(seq) {
+  const entry = seq ? messages.get(seq) || delivery.get(seq) : null;
+  const text = entry ? entry.node.querySelector(".text")?.textContent || "" : "";
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
+function relayNote(event, fresh) {
+  const p = event.payload;
+  const def = channels.get(p.channel)?.def;
+  const desk = p.relay === me.team;
+  const by = p.relay === "control" ? "" : ` (${p.by})`;
+  const title = desk ? `Your note to ${teamLabel(teams, p.to)}${by}` : `Note from ${viaName(def)}${by}, to your side only`;
+  const about = quote(p.message);
+  const node = el("li", { class: "msg relay-note", "data-note-to": p.to },
+    el("div", { class: "from", dir: "auto" }, title),
+    about ? el("div", { class: "small muted", dir: "auto" }, `About: ${about}`) : null,
+    el("div", { class: "text", dir: "auto" }, p.text),
+    el("div", { class: "meta" }, formatClock(event.t), " ", el("span", { class: "badge held" }, "note")));
+  const view = channels.get(p.channel);
+  if (view) {
+    insertBySeq(view.list, node, event.seq);
+    view.panel.querySelector("[data-empty]").hidden = true;
+    view.list.scrollTop = view.list.scrollHeight;
+    if (!desk) bump(view, fresh);
+  }
+  if (desk && relayDesk) insertBySeq(relayDesk.notes, node.cloneNode(true), event.seq, true);
+  if (!desk && fresh) announce(`Note from ${viaName(def)} on ${def ? def.name : p.channel}`);
+}
+
+// The relay desk's composer of notes to one side of a channel: a button per side, named from the script.
+function noteComposer(defs) {
+  const text = el("textarea", { id: "note-text", dir: "auto", rows: 2, maxlength: 4000 });
+  const channel = el("select", { id: "note-channel" }, ...defs.map((d) => el("option", { value: d.id }, d.name)));
+  const channelField = el("div", { class: "field", hidden: defs.length < 2 }, el("label", { for: "note-channel" }, "On"), channel);
+  const aboutLine = el("span", { class: "small muted", dir: "auto" });
+  const clear = el("button", { type: "button", class: "secondary small" }, "Not about a message");
+  const aboutBox = el("p", { class: "inline", hidden: true }, aboutLine, clear);
+  const sides = el("div", { class: "inline" });
+  const form = el("form", { class: "composer note-composer", "data-channel": defs[0].id },
+    channelField, el("label", { for: "note-text" }, "Note to one side"), text, aboutBox, sides);
+  const composer = { form, message: null, buttons: [] };
+  const showSides = () => {
+    const def = defs.find((d) => d.id === channel.value) || defs[0];
+    form.dataset.channel = def.id;
+    composer.buttons = def.members.map((team) =>
+      el("button", { type: "submit", class: "small", value: team, "data-note-to": team, disabled: ended }, `Note to the ${teams[team] || team} side`));
+    sides.replaceChildren(...composer.buttons);
+  };
+  composer.about = (seq, payload) => {
+    composer.message = seq;
+    aboutBox.hidden = seq === null;
+    aboutLine.textContent = seq === null ? "" : `About the message from ${teamLabel(teams, payload.from_team)}: ${quote(seq)}`;
+    if (seq !== null) {
+      channel.value = payload.channel;
+      showSides();
+      tabs.select(RELAY_TAB, false);
+      text.focus();
+    }
+  };
+  channel.addEventListener("change", () => { composer.about(null); showSides(); });
+  clear.addEventListener("click", () => composer.about(null));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const to = ev.submitter ? ev.submitter.value : "";
+    const value = text.value.trim();
+    if (!to || !value) return;
+    for (const b of composer.buttons) b.disabled = true;
+    const payload = { channel: form.dataset.channel, to, text: value };
+    if (composer.message) payload.message = composer.message;
+    const answer = await client.command("write_relay_note", payload);
+    for (const b of composer.buttons) b.disabled = ended;
+    if (answer.ok) {
+      text.value = "";
+      composer.about(null);
+    }
+  });
+  showSides();
+  return composer;
 }
 
 // ------------------------------------------------------------------ injects
@@ -437,6 +668,7 @@ function showEnded() {
     if (view.decision) view.decision.fieldset.disabled = true;
   }
   if (relayDesk) for (const b of relayDesk.panel.querySelectorAll("button")) b.disabled = true;
+  for (const form of readBackForms.values()) form.button.disabled = true;
 }
 
 // ------------------------------------------------------------------ events
@@ -459,6 +691,7 @@ client.on("event", (event, { live, fresh }) => {
         addMessage(p.channel, event.seq, event, { mine: false, fresh: false, status: "waiting for you", statusClass: "with-relay" });
         addRelayItem(event, fresh);
       }
+      showInstructions(event);
       break;
     case MESSAGE_RELAYED: {
       const via = relayName(p.relay) || "the channel";
@@ -470,15 +703,16 @@ client.on("event", (event, { live, fresh }) => {
         const mineWords = { forward: "you forwarded it verbatim", edit: "you forwarded an edit", hold: "you hold it", decline: "you declined it" };
         setStatus(p.message, mineWords[p.action], words[1]);
         relayHandled(event);
+      } else if (p.action === "edit" && p.edited) {
+        toldChanged(event); // only where the channel's sender_learns lists forwarded_with_changes
       } else {
         setStatus(p.message, words[0], words[1]);
       }
       break;
     }
-    case MESSAGE_DELIVERED:
-      if (messages.has(p.message) && p.from_team === me.team) setStatus(p.message, "delivered", "delivered");
-      else addMessage(p.channel, event.seq, event, { mine: false, fresh });
-      break;
+    case MESSAGE_DELIVERED: delivered(event, fresh); break;
+    case RELAY_NOTE: relayNote(event, fresh); break;
+    case MESSAGE_READ_BACK: readBack(event, fresh); break;
     case MESSAGE_JAMMED:
       addMessage(p.channel, event.seq, event, { mine: p.participant === me.participant, fresh, status: "not delivered: jammed", statusClass: "jammed" });
       break;

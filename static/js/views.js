@@ -2,8 +2,8 @@
 import {
   CHANNEL_CLEARED, CHANNEL_JAMMED, CLOCK_PAUSED, CLOCK_RESUMED, CLOCK_STARTED, DECISION_MADE, ESCALATION_CHANGED,
   FEEDBACK, INJECT_ACKNOWLEDGED, INJECT_HELD, INJECT_MOVED, INJECT_RELEASED, INJECT_SKIPPED, INJECT_UNHELD,
-  INJECT_WRITTEN, MESSAGE, MESSAGE_DELIVERED, MESSAGE_JAMMED, MESSAGE_RELAYED, MESSAGE_SENT, NOTE, OBSERVATION,
-  PARTICIPANT_JOINED, SESSION_ENDED, SPEED_CHANGED,
+  INJECT_WRITTEN, MESSAGE, MESSAGE_DELIVERED, MESSAGE_JAMMED, MESSAGE_READ_BACK, MESSAGE_RELAYED, MESSAGE_SENT, NOTE,
+  OBSERVATION, PARTICIPANT_JOINED, RELAY_NOTE, SESSION_ENDED, SPEED_CHANGED,
 } from "./events.js";
 import { el } from "./live.js";
 import { formatClock } from "./times.js";
@@ -100,7 +100,15 @@ export function describe(event, ctx) {
         title: `${who} on ${channel}${p.channel === "team" && p.team ? ` (${teamLabel(teams, p.team)})` : ""}${p.spoofed ? " [spoofed by control]" : ""}`, text: p.text,
       };
     case MESSAGE_SENT:
-      return { kind: "message", channel: p.channel, teams: [p.from_team, ...(p.to || [])], title: `${who} on ${channel} → ${p.relay ? `with ${teamLabel(teams, p.relay)}` : "in transit"}`, text: p.text };
+      return {
+        kind: "message", channel: p.channel, teams: [p.from_team, ...(p.to || [])],
+        title: `${who} on ${channel} → ${p.relay ? `with ${teamLabel(teams, p.relay)}` : "in transit"}${p.readback ? " (read-back asked)" : ""}`,
+        text: p.instructions ? `${p.text}\nInstructions for the intermediary: ${p.instructions}` : p.text,
+      };
+    case RELAY_NOTE:
+      return { kind: "relay", channel: p.channel, teams: [p.to, p.relay], title: `${teamLabel(teams, p.relay)} note to ${teamLabel(teams, p.to)} on ${channel}${p.message ? ` about #${p.message}` : ""}${p.by ? ` (${p.by})` : ""}`, text: p.text };
+    case MESSAGE_READ_BACK:
+      return { kind: "relay", channel: p.channel, teams: [p.team, p.sender, p.relay], title: `${teamLabel(teams, p.team)} read back #${p.message} on ${channel}${p.name ? ` (${p.name})` : ""}`, text: p.text || "" };
     case MESSAGE_RELAYED:
       return {
         kind: "relay", channel: p.channel, teams: [p.from_team, p.relay],

@@ -104,12 +104,31 @@ class SendMessage(Command):
     channel: Annotated[str, Field(max_length=64)]
     text: Text
     team: Ident | None = None  # control writing in a team's chat
+    instructions: OptionalText | None = None  # relay channels: for the intermediary alone
+    readback: bool = False  # relay channels: ask the receiver for a read-back
 
 
 class Relay(Command):
     message: Annotated[int, Field(ge=1)]
     action: Literal["forward", "edit", "hold", "decline"]
     text: OptionalText | None = None
+    readback: bool = False  # forward/edit: ask the receiver for a read-back
+
+
+class RelayNote(Command):
+    """The intermediary writes to one half of a relay channel."""
+
+    channel: Annotated[str, Field(max_length=64)]
+    to: Ident
+    text: Text
+    message: Annotated[int, Field(ge=1)] | None = None
+
+
+class ReadBack(Command):
+    """The receiver reads a relayed message back."""
+
+    message: Annotated[int, Field(ge=1)]
+    text: Text
 
 
 class InjectRef(Command):

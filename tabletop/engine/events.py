@@ -25,6 +25,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tabletop.script.models import Channel, Exercise
+
 ALL = "*"
 
 #: A number kept as written: an int stays an int and a float a float (so the JSON is unchanged).
@@ -358,6 +360,10 @@ class MessageSent(Payload):
         'or `["*"]` for broadcast'
     )
     delay: Number = Field(description="exercise seconds")
+    instructions: str | None = Field(
+        None, description="relay: handling instructions for the intermediary alone, never forwarded"
+    )
+    readback: bool = Field(False, description="relay: the sender asks the receiver for a read-back")
 
 
 class MessageRelayed(Payload):
@@ -365,7 +371,7 @@ class MessageRelayed(Payload):
 
     TYPE = "message_relayed"
     MADE_BY = "`relay`"
-    AUDIENCE = "sender's team, plus the relay team when it is a team"
+    AUDIENCE = "sender's team (per `sender_learns`), plus the relay team when it is a team"
 
     message: int = Field(description="seq of the `message_sent`")
     channel: str
@@ -374,9 +380,15 @@ class MessageRelayed(Payload):
     action: str = Field(description="forward, edit, hold or decline")
     by: str
     waited: Number = Field(description="exercise seconds")
-    text: str | None = Field(None, description="forward/edit; not for the sender's team")
-    edited: bool = Field(False, description="forward/edit")
+    text: str | None = Field(
+        None, description="forward/edit; the sender's team only with `forwarded_with_changes` in `sender_learns`"
+    )
+    edited: bool = Field(
+        False, description="forward/edit; the sender's team only with `forwarded_with_changes` in `sender_learns`"
+    )
     delay: Number = Field(0, description="forward/edit")
+    readback: bool = Field(False, description="forward/edit: the intermediary asks the receiver for a read-back")
+    NOTE = "The sender's team is sent only what the channel's `sender_learns` lists (see Relay disclosure)"
 
 
 class MessageDelivered(Payload):
@@ -384,7 +396,16 @@ class MessageDelivered(Payload):
 
     TYPE = "message_delivered"
     MADE_BY = "`relay`, or the scheduler after a delay"
-    AUDIENCE = "the `to` teams of the `message_sent`"
+    AUDIENCE = (
+        "the `to` teams of the `message_sent`; on a relay channel also the sender's team (per `sender_learns`) "
+        "and the relay team when it is a team"
+    )
+    NOTE = (
+        "On a relay channel the receiving teams see the origin per `receiver_sees` (`via`: no `from_team`, "
+        "`from_position`, `name`; `team`: no `from_position`, `name`; `position`: no `name`, and `from_title`, "
+        "the position's title, is added when it is sent); the sender's team sees only `message`, `channel`, "
+        "`from_team`"
+    )
 
     message: int
     channel: str
@@ -393,6 +414,7 @@ class MessageDelivered(Payload):
     name: str
     participant: int | None
     text: str = Field(description="as forwarded")
+    readback: bool = Field(False, description="relay: a read-back is asked for (answer with `read_back`)")
 
 
 class MessageJammed(Payload):
@@ -410,6 +432,46 @@ class MessageJammed(Payload):
     participant: int | None
     text: str
     reason: str
+
+
+# -------------------------------------------------- the intermediary's voice (relay channels)
+class RelayNote(Payload):
+    """The intermediary writes to one half of a relay channel: never forwarded to the other half."""
+
+    TYPE = "relay_note"
+    MADE_BY = "`write_relay_note`"
+    AUDIENCE = "the `to` team, plus the relay team when it is a team"
+
+    channel: str
+    relay: str = Field(description="team id, or `control`")
+    to: str = Field(description="the member team written to")
+    by: str = Field(description="the writer's name")
+    from_position: str | None = Field(description="the writer's position (null for control)")
+    participant: int | None = Field(description="shown to the writer only")
+    text: str
+    message: int | None = Field(None, description="the seq of the `message_sent` it is about")
+
+
+class MessageReadBack(Payload):
+    """The receiving team reads back a relayed message it was asked to read back."""
+
+    TYPE = "message_read_back"
+    MADE_BY = "`read_back`"
+    AUDIENCE = "the reading team, the sender's team (per `sender_learns`), the relay team when it is a team"
+    NOTE = (
+        "The sender's team is sent it only when `sender_learns` lists `delivered`, and then only `message`, "
+        "`channel`, `relay`, `team`, `sender`: that it was read back, not the text"
+    )
+
+    message: int = Field(description="seq of the `message_sent`")
+    channel: str
+    relay: str
+    sender: str = Field(description="the team that sent the message")
+    team: str = Field(description="the team reading back")
+    position: str | None
+    name: str
+    participant: int | None = Field(description="shown to the reader only")
+    text: str
 
 
 class ChannelJammed(Payload):
@@ -530,6 +592,8 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         MessageRelayed,
         MessageDelivered,
         MessageJammed,
+        RelayNote,
+        MessageReadBack,
         ChannelJammed,
         ChannelCleared,
         DecisionMade,
@@ -560,6 +624,8 @@ MESSAGE_SENT = MessageSent.TYPE  # on its way: with the intermediary, or held by
 MESSAGE_RELAYED = MessageRelayed.TYPE  # the intermediary forwarded, edited, held or declined it
 MESSAGE_DELIVERED = MessageDelivered.TYPE  # reached the readers after a relay or a delay
 MESSAGE_JAMMED = MessageJammed.TYPE  # the channel was jammed: delivered to nobody
+RELAY_NOTE = RelayNote.TYPE  # the intermediary to one half of a relay channel
+MESSAGE_READ_BACK = MessageReadBack.TYPE  # the receiver read a relayed message back
 CHANNEL_JAMMED = ChannelJammed.TYPE
 CHANNEL_CLEARED = ChannelCleared.TYPE
 DECISION_MADE = DecisionMade.TYPE
@@ -585,7 +651,7 @@ SUMMARY_EVENTS = (
     *CLOCK_EVENTS,
 )
 #: Events a participant wrote (or control spoofed) on a channel or in team chat, or its delivery.
-MESSAGE_EVENTS = (MESSAGE, MESSAGE_SENT, MESSAGE_DELIVERED, MESSAGE_JAMMED)
+MESSAGE_EVENTS = (MESSAGE, MESSAGE_SENT, MESSAGE_DELIVERED, MESSAGE_JAMMED, RELAY_NOTE, MESSAGE_READ_BACK)
 GROUPS = {"CLOCK_EVENTS": CLOCK_EVENTS, "SUMMARY_EVENTS": SUMMARY_EVENTS, "MESSAGE_EVENTS": MESSAGE_EVENTS}
 
 #: Fields that only control (the facilitators) ever sees.
@@ -742,8 +808,9 @@ def visible(event: Event, viewer: Viewer) -> bool:
     return bool(viewer.sees_teams.intersection(event.audience))
 
 
-def redact(event: Event, viewer: Viewer) -> dict[str, Any] | None:
-    """The event as this viewer may see it (its JSON), or None."""
+def redact(event: Event, viewer: Viewer, exercise: Exercise) -> dict[str, Any] | None:
+    """The event as this viewer may see it (its JSON), or None. `exercise` is the session's script:
+    what each side of a relay channel is told follows the channel's `receiver_sees` and `sender_learns`."""
     if not visible(event, viewer):
         return None
     data = event.as_dict()
@@ -762,9 +829,83 @@ def redact(event: Event, viewer: Viewer) -> dict[str, Any] | None:
             payload["decision"] = {**payload["decision"], "options": options}
     if event.type == DECISION_MADE and viewer.kind == "player":
         payload.pop("escalation", None)
-    if event.type == MESSAGE_RELAYED and viewer.kind == "player" and viewer.team != payload.get("relay"):
-        # The sender learns whether it went on, never what the intermediary made of it.
-        payload.pop("text", None)
+    if event.type in RELAY_DISCLOSED and viewer.kind == "player":
+        told = disclosed(event.type, payload, viewer.team, exercise)
+        if told is None:
+            return None
+        payload = told
     data["payload"] = payload
     data.pop("audience", None)
     return data
+
+
+# ============================================================== relay disclosure
+#: Events whose payload a player sees according to the relay channel's `receiver_sees` and `sender_learns`.
+RELAY_DISCLOSED = {MESSAGE_RELAYED, MESSAGE_DELIVERED, MESSAGE_READ_BACK}
+#: What the sender's team may be sent of each: the rest of the payload is never sent to it.
+SENDER_KEYS = {
+    MESSAGE_RELAYED: ("message", "channel", "relay", "from_team", "action", "by", "waited", "delay"),
+    MESSAGE_DELIVERED: ("message", "channel", "from_team"),
+    MESSAGE_READ_BACK: ("message", "channel", "relay", "team", "sender"),
+}
+#: What a receiving team is not sent of a delivered message's origin, per `receiver_sees`.
+HIDDEN_ORIGIN = {
+    "via": ("from_team", "from_position", "name", "participant"),
+    "team": ("from_position", "name", "participant"),
+    "position": ("name", "participant"),
+}
+#: The news a relay action is to the sender (`sender_learns` values).
+RELAY_NEWS = {"forward": "forwarded", "edit": "forwarded", "hold": "held", "decline": "declined"}
+
+
+def _relay_channel(exercise: Exercise, channel_id: Any) -> Channel | None:
+    channel = next((c for c in exercise.channels if c.id == channel_id), None)
+    return channel if channel is not None and channel.kind == "relay" else None
+
+
+def disclosed(kind: str, payload: dict[str, Any], team: str | None, exercise: Exercise) -> dict[str, Any] | None:
+    """What a player of `team` is sent of a relay event's payload (already without control-only
+    fields), or None when the script says its side is not told. The intermediary sees it all; the
+    sender's team learns only the news its channel's `sender_learns` lists, and never the text the
+    intermediary passed on nor that it changed it, unless `forwarded_with_changes` is listed; the
+    receiving team sees the origin of a delivered message only as far as `receiver_sees` says."""
+    channel = _relay_channel(exercise, payload.get("channel"))
+    if channel is None or team == channel.relay:
+        return payload  # a delayed direct or broadcast channel: nothing is relayed
+    sender = payload.get("sender") if kind == MESSAGE_READ_BACK else payload.get("from_team")
+    if team == sender:
+        if kind == MESSAGE_RELAYED:
+            return _relayed_to_sender(payload, channel)
+        if not channel.sender_told("delivered"):
+            return None  # a read-back tells that it was delivered: both go with `delivered`
+        return {k: v for k, v in payload.items() if k in SENDER_KEYS[kind]}
+    if kind == MESSAGE_DELIVERED:
+        hidden = HIDDEN_ORIGIN[channel.receiver_sees]
+        shown = {k: v for k, v in payload.items() if k not in hidden}
+        if channel.receiver_sees == "position" and payload.get("from_position"):
+            shown["from_title"] = _title(exercise, payload["from_position"])
+        return shown
+    if kind == MESSAGE_READ_BACK and team == payload.get("team"):
+        return payload  # the reading team's own read-back
+    return None  # no other team is in these events' audience: should one be, it learns nothing
+
+
+def _relayed_to_sender(payload: dict[str, Any], channel: Channel) -> dict[str, Any] | None:
+    """A relay action as the sender's team is told it: an edit that changed the text is
+    `forwarded_with_changes` when listed (with the text passed on), else a plain `forwarded`."""
+    action = payload.get("action", "")
+    if action == "edit" and payload.get("edited") and channel.sender_told("forwarded_with_changes"):
+        return {k: v for k, v in payload.items() if k in (*SENDER_KEYS[MESSAGE_RELAYED], "text", "edited")}
+    if not channel.sender_told(RELAY_NEWS.get(action, action)):
+        return None
+    shown = {k: v for k, v in payload.items() if k in SENDER_KEYS[MESSAGE_RELAYED]}
+    if action == "edit":
+        shown["action"] = "forward"  # that the intermediary touched the text is not the sender's to know
+    return shown
+
+
+def _title(exercise: Exercise, position_id: str) -> str:
+    try:
+        return exercise.position(position_id)[1].title
+    except KeyError:
+        return position_id

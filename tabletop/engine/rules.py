@@ -112,6 +112,7 @@ def _authority(state: SessionState, position: str | None) -> int:
 @command("send_message", c.SendMessage, "player", "control")
 def send_message(state: SessionState, actor: Actor, cmd: c.SendMessage, t: float) -> list[NewEvent]:
     """A message on team chat or a channel of the script."""
+    handling = _handling(state, cmd)
     if cmd.channel == TEAM_CHANNEL:
         team = actor.team if actor.kind == "player" else cmd.team
         if team is None or team not in {x.id for x in state.exercise.teams}:
@@ -153,7 +154,7 @@ def send_message(state: SessionState, actor: Actor, cmd: c.SendMessage, t: float
     if channel.kind == "relay":
         receivers = tuple(m for m in channel.members if m != team)
         audience = (team,) if channel.relay == "control" else (team, channel.relay)
-        sent = ev.MessageSent(**base, relay=channel.relay, to=receivers, delay=channel.delay)
+        sent = ev.MessageSent(**base, relay=channel.relay, to=receivers, delay=channel.delay, **handling)
         return [NewEvent.of(sent, audience, t, actor.participant)]
     if channel.delay:
         sent = ev.MessageSent(**base, relay=None, to=readers, delay=channel.delay)
@@ -181,11 +182,15 @@ def relay(state: SessionState, actor: Actor, cmd: c.Relay, t: float) -> list[New
         raise Refused("already_held", f"relay: message {cmd.message} is already held")
     if cmd.action == "edit" and not cmd.text:
         raise Refused("bad_payload", "relay: 'edit' needs the edited 'text'")
+    if cmd.readback and cmd.action not in ("forward", "edit"):
+        raise Refused("bad_payload", f"relay: a read-back is asked for when forwarding, not with '{cmd.action}'")
     text = (cmd.text or "") if cmd.action == "edit" else message.text
     relay = channel.relay or ""
     audience: tuple[str, ...] = (message.from_team,) if relay == "control" else (message.from_team, relay)
     passes = cmd.action in ("forward", "edit")
     onward = {"text": text, "edited": cmd.action == "edit" and text != message.text, "delay": channel.delay}
+    if cmd.readback:
+        onward["readback"] = True
     relayed = ev.MessageRelayed(
         message=message.seq,
         channel=channel.id,
@@ -199,8 +204,102 @@ def relay(state: SessionState, actor: Actor, cmd: c.Relay, t: float) -> list[New
     claim = f"relay:{message.seq}" if cmd.action != "hold" else None
     made = [NewEvent.of(relayed, audience, t, actor.participant, claim=claim)]
     if passes and not channel.delay:
-        made.append(schedule.delivery(message, t, text))
+        made.append(schedule.delivery(message, t, text, readback=cmd.readback))
     return made
+
+
+# ------------------------------------------- the intermediary's voice (relay channels)
+def _handling(state: SessionState, cmd: c.SendMessage) -> dict[str, Any]:
+    """A sender's handling instructions for the intermediary and read-back request: relay channels only."""
+    handling: dict[str, Any] = {}
+    if cmd.instructions:
+        handling["instructions"] = cmd.instructions
+    if cmd.readback:
+        handling["readback"] = True
+    if not handling:
+        return handling
+    channel = next((ch for ch in state.exercise.channels if ch.id == cmd.channel), None)
+    if channel is None and cmd.channel != TEAM_CHANNEL:
+        return {}  # an unknown channel: send_message refuses it
+    if channel is None or channel.kind != "relay":
+        name = "team chat" if channel is None else f"'{channel.name}'"
+        raise Refused(
+            "bad_payload",
+            f"send_message: 'instructions' and 'readback' need an intermediary, and {name} is not a relay channel",
+        )
+    return handling
+
+
+@command("write_relay_note", c.RelayNote, "player", "control")
+def write_relay_note(state: SessionState, actor: Actor, cmd: c.RelayNote, t: float) -> list[NewEvent]:
+    """The intermediary writes to one half of a relay channel (confirm wording, ask for a read-back,
+    chase a reply, say what it changed): only that team (and the intermediary) ever sees it."""
+    channel = _channel_or_refuse(state, cmd.channel)
+    if channel.kind != "relay":
+        raise Refused("bad_payload", f"write_relay_note: '{channel.name}' has no intermediary (not a relay channel)")
+    if actor.kind == "control":
+        mine = channel.relay == "control"
+    else:
+        mine = actor.team == channel.relay and state.exercise.can_relay(channel, actor.position or "")
+    if not mine:
+        raise Refused("forbidden", f"write_relay_note: only the intermediary of '{channel.name}' writes notes on it")
+    if cmd.to not in channel.members:
+        sides = ", ".join(channel.members)
+        raise Refused("bad_payload", f"write_relay_note: 'to' is a side of '{channel.name}' ({sides}), not '{cmd.to}'")
+    if cmd.message is not None:
+        message = state.messages.get(cmd.message)
+        if message is None or message.channel != channel.id:
+            raise Refused("unknown_message", f"write_relay_note: no message {cmd.message} on '{channel.name}'")
+    if state.jammed(channel.id, t):
+        until = format_offset(state.jams[channel.id][0])
+        raise Refused("jammed", f"write_relay_note: '{channel.name}' is jammed until {until}")
+    note = ev.RelayNote(
+        channel=channel.id,
+        relay=channel.relay or "",
+        to=cmd.to,
+        by=actor.name,
+        from_position=actor.position,
+        participant=actor.participant,
+        text=cmd.text,
+        **({"message": cmd.message} if cmd.message is not None else {}),
+    )
+    audience = (cmd.to,) if channel.relay == "control" else (cmd.to, channel.relay or "")
+    return [NewEvent.of(note, audience, t, actor.participant)]
+
+
+@command("read_back", c.ReadBack, "player")
+def read_back(state: SessionState, actor: Actor, cmd: c.ReadBack, t: float) -> list[NewEvent]:
+    """A receiving team reads back a relayed message it was asked to read back (once per team)."""
+    message = state.messages.get(cmd.message)
+    team = actor.team or ""
+    channel = next((ch for ch in state.exercise.channels if message and ch.id == message.channel), None)
+    if (
+        message is None
+        or channel is None
+        or message.relay is None
+        or team not in message.audience
+        or message.status != "delivered"
+        or not state.exercise.can_read(channel, actor.position or "")
+    ):
+        # Nothing is said of messages the team has not received: not even whether they exist.
+        raise Refused("unknown_message", f"read_back: no message {cmd.message} was delivered to you")
+    if not message.readback:
+        raise Refused("not_asked", f"read_back: nobody asked for a read-back of message {cmd.message}")
+    if team in message.read_back:
+        raise Refused("already_read_back", f"read_back: your team has already read back message {cmd.message}")
+    read = ev.MessageReadBack(
+        message=message.seq,
+        channel=message.channel,
+        relay=message.relay,
+        sender=message.from_team,
+        team=team,
+        position=actor.position,
+        name=actor.name,
+        participant=actor.participant,
+        text=cmd.text,
+    )
+    audience = (team, message.from_team) if message.relay == "control" else (team, message.from_team, message.relay)
+    return [NewEvent.of(read, audience, t, actor.participant, claim=f"readback:{message.seq}:{team}")]
 
 
 @command("spoof", c.Spoof, "control")

@@ -150,8 +150,13 @@ def decide(
     return batch
 
 
-def delivery(message: MessageState, t: float, text: str | None = None) -> NewEvent:
-    """A message reaches its readers (after a delay, or forwarded by its intermediary with `text`)."""
+def delivery(message: MessageState, t: float, text: str | None = None, readback: bool = False) -> NewEvent:
+    """A message reaches its readers (after a delay, or forwarded by its intermediary with `text`).
+
+    On a relay channel the sender's team and the intermediary hear of it too (what each is sent of
+    it is `events.disclosed`'s business); `readback` asks the readers to read it back.
+    """
+    asked = {"readback": True} if readback or message.readback else {}
     delivered = MessageDelivered(
         message=message.seq,
         channel=message.channel,
@@ -160,5 +165,10 @@ def delivery(message: MessageState, t: float, text: str | None = None) -> NewEve
         name=message.name,
         participant=message.participant,
         text=message.text if text is None else text,
+        **asked,
     )
-    return NewEvent.of(delivered, message.audience, t, claim=f"deliver:{message.seq}")
+    audience = message.audience
+    if message.relay is not None:
+        told = (message.from_team,) if message.relay == "control" else (message.from_team, message.relay)
+        audience = (*audience, *(team for team in told if team not in audience))
+    return NewEvent.of(delivered, audience, t, claim=f"deliver:{message.seq}")

@@ -129,6 +129,9 @@ class MessageState:
     name: str = ""
     participant: int | None = None
     sent_t: float = 0.0
+    relay: str | None = None  # the intermediary (team id or control), None for a plain delay
+    readback: bool = False  # a read-back was asked for (by the sender or the intermediary)
+    read_back: list[str] = field(default_factory=list)  # the teams that read it back
 
 
 @dataclass
@@ -262,6 +265,8 @@ class SessionState:
             p.name,
             p.participant,
             event.t,
+            relay=p.relay,
+            readback=p.readback,
         )
         if status == "in_transit":
             self.transit.add(event.seq)
@@ -271,6 +276,7 @@ class SessionState:
         message.status = relay_status(p)
         if p.action in ("forward", "edit"):
             message.text = p.text or ""
+            message.readback = message.readback or p.readback
             if p.delay:
                 message.status, message.deliver_at = "in_transit", event.t + float(p.delay)
                 self.transit.add(message.seq)
@@ -279,6 +285,10 @@ class SessionState:
         if p.message in self.messages:
             self.messages[p.message].status = "delivered"
         self.transit.discard(p.message)
+
+    def _on_message_read_back(self, event: Event, p: ev.MessageReadBack) -> None:
+        if p.message in self.messages:
+            self.messages[p.message].read_back.append(p.team)
 
     def _on_feedback(self, event: Event, p: ev.Feedback) -> None:
         self.feedback.add(p.key or str(p.participant))
@@ -344,6 +354,8 @@ FOLDS: dict[type[Payload], Fold] = {
     ev.MessageRelayed: S._on_message_relayed,
     ev.MessageDelivered: S._on_message_delivered,
     ev.MessageJammed: S._nothing,
+    ev.RelayNote: S._nothing,
+    ev.MessageReadBack: S._on_message_read_back,
     ev.ChannelJammed: S._on_channel_jammed,
     ev.ChannelCleared: S._on_channel_cleared,
     ev.DecisionMade: S._on_decision_made,

@@ -69,17 +69,17 @@ class Runtime:
         `state` has just folded the event (Live passes it): the teams and the teams some observer
         watches come from it, so publishing asks the database nothing, with one worker or several.
         """
-        control = present(redact(event, CONTROL))
+        control = present(redact(event, CONTROL, state.exercise))
         assert control is not None  # control sees every event
         socketio.emit("event", {"session": session_id, **control}, to=room(session_id, "control"))
         teams = [t.id for t in state.exercise.teams] if ALL in event.audience else [t for t in event.audience if t]
         for team in teams:
-            view = present(redact(event, Viewer("player", team=team)))
+            view = present(redact(event, Viewer("player", team=team), state.exercise))
             if view is not None:
                 socketio.emit("event", {"session": session_id, **view}, to=room(session_id, "team", team))
         watched = [t for t in teams if t in state.observed]
         if watched:  # only where an observer of the session watches: most games have few or none
-            view = present(redact(event, Viewer("observer", teams=frozenset(watched))))
+            view = present(redact(event, Viewer("observer", teams=frozenset(watched)), state.exercise))
             if view is not None:
                 rooms = [room(session_id, "observe", team) for team in watched]
                 socketio.emit("event", {"session": session_id, **view}, to=rooms)

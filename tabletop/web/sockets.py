@@ -129,7 +129,11 @@ def sync(data: Any = None) -> dict[str, Any]:
     viewer: Viewer = actor.viewer
     with rt.live.lock(session_id):
         state = rt.live.current(session_id)
-        events = [v for v in (present(redact(e, viewer)) for e in rt.store.events_after(session_id, after)) if v]
+        events = [
+            v
+            for v in (present(redact(e, viewer, state.exercise)) for e in rt.store.events_after(session_id, after))
+            if v
+        ]
         authority = state.exercise.position(identity.position)[1].authority if identity.position else 0
         current = summary(state, viewer, rt.live.time.now(), authority)
     if identity.kind == "facilitator":
