@@ -106,7 +106,9 @@ def test_full_game_through_the_relay_and_a_decision_branch(server):
     control.wait_for(lambda e: e["type"] == "feedback" and e["payload"]["team"] == "iran")
     control.wait_for(lambda e: e["type"] == "feedback" and e["payload"]["team"] == "us")
     assert len({e["payload"]["participant"] for e in control.of_type("feedback")}) == 3
-    assert not any(e["type"] == "feedback" for e in us.events), "hotwash answers go to control only"
+    # Hotwash answers reach control and their author only (live as in sync): not a teammate.
+    assert [e["payload"]["team"] for e in us.events if e["type"] == "feedback"] == ["us"]
+    assert not any(e["type"] == "feedback" for e in g["us2"].events), "hotwash answers go to control and author"
 
 
 def test_reconnect_replays_exactly_what_was_missed(server):

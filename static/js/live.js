@@ -149,7 +149,9 @@ export class LiveClient {
     this.lastSeq = 0;
     this.key = `tabletop:${session}:${role}:seen`;
     this.seenBefore = Number(sessionStorage.getItem(this.key) || 0); // what this tab had seen before a reload
-    this.synced = false;
+    this.through = 0; // every event up to here is held: the `through` of the last complete sync
+    this.drawn = false; // the first sync of a page draws history: nothing to announce
+    this.synced = false; // false from a disconnect until the next sync answers: live events wait
     this.syncing = false;
     this.buffer = [];
     this.handlers = { prepare: [], event: [], state: [], status: [], presence: [], report: [], refused: [] };
@@ -178,7 +180,10 @@ export class LiveClient {
     this.socket = socket;
     this.emitLocal("status", "connecting");
     socket.on("connect", () => this.onConnect());
-    socket.on("disconnect", () => this.emitLocal("status", "offline"));
+    socket.on("disconnect", () => {
+      this.synced = false; // after the reconnect, live events wait until the sync from `through` answers
+      this.emitLocal("status", "offline");
+    });
     socket.on("connect_error", (err) => {
       const text = String((err && err.message) || "");
       this.emitLocal("status", text.startsWith("unauthorised") ? "refused" : "offline", text);
@@ -201,26 +206,44 @@ export class LiveClient {
     this.emitLocal("status", "online");
   }
 
-  // Events after the last one seen, and the current state; live events that arrive meanwhile wait.
+  // The reconnect procedure of docs/protocol.md: events after `through` (the last complete sync), page
+  // by page until `more` is false, and the current state; live events that arrive meanwhile wait in
+  // the buffer (they never move `through`: a live event may arrive before events sent while away).
   async sync() {
     if (this.syncing) return;
     this.syncing = true;
     try {
-      const answer = await this.call("sync", { after: this.lastSeq });
-      if (!answer || !answer.ok) {
-        this.emitLocal("status", "refused", answer && answer.error ? answer.error.message : "sync failed");
-        return;
+      const events = [];
+      let after = this.through;
+      let answer = null;
+      for (;;) {
+        const page = await this.call("sync", { after });
+        if (page && !page.ok && page.error && page.error.code === "rate_limited") {
+          await new Promise((resolve) => window.setTimeout(resolve, 1000)); // the budget refills
+          continue;
+        }
+        if (!page || !page.ok) {
+          this.emitLocal("status", "refused", page && page.error ? page.error.message : "sync failed");
+          return;
+        }
+        events.push(...page.events);
+        answer = page;
+        if (!page.more) break;
+        after = page.through;
       }
-      const replay = !this.synced; // the first sync of a page draws history: nothing to announce
+      const replay = !this.drawn;
       this.me = answer.me;
       this.emitLocal("prepare", answer.state, answer.me, { first: replay }); // build views before events
-      const events = [...answer.events].sort((a, b) => a.seq - b.seq);
+      events.sort((a, b) => a.seq - b.seq);
       for (const event of events) this.accept(event, !replay);
       this.state = answer.state;
       this.emitLocal("state", answer.state, answer.me, { first: replay });
+      this.through = Math.max(this.through, answer.through);
+      this.drawn = true;
       this.synced = true;
     } catch (err) {
       console.warn("sync failed", err);
+      this.refreshSoon(2000); // a timeout: try again (live events wait meanwhile)
     } finally {
       this.syncing = false;
       const waiting = this.buffer.sort((a, b) => a.seq - b.seq);

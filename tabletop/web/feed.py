@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tabletop.engine import Event, Viewer, redact
+from tabletop.engine import Actor, Event, Viewer, redact
 from tabletop.engine import events as ev
 from tabletop.script.models import Exercise
 from tabletop.text import markdown_html
@@ -63,10 +63,11 @@ def personal_to(event: Event) -> set[int]:
 
 
 def viewer_of(joined: ev.ParticipantJoined) -> Viewer:
-    """The viewer of a seated participant, from its `participant_joined` (as sync builds it from the token)."""
+    """The viewer of a seated participant, from its `participant_joined`: the engine's actor for it, as
+    `sync` makes it from the participant's token (auth.actor_for), so both views are of the same viewer."""
     if joined.kind == "observer":
-        return Viewer("observer", None, frozenset(joined.teams or ()), joined.participant)
-    return Viewer("player", joined.team, frozenset(), joined.participant, joined.position)
+        return Actor("observer", joined.participant, joined.name, teams=frozenset(joined.teams or ())).viewer
+    return Actor("player", joined.participant, joined.name, joined.team, joined.position).viewer
 
 
 # ------------------------------------------------------------------ sync pages

@@ -8,23 +8,16 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from tabletop.engine import ALL, Event, SessionState, SystemTime, Viewer, redact
-from tabletop.engine import events as ev
+from tabletop.engine import ALL, Event, SessionState, SystemTime, Viewer
 from tabletop.live import Live
 from tabletop.report.job import ReportJob
 from tabletop.store import Store
-from tabletop.text import markdown_html
 
 from .extensions import socketio
+from .feed import personal_targets
+from .feed import view as event_view
 
 CONTROL = Viewer("control")
-
-
-def present(view: dict[str, Any] | None) -> dict[str, Any] | None:
-    """An event view as sent to browsers: author Markdown also as safe HTML (`body_html`)."""
-    if view is not None and view["type"] in (ev.INJECT_RELEASED,):
-        view["payload"] = {**view["payload"], "body_html": markdown_html(view["payload"].get("body", ""))}
-    return view
 
 
 def room(session_id: str, kind: str, team: str | None = None) -> str:
@@ -69,20 +62,37 @@ class Runtime:
         `state` has just folded the event (Live passes it): the teams and the teams some observer
         watches come from it, so publishing asks the database nothing, with one worker or several.
         """
-        control = present(redact(event, CONTROL, state.exercise))
+        control = event_view(event, CONTROL, state.exercise)
         assert control is not None  # control sees every event
         socketio.emit("event", {"session": session_id, **control}, to=room(session_id, "control"))
+        leave_out = self.publish_personal(session_id, event, state)
         teams = [t.id for t in state.exercise.teams] if ALL in event.audience else [t for t in event.audience if t]
         for team in teams:
-            view = present(redact(event, Viewer("player", team=team), state.exercise))
+            view = event_view(event, Viewer("player", team=team), state.exercise)
             if view is not None:
-                socketio.emit("event", {"session": session_id, **view}, to=room(session_id, "team", team))
+                socketio.emit("event", {"session": session_id, **view}, to=room(session_id, "team", team), **leave_out)
         watched = [t for t in teams if t in state.observed]
         if watched:  # only where an observer of the session watches: most games have few or none
-            view = present(redact(event, Viewer("observer", teams=frozenset(watched)), state.exercise))
+            view = event_view(event, Viewer("observer", teams=frozenset(watched)), state.exercise)
             if view is not None:
                 rooms = [room(session_id, "observe", team) for team in watched]
-                socketio.emit("event", {"session": session_id, **view}, to=rooms)
+                socketio.emit("event", {"session": session_id, **view}, to=rooms, **leave_out)
+
+    def publish_personal(self, session_id: str, event: Event, state: SessionState) -> dict[str, Any]:
+        """Send the participants this event is personal to (its sender, its author) their own view,
+        to their own room, before their class's emit; return the options of that emit: leave out their
+        connections here (one on another worker gets both, this one first: clients keep the first of a seq)."""
+        targets = personal_targets(event, state.participants, state.exercise)
+        if not targets:
+            return {}
+        skip: list[str] = []
+        manager = socketio.server.manager if socketio.server is not None else None
+        for participant, own in targets:
+            to = room(session_id, "participant", str(participant))
+            socketio.emit("event", {"session": session_id, **own}, to=to)
+            if manager is not None:
+                skip += [sid for sid, _eio in manager.get_participants("/", to)]
+        return {"skip_sid": skip} if skip else {}
 
     def close(self) -> None:
         """Stop the background parts (tests build many apps in one process)."""

@@ -12,17 +12,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
-from tabletop.engine import COMMANDS, Refused, Viewer, redact
+from tabletop.engine import COMMANDS, Refused, Viewer
 from tabletop.engine.commands import unstorable
 from tabletop.engine.views import summary
 from tabletop.store import Identity
 
 from .auth import actor_for
 from .extensions import socketio
-from .runtime import present, room, runtime
+from .feed import MAX_PAGE, MAX_SEQ, PAGE, Page, feed
+from .guard import SYNC_RATE
+from .runtime import room, runtime
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ def connect(auth: Any) -> None:
         for team in identity.teams:
             join_room(room(identity.session_id or "", "observe", team))
     if identity.kind != "facilitator" and identity.session_id:
+        join_room(room(identity.session_id, "participant", str(identity.id)))  # events personal to it (feed.py)
         _presence(identity, online=True)
 
 
@@ -121,21 +124,19 @@ def sync(data: Any = None) -> dict[str, Any]:
         session_id = _session_for(identity, data, "sync")
     except Refused as exc:
         return _refuse("sync", exc.code, exc.message)
-    after = data.get("after", 0) if isinstance(data, dict) else 0
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-        return _refuse("sync", "bad_payload", "sync: 'after' must be the last sequence number seen (0 for all)")
     rt = runtime()
-    actor = actor_for(identity)
-    viewer: Viewer = actor.viewer
+    viewer: Viewer = actor_for(identity).viewer
+    try:
+        after, limit = _sync_bounds(data)
+    except Refused as exc:
+        return _refuse("sync", exc.code, exc.message)
     with rt.live.lock(session_id):
         state = rt.live.current(session_id)
-        events = [
-            v
-            for v in (present(redact(e, viewer, state.exercise)) for e in rt.store.events_after(session_id, after))
-            if v
-        ]
         authority = state.exercise.position(identity.position)[1].authority if identity.position else 0
         current = summary(state, viewer, rt.live.time.now(), authority)
+    page = feed_page(session_id, viewer, state.exercise, after, current["last_seq"], limit)
+    if page is None:
+        return _refuse("sync", "rate_limited", f"sync: too many events at once: at most {SYNC_RATE:g} a second")
     if identity.kind == "facilitator":
         current["presence"] = rt.online(session_id)  # participants connected to this worker
     me = {
@@ -148,11 +149,39 @@ def sync(data: Any = None) -> dict[str, Any]:
     return {
         "ok": True,
         "session": session_id,
-        "events": events,
+        "events": page.events,
+        "more": page.more,
+        "through": page.through,
         "last_seq": current["last_seq"],
         "state": current,
         "me": me,
     }
+
+
+def _sync_bounds(data: Any) -> tuple[int, int]:
+    """`after` (0 to MAX_SEQ) and `limit` (1 to MAX_PAGE, default PAGE) of a `sync`, or Refused."""
+    asked = data if isinstance(data, dict) else {}
+    after, limit = asked.get("after", 0), asked.get("limit", PAGE)
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_SEQ:
+        raise Refused("bad_payload", f"sync: 'after' must be the last seq you hold (0 for all, at most {MAX_SEQ})")
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE:
+        raise Refused("bad_payload", f"sync: 'limit' must be a whole number of events from 1 to {MAX_PAGE}")
+    return after, limit
+
+
+def feed_page(session_id: str, viewer: Viewer, exercise: Any, after: int, last_seq: int, limit: int) -> Page | None:
+    """A page of `sync` within the connection's budget of events (None: none now), through the feed's cache."""
+    guard = current_app.extensions.get("tabletop.guard")
+    budget = guard.budget_of(request.sid) if guard is not None else None  # type: ignore[attr-defined]
+    if budget is not None:
+        allowance = budget.sync_allowance()
+        if allowance < 1:
+            return None
+        limit = min(limit, allowance)
+    page = feed().page(session_id, viewer, exercise, after, last_seq, limit)
+    if budget is not None:
+        budget.spend_events(len(page.events))
+    return page
 
 
 def _command_handler(name: str):
