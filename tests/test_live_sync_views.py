@@ -7,6 +7,7 @@ emitted to a room it is in (team, seat, observed teams, its own participant room
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from tabletop.engine import SessionState, Viewer
 from tabletop.engine import events as ev
 from tabletop.script.models import from_snapshot
 from tabletop.web import runtime as runtime_module
-from tabletop.web.feed import Feed, viewer_of
+from tabletop.web.feed import Feed, personal_to, viewer_of
 from tabletop.web.runtime import Runtime, room
 
 from .log_fixtures import NAMES, events_of, load_log
@@ -79,3 +80,44 @@ def test_live_equals_sync_for_every_event_and_viewer(name, monkeypatch):
             types.add(synced[seq]["type"])
     if name == "global-hawk-rehearsal":
         assert {ev.MESSAGE, ev.MESSAGE_SENT, ev.MESSAGE_RELAYED, ev.OBSERVATION, ev.FEEDBACK} <= types
+
+
+def test_a_page_is_redacted_once_per_viewer_class_not_once_per_caller(monkeypatch):
+    from tabletop.web import feed as feed_module
+
+    log = load_log("global-hawk-rehearsal")
+    exercise = from_snapshot(log["script"])
+    events = events_of(log)
+    reads: list[tuple[int, int]] = []
+
+    def between(_s: str, after: int, through: int) -> list[Any]:
+        reads.append((after, through))
+        return [e for e in events if after < e.seq <= through]
+
+    calls = {"n": 0}
+    real = feed_module.view
+
+    def counting(event: Any, viewer: Viewer, ex: Any) -> Any:
+        calls["n"] += 1
+        return real(event, viewer, ex)
+
+    monkeypatch.setattr(feed_module, "view", counting)
+    feed = Feed(between)
+    state = SessionState(exercise)
+    for event in events:
+        state.apply(event)
+    players = [viewer_of(p) for p in state.participants.values() if p.kind == "player"]
+    us = [v for v in players if v.team == players[0].team]
+    last = events[-1].seq
+    first = feed.page(SESSION, us[0], exercise, 0, last, 1000)
+    cost, read = calls["n"], len(reads)
+    assert cost >= len(events) - 5  # the class's views, once (the last, partial block is not cached)
+    again = feed.page(SESSION, us[0], exercise, 0, last, 1000)
+    assert again.events == first.events
+    assert calls["n"] - cost < len(events) // 2 and len(reads) - read == 1, "cached: not read nor redacted again"
+    # Another caller of the same class (a teammate in the same seat): the same cached views.
+    cost = calls["n"]
+    teammate = feed.page(SESSION, replace(us[0], participant=10**6), exercise, 0, last, 1000)
+    assert calls["n"] - cost < len(events) // 2
+    only_mine = {e["seq"] for e in first.events} - {e["seq"] for e in teammate.events}
+    assert all(us[0].participant in personal_to(e) for e in events if e.seq in only_mine), only_mine
