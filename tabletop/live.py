@@ -44,11 +44,15 @@ PLAN_EVENTS = {
     ev.CHANNEL_CLEARED,
     ev.MESSAGE_SENT,
     ev.MESSAGE_RELAYED,
+    ev.MOVE_STARTED,
+    ev.MOVE_ENDED,
 }
 STATUS_BY_EVENT = {
     ev.CLOCK_STARTED: "running",
     ev.CLOCK_RESUMED: "running",
     ev.CLOCK_PAUSED: "paused",
+    ev.MOVE_STARTED: "running",
+    ev.MOVE_ENDED: "paused",
     ev.SESSION_ENDED: "ended",
 }
 

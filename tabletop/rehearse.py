@@ -177,8 +177,10 @@ class _Bots:
         """The channels a seat may write on, with how often people use each."""
         weights = {"direct": 1.5, "relay": 2.0, "broadcast": 0.25}
         found = [(TEAM_CHANNEL, 3.0)]
+        state = self.g.live.current(self.g.session)
         for c in self.ex.channels:
-            if seat.team in c.members and seat.authority >= c.min_authority:
+            # Membership, authority and the channel's write list (format 2); closed channels carry nothing.
+            if self.ex.can_write(c, seat.position) and state.is_open(c.id):
                 weight = weights[c.kind]
                 if c.kind == "relay" and c.relay == "control":
                     weight = 0.4  # the slow diplomatic channel
@@ -201,8 +203,8 @@ class _Bots:
         match e.payload:
             case ev.InjectReleased() as p:
                 self.on_inject(p, now)
-            case ev.MessageSent(relay=relay, text=text) if relay:
-                self.on_relay(e.seq, relay, text, now)
+            case ev.MessageSent(relay=relay, text=text, channel=channel) if relay:
+                self.on_relay(e.seq, relay, text, now, channel)
             case ev.MessageDelivered(from_team=sender) if self.exchanges is None and self.rng.random() < 0.5:
                 readers = [s for s in self.seats if s.team != sender]
                 if readers:
@@ -245,11 +247,12 @@ class _Bots:
                     partial(self.do, seat.actor, "decide", inject=p.inject, option=option.id, rationale=rationale),
                 )
 
-    def on_relay(self, seq: int, relay_team: str, text: str, now: float) -> None:
+    def on_relay(self, seq: int, relay_team: str, text: str, now: float, channel: str) -> None:
         if relay_team == "control":
             actor = self.control2
         else:
-            seats = self.team_seats(relay_team)
+            handles = self.ex.channel(channel)
+            seats = [s for s in self.team_seats(relay_team) if self.ex.can_relay(handles, s.position)]
             if not seats:
                 return
             actor = self.rng.choice(seats).actor
@@ -397,6 +400,10 @@ def rehearse(
         for e in game.store.events_after(game.session, last_seq):
             last_seq = e.seq
             bots.on_event(e, now)
+        if state.waiting is not None:  # the clock stopped at a move (format 2): a plenary, then the next move
+            game.time.advance(300)
+            bots.do(bots.control, "start_move", move=state.waiting)
+            continue
         if now >= duration - 1e-6:
             break
     bots.do(bots.control, "clock", action="end")

@@ -41,6 +41,10 @@ def test_every_stored_payload_round_trips_to_the_same_json(name: str) -> None:
 NEWER = {
     "relay_note",  # issue 10, the intermediary's voice: tests/test_relay_voice.py
     "message_read_back",  # issue 10, read-backs: tests/test_relay_voice.py
+    "channel_opened",  # issue 10, channels and moves
+    "channel_closed",
+    "move_started",
+    "move_ended",
 }
 
 

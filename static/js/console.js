@@ -22,7 +22,8 @@ bindRefusals(client);
 const teams = Object.fromEntries(script.teams.map((t) => [t.id, t.name]));
 const positionTitles = Object.fromEntries(script.teams.flatMap((t) => t.positions.map((p) => [p.id, p.title])));
 const channelNames = Object.fromEntries(script.channels.map((c) => [c.id, c.name]));
-const ctx = { teams, channelNames };
+const moveNames = Object.fromEntries((script.moves || []).map((m) => [m.id, m.title]));
+const ctx = { teams, channelNames, moveNames };
 const $ = (id) => document.getElementById(id);
 
 let state = null;
@@ -52,7 +53,13 @@ function updateClockButtons() {
   const s = clock.status;
   $("clock-start").disabled = s !== "ready";
   $("clock-pause").disabled = s !== "running";
-  $("clock-resume").disabled = s !== "paused";
+  $("clock-resume").disabled = s !== "paused" || Boolean(clock.waiting);
+  const next = clock.waitingMove();
+  $("move-next").hidden = !next || s === "ended";
+  if (next && $("move-start").dataset.starts !== next.id) {
+    $("move-start").dataset.starts = next.id;
+    $("move-start").textContent = `Start ${next.title}`;
+  }
   $("speed-set").disabled = s === "ended";
   $("end").disabled = s === "ended";
   if (clock.speed !== shownSpeed) {
@@ -95,6 +102,8 @@ function mselRow(def, number) {
       "Move", el("span", { class: "visually-hidden" }, `: ${def.title}`)),
   };
   const info = [
+    def.scenario ? `scenario ${def.scenario}` : "",
+    def.move && def.due === null && movesById[def.move] ? `in ${movesById[def.move].title}` : "",
     `to ${(def.to || []).map((t) => teamLabel(teams, t)).join(", ")}`,
     def.release ? `release: ${def.release}` : "",
     def.ack ? "ack" : "",
@@ -114,7 +123,20 @@ function mselRow(def, number) {
   return view;
 }
 
-for (const def of script.msel) mselRow(def, def.number);
+// Moves (format 2): a heading before the first timed inject of each move, with its scenario date.
+const movesById = Object.fromEntries((script.moves || []).map((m) => [m.id, m]));
+let headedMove = null;
+for (const def of script.msel) {
+  const move = def.move ? movesById[def.move] : null;
+  if (move && def.due !== null && move.id !== headedMove) {
+    headedMove = move.id;
+    mselList.append(el("li", { class: "move-heading", "data-move-heading": move.id },
+      el("span", { class: "time" }, formatShortOffset(move.at)),
+      el("div", { dir: "auto" }, el("strong", {}, move.title),
+        el("span", { class: "info" }, [move.scenario ? ` · from ${move.scenario}` : "", move.stop_clock ? " · the clock stops for a plenary" : ""].join("")))));
+  }
+  mselRow(def, def.number);
+}
 
 async function act(id, action) {
   const names = { release: "release_inject", hold: "hold_inject", unhold: "unhold_inject", skip: "skip_inject" };
@@ -222,6 +244,51 @@ $("write").addEventListener("submit", async (ev) => {
     announce("Inject written");
   }
 });
+
+$("move-start").addEventListener("click", () => {
+  if (clock.waiting) cmd("start_move", { move: clock.waiting });
+});
+
+// ------------------------------------------------------------------ channels
+// Open, close, jam or clear each channel of the script; the state summary says where each stands.
+const channelRows = new Map(); // channel id -> view
+for (const c of script.channels.filter((x) => x.kind !== "team")) {
+  const status = el("span", { class: "badge" }, "open");
+  const control = (label, action, payload = {}) => el("button", {
+    type: "button", class: "secondary small", "data-channel-action": action,
+    onclick: () => cmd("channel", { channel: c.id, action, ...payload() }),
+  }, label, el("span", { class: "visually-hidden" }, `: ${c.name}`));
+  const minutes = el("select", { "aria-label": `Jam ${c.name} for` },
+    ...[5, 10, 15, 30].map((m) => el("option", { value: m }, `${m} min`)));
+  const buttons = {
+    open: control("Open", "open", () => ({})),
+    close: control("Close", "close", () => ({})),
+    jam: control("Jam", "jam", () => ({ for: Number(minutes.value) * 60 })),
+    clear: control("Clear jam", "clear", () => ({})),
+  };
+  const node = el("li", { "data-channel": c.id },
+    el("div", {}, el("span", { dir: "auto" }, c.name), " ", status),
+    el("div", { class: "actions" }, buttons.open, buttons.close, buttons.jam, minutes, buttons.clear));
+  channelRows.set(c.id, { node, status, buttons, minutes });
+  $("channel-controls").append(node);
+}
+
+function renderChannels() {
+  const byId = Object.fromEntries(((state && state.channels) || []).map((c) => [c.id, c]));
+  for (const [id, view] of channelRows) {
+    const c = byId[id];
+    if (!c) continue;
+    const jammed = c.jammed_until !== null && c.jammed_until !== undefined;
+    const text = !c.open ? "closed" : jammed ? `jammed until ${formatClock(c.jammed_until)}` : "open";
+    view.status.textContent = text;
+    view.status.className = `badge ${!c.open ? "closed" : jammed ? "jammed" : "open"}`;
+    view.buttons.open.hidden = c.open;
+    view.buttons.close.hidden = !c.open;
+    view.buttons.clear.hidden = !jammed;
+    for (const b of Object.values(view.buttons)) b.disabled = ended;
+    view.minutes.disabled = ended;
+  }
+}
 
 // ------------------------------------------------------------------ relay queues
 const relayViews = {};
@@ -488,6 +555,7 @@ client.on("state", (s) => {
   if (s.clock.status === "ended") ended = true;
   renderMsel();
   renderEscalation();
+  renderChannels();
   updateClockButtons();
   renderHotwash();
   if (Array.isArray(s.presence)) {

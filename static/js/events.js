@@ -24,6 +24,10 @@ export const RELAY_NOTE = "relay_note";
 export const MESSAGE_READ_BACK = "message_read_back";
 export const CHANNEL_JAMMED = "channel_jammed";
 export const CHANNEL_CLEARED = "channel_cleared";
+export const CHANNEL_OPENED = "channel_opened";
+export const CHANNEL_CLOSED = "channel_closed";
+export const MOVE_STARTED = "move_started";
+export const MOVE_ENDED = "move_ended";
 export const DECISION_MADE = "decision_made";
 export const ESCALATION_CHANGED = "escalation_changed";
 export const NOTE = "note";
@@ -55,6 +59,10 @@ export const EVENT_TYPES = Object.freeze([
   MESSAGE_READ_BACK,
   CHANNEL_JAMMED,
   CHANNEL_CLEARED,
+  CHANNEL_OPENED,
+  CHANNEL_CLOSED,
+  MOVE_STARTED,
+  MOVE_ENDED,
   DECISION_MADE,
   ESCALATION_CHANGED,
   NOTE,
@@ -85,8 +93,12 @@ export const EVENT_FIELDS = Object.freeze({
   [MESSAGE_JAMMED]: Object.freeze(["channel", "from_team", "from_position", "name", "participant", "text", "reason"]),
   [RELAY_NOTE]: Object.freeze(["channel", "relay", "to", "by", "from_position", "participant", "text", "message"]),
   [MESSAGE_READ_BACK]: Object.freeze(["message", "channel", "relay", "sender", "team", "position", "name", "participant", "text"]),
-  [CHANNEL_JAMMED]: Object.freeze(["channel", "until", "for", "inject"]),
-  [CHANNEL_CLEARED]: Object.freeze(["channel"]),
+  [CHANNEL_JAMMED]: Object.freeze(["channel", "until", "for", "inject", "by"]),
+  [CHANNEL_CLEARED]: Object.freeze(["channel", "by"]),
+  [CHANNEL_OPENED]: Object.freeze(["channel", "inject", "by"]),
+  [CHANNEL_CLOSED]: Object.freeze(["channel", "inject", "by"]),
+  [MOVE_STARTED]: Object.freeze(["move", "title", "at", "by"]),
+  [MOVE_ENDED]: Object.freeze(["move", "next", "at"]),
   [DECISION_MADE]: Object.freeze(["inject", "option", "label", "escalation", "by_default", "lapsed", "rationale", "team", "position", "name", "participant"]),
   [ESCALATION_CHANGED]: Object.freeze(["delta", "level", "reason", "by"]),
   [NOTE]: Object.freeze(["text", "name"]),
@@ -117,8 +129,12 @@ export const OPTIONAL_FIELDS = Object.freeze({
   [MESSAGE_JAMMED]: Object.freeze([]),
   [RELAY_NOTE]: Object.freeze(["message"]),
   [MESSAGE_READ_BACK]: Object.freeze([]),
-  [CHANNEL_JAMMED]: Object.freeze([]),
-  [CHANNEL_CLEARED]: Object.freeze([]),
+  [CHANNEL_JAMMED]: Object.freeze(["inject", "by"]),
+  [CHANNEL_CLEARED]: Object.freeze(["by"]),
+  [CHANNEL_OPENED]: Object.freeze(["inject", "by"]),
+  [CHANNEL_CLOSED]: Object.freeze(["inject", "by"]),
+  [MOVE_STARTED]: Object.freeze(["by"]),
+  [MOVE_ENDED]: Object.freeze([]),
   [DECISION_MADE]: Object.freeze(["rationale", "team", "position", "name", "participant"]),
   [ESCALATION_CHANGED]: Object.freeze(["by"]),
   [NOTE]: Object.freeze([]),
@@ -128,10 +144,13 @@ export const OPTIONAL_FIELDS = Object.freeze({
 });
 
 /** Events that move the exercise clock: pages apply them to their clock. */
-export const CLOCK_EVENTS = new Set([CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED]);
+export const CLOCK_EVENTS = new Set([CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED, MOVE_STARTED, MOVE_ENDED]);
 
 /** Events that change control's state summary (inject statuses, escalation, clock). */
-export const SUMMARY_EVENTS = new Set([INJECT_RELEASED, INJECT_HELD, INJECT_UNHELD, INJECT_SKIPPED, INJECT_MOVED, INJECT_WRITTEN, DECISION_MADE, ESCALATION_CHANGED, CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED]);
+export const SUMMARY_EVENTS = new Set([INJECT_RELEASED, INJECT_HELD, INJECT_UNHELD, INJECT_SKIPPED, INJECT_MOVED, INJECT_WRITTEN, DECISION_MADE, ESCALATION_CHANGED, CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED, MOVE_STARTED, MOVE_ENDED, CHANNEL_OPENED, CHANNEL_CLOSED, CHANNEL_JAMMED, CHANNEL_CLEARED]);
 
 /** Events a participant wrote (or control spoofed), or its delivery. */
 export const MESSAGE_EVENTS = new Set([MESSAGE, MESSAGE_SENT, MESSAGE_DELIVERED, MESSAGE_JAMMED, RELAY_NOTE, MESSAGE_READ_BACK]);
+
+/** Events that change whether a channel carries messages (opened, closed, jammed, cleared). */
+export const CHANNEL_EVENTS = new Set([CHANNEL_OPENED, CHANNEL_CLOSED, CHANNEL_JAMMED, CHANNEL_CLEARED]);

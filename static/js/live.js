@@ -3,7 +3,9 @@
 // reconnects and syncs again. Also the exercise clock and small DOM helpers used by every page.
 // Player text is only ever set with textContent / text nodes: never as HTML.
 import { io } from "/static/vendor/socket.io.esm.min.js";
-import { CLOCK_PAUSED, CLOCK_RESUMED, CLOCK_STARTED, SESSION_ENDED, SPEED_CHANGED } from "./events.js";
+import {
+  CLOCK_PAUSED, CLOCK_RESUMED, CLOCK_STARTED, MOVE_ENDED, MOVE_STARTED, SESSION_ENDED, SPEED_CHANGED,
+} from "./events.js";
 import { formatClock, formatScenarioClock } from "./times.js";
 
 export function appData() {
@@ -66,6 +68,8 @@ export function newId() {
 
 // The exercise clock, from the sync state and the clock events (t, wall, speed): ticks locally
 // while running, frozen while paused. Wall times are the server's: a skew corrects ours.
+// With moves (format 2), the scenario time is the current move's clock; the clock never runs
+// into a move with stop_clock that has not started (it waits there for the facilitator).
 export class ExerciseClock {
   constructor() {
     this.status = "ready";
@@ -75,6 +79,9 @@ export class ExerciseClock {
     this.skew = 0;
     this.scenarioStart = null;
     this.timeScale = 1;
+    this.moves = []; // [{id, title, at, stop_clock, scenario_start, time_scale, scenario_anchor}]
+    this.moveIndex = 0; // the last move that started
+    this.waiting = null; // the id of the move the clock stopped for
   }
 
   serverNow() {
@@ -90,6 +97,9 @@ export class ExerciseClock {
     this.scenarioStart = clock.scenario_start;
     this.timeScale = clock.time_scale || 1;
     this.duration = clock.duration;
+    this.moves = clock.moves || [];
+    this.moveIndex = clock.move_index || 0;
+    this.waiting = clock.waiting ? clock.waiting.id : null;
   }
 
   apply(event) {
@@ -100,26 +110,62 @@ export class ExerciseClock {
       case CLOCK_RESUMED: this.status = "running"; this.base = event.t; this.anchor = event.wall; break;
       case SPEED_CHANGED: this.base = event.t; this.anchor = event.wall; this.speed = p.speed; break;
       case SESSION_ENDED: this.status = "ended"; this.base = event.t; this.anchor = event.wall; break;
+      case MOVE_ENDED: this.status = "paused"; this.base = p.at; this.anchor = event.wall; this.waiting = p.next; break;
+      case MOVE_STARTED: {
+        const index = this.moves.findIndex((m) => m.id === p.move);
+        if (index > this.moveIndex) this.moveIndex = index;
+        if (this.waiting === p.move) {
+          this.waiting = null;
+          this.status = "running";
+          this.base = event.t;
+          this.anchor = event.wall;
+        }
+        break;
+      }
       default: return false;
     }
     return true;
   }
 
+  // The start of the next move with stop_clock after the last one started: the clock stops there.
+  stopAt() {
+    for (let i = this.moveIndex + 1; i < this.moves.length; i += 1) {
+      if (this.moves[i].stop_clock) return this.moves[i].at;
+    }
+    return Infinity;
+  }
+
   elapsed() {
     if (this.status !== "running") return this.base;
-    return this.base + Math.max(0, this.serverNow() - this.anchor) * this.speed;
+    return Math.min(this.base + Math.max(0, this.serverNow() - this.anchor) * this.speed, Math.max(this.base, this.stopAt()));
   }
 
   display() {
     return formatClock(this.elapsed());
   }
 
+  // The move in force: the last one started, or a later one without stop_clock the clock has reached.
+  move() {
+    if (!this.moves.length) return null;
+    const t = this.elapsed();
+    let index = this.moveIndex;
+    for (let i = this.moveIndex + 1; i < this.moves.length && this.moves[i].at <= t && !this.moves[i].stop_clock; i += 1) index = i;
+    return this.moves[index] || null;
+  }
+
+  waitingMove() {
+    return this.moves.find((m) => m.id === this.waiting) || null;
+  }
+
   scenario() {
+    const move = this.move();
+    if (move) return formatScenarioClock(move.scenario_start, this.elapsed(), move.time_scale);
     return formatScenarioClock(this.scenarioStart, this.elapsed(), this.timeScale);
   }
 }
 
-// Draw the clock into the page's header (elements with data-clock, data-scenario, data-clock-status).
+// Draw the clock into the page's header (elements with data-clock, data-scenario, data-clock-status,
+// data-move: the current move's title, data-move-next: the move the clock is waiting for).
 export function bindClock(clock) {
   const show = () => {
     for (const node of document.querySelectorAll("[data-clock]")) node.textContent = clock.display();
@@ -129,9 +175,22 @@ export function bindClock(clock) {
       node.hidden = !text;
     }
     for (const node of document.querySelectorAll("[data-clock-status]")) {
-      const label = clock.status === "running" && clock.speed !== 1 ? `running ${clock.speed}x` : clock.status;
+      let label = clock.status === "running" && clock.speed !== 1 ? `running ${clock.speed}x` : clock.status;
+      if (clock.waiting && clock.status === "paused") label = "plenary";
       if (node.textContent !== label) node.textContent = label;
       node.className = `clock-status ${clock.status}`;
+    }
+    const move = clock.move();
+    const next = clock.waitingMove();
+    for (const node of document.querySelectorAll("[data-move]")) {
+      const text = move ? move.title : "";
+      if (node.textContent !== text) node.textContent = text;
+      node.hidden = !text;
+    }
+    for (const node of document.querySelectorAll("[data-move-next]")) {
+      const text = next ? `Next: ${next.title}` : "";
+      if (node.textContent !== text) node.textContent = text;
+      node.hidden = !text;
     }
   };
   show();

@@ -18,7 +18,8 @@ bindRefusals(client);
 
 const teams = Object.fromEntries(script.teams.map((t) => [t.id, t.name]));
 const channelNames = Object.fromEntries(script.channels.map((c) => [c.id, c.name]));
-const ctx = { teams, channelNames };
+const moveNames = Object.fromEntries((script.moves || []).map((m) => [m.id, m.title]));
+const ctx = { teams, channelNames, moveNames };
 const $ = (id) => document.getElementById(id);
 const feed = $("feed");
 const SKIP = new Set([CLOCK_STARTED, CLOCK_RESUMED, SPEED_CHANGED]);

@@ -6,7 +6,8 @@ import {
   CHANNEL_CLEARED, CHANNEL_JAMMED, CLOCK_EVENTS, DECISION_MADE, INJECT_ACKNOWLEDGED, INJECT_RELEASED, MESSAGE,
   MESSAGE_DELIVERED, MESSAGE_JAMMED, MESSAGE_READ_BACK, MESSAGE_RELAYED, MESSAGE_SENT, RELAY_NOTE, SESSION_ENDED,
 } from "./events.js";
-import { formatClock, formatCountdown } from "./times.js";
+import { CHANNEL_CLOSED, CHANNEL_OPENED, MOVE_ENDED, MOVE_STARTED } from "./events.js";
+import { formatClock, formatCountdown, formatScenarioClock } from "./times.js";
 import { attachmentList, bindTabs, teamLabel } from "./views.js";
 
 const app = appData();
@@ -37,6 +38,7 @@ let tabs = null;
 
 // ------------------------------------------------------------------ structure
 client.on("prepare", (state) => {
+  clock.moves = state.clock.moves || []; // for the move dividers of the events replayed before the state
   teams = Object.fromEntries(state.teams.map((t) => [t.id, t.name]));
   positions = Object.fromEntries((state.positions || []).map((p) => [p.id, p.title]));
   if (!tabs) buildTabs(state.channels);
@@ -61,7 +63,43 @@ function buildTabs(defs) {
     showCount(view);
     sessionStorage.setItem(tabKey, view.id);
   });
+  for (const view of channels.values()) markClosed(view);
   tabs.select(sessionStorage.getItem(tabKey) || order[0].id, false);
+}
+
+// A closed channel (format 2: `initially: closed`, or closed in play) is marked on its tab; it opens
+// on screen when its channel_opened arrives (and the state, asked for again, says who may write).
+function markClosed(view) {
+  if (!view.tab) return;
+  const closed = view.def.open === false;
+  if (!view.closedBadge) {
+    view.closedBadge = el("span", { class: "badge closed", "data-closed": "" }, "closed");
+    view.tab.append(" ", view.closedBadge);
+  }
+  view.closedBadge.hidden = !closed;
+  view.panel.classList.toggle("is-closed", closed);
+}
+
+function channelChanged(event, live) {
+  const p = event.payload;
+  const view = channels.get(p.channel);
+  const open = event.type === CHANNEL_OPENED;
+  systemNote(p.channel, event.seq, `${formatClock(event.t)} · The channel is ${open ? "open" : "closed"}.`);
+  if (!view || !live) return;
+  const def = open ? { ...view.def, open } : { ...view.def, open, write: false, reason: "the channel is closed" };
+  setWritable(view, def);
+  announce(`${view.def.name} is ${open ? "open" : "closed"}`);
+  client.refreshSoon();
+}
+
+// Moves (format 2): a divider in the inbox (newest first) where each move begins, with its scenario date.
+function moveDivider(event, live) {
+  const p = event.payload;
+  const move = clock.moves.find((m) => m.id === p.move);
+  const date = move ? formatScenarioClock(move.scenario_start, move.at, move.time_scale) : "";
+  insertBySeq(inbox, el("li", { class: "move-divider", "data-move-divider": p.move },
+    el("span", { dir: "auto" }, el("strong", {}, `${p.title} begins`), date ? ` · ${date}` : "")), event.seq, true);
+  if (live) announce(`${p.title} has started${date ? `: ${date}` : ""}`);
 }
 
 function describeChannel(def) {
@@ -107,6 +145,7 @@ function buildChannel(def) {
 
 function setWritable(view, def) {
   view.def = def;
+  markClosed(view);
   const reason = ended ? "the exercise has ended" : def.write ? null : def.reason;
   view.textarea.disabled = Boolean(reason);
   view.button.disabled = Boolean(reason);
@@ -724,6 +763,10 @@ client.on("event", (event, { live, fresh }) => {
       systemNote(p.channel, event.seq, `${formatClock(event.t)} · The channel is clear again.`);
       client.refreshSoon();
       break;
+    case CHANNEL_OPENED:
+    case CHANNEL_CLOSED: channelChanged(event, live); break;
+    case MOVE_STARTED: moveDivider(event, live); break;
+    case MOVE_ENDED: if (live) announce("The clock has stopped for a plenary"); break;
     case SESSION_ENDED: showEnded(); break;
     default: break;
   }

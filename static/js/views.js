@@ -5,6 +5,7 @@ import {
   INJECT_WRITTEN, MESSAGE, MESSAGE_DELIVERED, MESSAGE_JAMMED, MESSAGE_READ_BACK, MESSAGE_RELAYED, MESSAGE_SENT, NOTE,
   OBSERVATION, PARTICIPANT_JOINED, RELAY_NOTE, SESSION_ENDED, SPEED_CHANGED,
 } from "./events.js";
+import { CHANNEL_CLOSED, CHANNEL_OPENED, MOVE_ENDED, MOVE_STARTED } from "./events.js";
 import { el } from "./live.js";
 import { formatClock } from "./times.js";
 
@@ -120,9 +121,16 @@ export function describe(event, ctx) {
     case MESSAGE_JAMMED:
       return { kind: "message", channel: p.channel, teams: [p.from_team], title: `${who} on ${channel}: jammed, not delivered`, text: p.text };
     case CHANNEL_JAMMED:
-      return { kind: "channel", channel: p.channel, teams: [], title: `${channel} jammed until ${formatClock(p.until)}`, text: "" };
+      return { kind: "channel", channel: p.channel, teams: [], title: `${channel} jammed until ${formatClock(p.until)}${p.by ? ` by ${p.by}` : ""}`, text: "" };
     case CHANNEL_CLEARED:
-      return { kind: "channel", channel: p.channel, teams: [], title: `${channel} clear again`, text: "" };
+      return { kind: "channel", channel: p.channel, teams: [], title: `${channel} clear again${p.by ? ` (${p.by})` : ""}`, text: "" };
+    case CHANNEL_OPENED:
+    case CHANNEL_CLOSED: {
+      const done = event.type === CHANNEL_OPENED ? "opened" : "closed";
+      return { kind: "channel", channel: p.channel, teams: [], title: `${channel} ${done}${p.by ? ` by ${p.by}` : p.inject ? ` by inject ${p.inject}` : ""}`, text: "" };
+    }
+    case MOVE_STARTED: return { kind: "clock", teams: [], title: `${p.title} started${p.by ? ` (${p.by})` : ""}`, text: "" };
+    case MOVE_ENDED: return { kind: "clock", teams: [], title: `The clock stopped at ${formatClock(p.at)} for a plenary`, text: `Next: ${(ctx.moveNames || {})[p.next] || p.next}` };
     case PARTICIPANT_JOINED:
       return { kind: "people", teams: p.team ? [p.team] : [], title: `${p.name} joined ${p.kind === "observer" ? "as an observer" : teamLabel(teams, p.team)}`, text: "" };
     case CLOCK_STARTED: return { kind: "clock", teams: [], title: "Clock started", text: "" };

@@ -68,6 +68,12 @@ class ExerciseClock:
         self.running = False
         self.anchor = wall
 
+    def stop_at(self, exercise_time: float, wall: float) -> None:
+        """Stop at an exact exercise time (a move boundary with `stop_clock`), however late this is noticed."""
+        self.base = exercise_time
+        self.running = False
+        self.anchor = wall
+
     def resume(self, wall: float) -> None:
         self.anchor = wall
         self.running = True

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from tabletop.script.durations import describe, parse_offset
+from tabletop.script.durations import describe, parse_duration, parse_offset
 from tabletop.script.models import ID_PATTERN
 
 MAX_TEXT = 4000
@@ -166,6 +166,34 @@ class Spoof(Command):
     name: Annotated[str, BeforeValidator(clean_text), Field(max_length=80)] = ""
     text: Text
     team: Ident | None = None  # for the team chat of as_team
+
+
+MAX_JAM = 24 * 3600.0
+
+
+def _jam_length(value: object) -> object:
+    """Seconds (a number), or a duration like "10m"; more than 0 and at most a day."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        seconds = float(parse_duration(value))
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_JAM:
+        raise ValueError("'for' must be more than 0 and at most 24h (e.g. \"10m\" or 600)")
+    return seconds
+
+
+class ChannelCommand(Command):
+    """Control opens, closes, jams or clears a channel during play."""
+
+    channel: Annotated[str, Field(max_length=64)]
+    action: Literal["open", "close", "jam", "clear"]
+    for_: Annotated[float, BeforeValidator(_jam_length)] | None = Field(None, alias="for")
+
+
+class StartMove(Command):
+    """Control starts the move the clock stopped for."""
+
+    move: Ident
 
 
 class Escalate(Command):

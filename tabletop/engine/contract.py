@@ -130,6 +130,7 @@ def events_js() -> str:
         "CLOCK_EVENTS": "Events that move the exercise clock: pages apply them to their clock.",
         "SUMMARY_EVENTS": "Events that change control's state summary (inject statuses, escalation, clock).",
         "MESSAGE_EVENTS": "Events a participant wrote (or control spoofed), or its delivery.",
+        "CHANNEL_EVENTS": "Events that change whether a channel carries messages (opened, closed, jammed, cleared).",
     }
     for group, names in GROUPS.items():
         members = ", ".join(_js_name(n) for n in names)

@@ -13,7 +13,9 @@ the store and every `Event` built from a dict go through it. Every class has a `
 payload's shape changes, bump it and register an upcaster (see `UPCASTERS`).
 
 Every event has an audience: the teams that may see it (control sees everything). `ALL` means
-every team. `redact` gives what a viewer may see of an event, as the JSON sent to it.
+every team; an entry `team/position` names one seat, where a channel's `read` list leaves other
+positions of the team out (engine/access.py). `redact` gives what a viewer may see of an event,
+as the JSON sent to it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tabletop.script.models import Channel, Exercise
 
 ALL = "*"
+#: An audience entry `team/position` names one seat of a team (see engine/access.py).
+SEAT = "/"
 
 #: A number kept as written: an int stays an int and a float a float (so the JSON is unchanged).
 Number = int | float
@@ -143,13 +147,22 @@ class JamSpec(Part):
     for_: Number = Field(alias="for", description="exercise seconds")
 
 
-class Effect(Part):
-    """One effect of an inject's release: `{"jam": {"channel", "for"}}` or `{"escalation": N}`."""
+class ChannelChangeSpec(Part):
+    """A channel opened or closed by an inject's effect (format 2)."""
 
-    DOC = '`{"jam": {"channel", "for"}}` or `{"escalation": N}`'
+    id: str
+    action: str = Field(description="open or close")
+
+
+class Effect(Part):
+    """One effect of an inject's release: `{"jam": {"channel", "for"}}`, `{"escalation": N}` or
+    `{"channel": {"id", "action"}}`."""
+
+    DOC = '`{"jam": {"channel", "for"}}`, `{"escalation": N}` or `{"channel": {"id", "action"}}`'
 
     jam: JamSpec | None = None
     escalation: int | None = None
+    channel: ChannelChangeSpec | None = None
 
 
 class InjectDefinition(Part):
@@ -476,21 +489,75 @@ class MessageReadBack(Payload):
 
 class ChannelJammed(Payload):
     TYPE = "channel_jammed"
-    MADE_BY = "an inject's `jam` effect"
+    MADE_BY = "an inject's `jam` effect, `channel` (jam)"
     AUDIENCE = "channel readers"
 
     channel: str
     until: Number = Field(description="exercise seconds")
     for_: Number = Field(alias="for")
-    inject: str
+    inject: str | None = Field(None, description="the inject whose effect jammed it")
+    by: str | None = Field(None, description="the facilitator who jammed it")
 
 
 class ChannelCleared(Payload):
     TYPE = "channel_cleared"
-    MADE_BY = "the scheduler when a jam ends"
+    MADE_BY = "the scheduler when a jam ends, `channel` (clear)"
     AUDIENCE = "channel readers"
 
     channel: str
+    by: str | None = Field(None, description="the facilitator who cleared it early")
+
+
+# -------------------------------------------------- channels opened and closed, moves (format 2)
+class ChannelOpened(Payload):
+    """A channel opens: messages may be sent on it again (or for the first time: `initially: closed`)."""
+
+    TYPE = "channel_opened"
+    MADE_BY = "an inject's `channel` effect, `channel` (open)"
+    AUDIENCE = "channel readers"
+
+    channel: str
+    inject: str | None = Field(None, description="the inject whose effect opened it")
+    by: str | None = Field(None, description="the facilitator who opened it")
+
+
+class ChannelClosed(Payload):
+    """A channel closes: it refuses messages until it is opened."""
+
+    TYPE = "channel_closed"
+    MADE_BY = "an inject's `channel` effect, `channel` (close)"
+    AUDIENCE = "channel readers"
+
+    channel: str
+    inject: str | None = Field(None, description="the inject whose effect closed it")
+    by: str | None = Field(None, description="the facilitator who closed it")
+
+
+class MoveStarted(Payload):
+    """A move of the script begins: its scenario clock is in force from here."""
+
+    TYPE = "move_started"
+    MADE_BY = "`clock start` (the first move), the scheduler (a move without `stop_clock`), `start_move`"
+    AUDIENCE = "all"
+    NOTE = "After a `move_ended`, the clock runs again from the move's `at`"
+
+    move: str = Field(description="the move's id")
+    title: str
+    at: Number = Field(description="the move's start, exercise seconds")
+    by: str | None = Field(None, description="the facilitator who started it (a stopped clock's move)")
+
+
+class MoveEnded(Payload):
+    """The clock reached a move with `stop_clock`: it stops there for a plenary until `start_move`."""
+
+    TYPE = "move_ended"
+    MADE_BY = "the scheduler, when the clock reaches a move with `stop_clock`"
+    AUDIENCE = "all"
+    NOTE = "The clock stops at `at`, before anything due then is released"
+
+    move: str = Field(description="the move that ended")
+    next: str = Field(description="the move waiting for the facilitator")
+    at: Number = Field(description="exercise seconds: where the clock stands")
 
 
 class DecisionMade(Payload):
@@ -596,6 +663,10 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         MessageReadBack,
         ChannelJammed,
         ChannelCleared,
+        ChannelOpened,
+        ChannelClosed,
+        MoveStarted,
+        MoveEnded,
         DecisionMade,
         EscalationChanged,
         Note,
@@ -628,6 +699,10 @@ RELAY_NOTE = RelayNote.TYPE  # the intermediary to one half of a relay channel
 MESSAGE_READ_BACK = MessageReadBack.TYPE  # the receiver read a relayed message back
 CHANNEL_JAMMED = ChannelJammed.TYPE
 CHANNEL_CLEARED = ChannelCleared.TYPE
+CHANNEL_OPENED = ChannelOpened.TYPE
+CHANNEL_CLOSED = ChannelClosed.TYPE
+MOVE_STARTED = MoveStarted.TYPE
+MOVE_ENDED = MoveEnded.TYPE
 DECISION_MADE = DecisionMade.TYPE
 ESCALATION_CHANGED = EscalationChanged.TYPE
 NOTE = Note.TYPE
@@ -637,7 +712,9 @@ IMPROVEMENT_PLAN = ImprovementPlan.TYPE  # the facilitator's improvement-plan ta
 
 # Groups of event types (exported to the pages by static/js/events.js).
 #: Events that move the exercise clock: pages apply them to their clock.
-CLOCK_EVENTS = (CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED)
+CLOCK_EVENTS = (CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED, MOVE_STARTED, MOVE_ENDED)
+#: Events that change whether a channel carries messages: pages show the change and ask for their channel list again.
+CHANNEL_EVENTS = (CHANNEL_OPENED, CHANNEL_CLOSED, CHANNEL_JAMMED, CHANNEL_CLEARED)
 #: Events that change control's state summary (inject statuses, escalation, clock): the console asks for it again.
 SUMMARY_EVENTS = (
     INJECT_RELEASED,
@@ -649,10 +726,16 @@ SUMMARY_EVENTS = (
     DECISION_MADE,
     ESCALATION_CHANGED,
     *CLOCK_EVENTS,
+    *CHANNEL_EVENTS,
 )
 #: Events a participant wrote (or control spoofed) on a channel or in team chat, or its delivery.
 MESSAGE_EVENTS = (MESSAGE, MESSAGE_SENT, MESSAGE_DELIVERED, MESSAGE_JAMMED, RELAY_NOTE, MESSAGE_READ_BACK)
-GROUPS = {"CLOCK_EVENTS": CLOCK_EVENTS, "SUMMARY_EVENTS": SUMMARY_EVENTS, "MESSAGE_EVENTS": MESSAGE_EVENTS}
+GROUPS = {
+    "CLOCK_EVENTS": CLOCK_EVENTS,
+    "SUMMARY_EVENTS": SUMMARY_EVENTS,
+    "MESSAGE_EVENTS": MESSAGE_EVENTS,
+    "CHANNEL_EVENTS": CHANNEL_EVENTS,
+}
 
 #: Fields that only control (the facilitators) ever sees.
 CONTROL_ONLY_FIELDS = {"notes", "spoofed", "spoofed_by"}
@@ -723,7 +806,7 @@ class NewEvent:
 
     type: str
     payload: Payload
-    audience: tuple[str, ...] = ()  # team ids; () = control only; (ALL,) = every team
+    audience: tuple[str, ...] = ()  # team ids or seats (team/position); () = control only; (ALL,) = every team
     t: float = 0.0  # exercise seconds when it happened
     actor: int | None = None  # participant id
     claim: str | None = None  # unique per session: at most one event ever carries it
@@ -790,6 +873,7 @@ class Viewer:
     team: str | None = None
     teams: frozenset[str] = field(default_factory=frozenset)
     participant: int | None = None
+    position: str | None = None  # a player's seat: events whose audience names seats (engine/access.py)
 
     @property
     def sees_teams(self) -> frozenset[str]:
@@ -799,13 +883,24 @@ class Viewer:
 
 
 def visible(event: Event, viewer: Viewer) -> bool:
+    """Whether a viewer may see an event at all: control always; players when the audience names their
+    team, or their seat (`team/position`, see engine/access.py); observers when it names a team they
+    watch, or a seat of one (observers see every channel whatever its `read` list)."""
     if viewer.kind == "control":
         return True
-    if ALL in event.audience:
+    audience = event.audience
+    if ALL in audience:
         return True
     if viewer.participant is not None and event.actor == viewer.participant:
         return True  # one's own observations and feedback
-    return bool(viewer.sees_teams.intersection(event.audience))
+    if viewer.kind == "player":
+        if viewer.team is None:
+            return False
+        return viewer.team in audience or (
+            viewer.position is not None and f"{viewer.team}{SEAT}{viewer.position}" in audience
+        )
+    teams = viewer.sees_teams
+    return any(entry.partition(SEAT)[0] in teams for entry in audience)
 
 
 def redact(event: Event, viewer: Viewer, exercise: Exercise) -> dict[str, Any] | None:

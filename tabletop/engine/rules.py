@@ -15,7 +15,8 @@ from tabletop.script.times import format_offset
 
 from . import commands as c
 from . import events as ev
-from . import schedule
+from . import moves, schedule
+from .access import entry_team
 from .clock import MAX_SPEED, MIN_SPEED
 from .events import ALL, NewEvent, Viewer
 from .state import SessionState
@@ -41,7 +42,7 @@ class Actor:
 
     @property
     def viewer(self) -> Viewer:
-        return Viewer(self.kind, self.team, self.teams, self.participant)
+        return Viewer(self.kind, self.team, self.teams, self.participant, self.position)
 
 
 Handler = Callable[[SessionState, Actor, Any, float], list[NewEvent]]
@@ -137,6 +138,7 @@ def send_message(state: SessionState, actor: Actor, cmd: c.SendMessage, t: float
         if channel.kind == "broadcast":
             raise Refused("forbidden", f"your team may read but not write on '{channel.name}'")
         raise Refused("forbidden", f"your team is not on '{channel.name}'")
+    _on_the_lists_or_refuse(state, channel, actor.position)
     authority = _authority(state, actor.position)
     if authority < channel.min_authority:
         raise Refused(
@@ -144,22 +146,47 @@ def send_message(state: SessionState, actor: Actor, cmd: c.SendMessage, t: float
             f"your position may read but not write on '{channel.name}' "
             f"(needs authority {channel.min_authority}, yours is {authority})",
         )
+    if not state.is_open(channel.id):
+        raise Refused("closed", f"'{channel.name}' is closed: nothing can be sent on it until it is opened")
     sender = {"from_position": actor.position, "name": actor.name, "participant": actor.participant}
     base = {"channel": channel.id, "from_team": team, **sender, "text": cmd.text}
     if state.jammed(channel.id, t):
         until = format_offset(state.jams[channel.id][0])
         jammed = ev.MessageJammed(**base, reason=f"'{channel.name}' is jammed until {until}: nothing was delivered")
-        return [NewEvent.of(jammed, (team,), t, actor.participant)]
+        return [NewEvent.of(jammed, state.readers(channel.id, (team,)), t, actor.participant)]
     readers = (ALL,) if channel.kind == "broadcast" else tuple(channel.members)
     if channel.kind == "relay":
         receivers = tuple(m for m in channel.members if m != team)
-        audience = (team,) if channel.relay == "control" else (team, channel.relay)
+        told = (team,) if channel.relay == "control" else (team, channel.relay or "")
         sent = ev.MessageSent(**base, relay=channel.relay, to=receivers, delay=channel.delay, **handling)
-        return [NewEvent.of(sent, audience, t, actor.participant)]
+        return [NewEvent.of(sent, state.readers(channel.id, told), t, actor.participant)]
     if channel.delay:
         sent = ev.MessageSent(**base, relay=None, to=readers, delay=channel.delay)
-        return [NewEvent.of(sent, (team,), t, actor.participant)]
-    return [NewEvent.of(ev.Message(**base), readers, t, actor.participant)]
+        return [NewEvent.of(sent, state.readers(channel.id, (team,)), t, actor.participant)]
+    return [NewEvent.of(ev.Message(**base), state.readers(channel.id), t, actor.participant)]
+
+
+def _on_the_lists_or_refuse(state: SessionState, channel: Any, position: str | None) -> None:
+    """On a channel with `write` or `read` lists (format 2), only the positions they let write may write."""
+    ex = state.exercise
+    if (channel.write is not None or channel.read is not None) and not ex.can_write(channel, position or ""):
+        writers = [f"{ex.position(p)[1].title} ({ex.position(p)[0].name})" for p in _writers(state, channel)]
+        raise Refused(
+            "forbidden",
+            f"your position may not write on '{channel.name}': only {_listing(writers)} may write on it",
+        )
+
+
+def _writers(state: SessionState, channel: Any) -> list[str]:
+    """The positions that may write on a channel, in the script's order."""
+    ex = state.exercise
+    return [p.id for team in ex.teams for p in team.positions if ex.can_write(channel, p.id)]
+
+
+def _listing(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items) or "nobody"
+    return ", ".join(items[:-1]) + f" and {items[-1]}"
 
 
 @command("relay", c.Relay, "player", "control")
@@ -169,7 +196,11 @@ def relay(state: SessionState, actor: Actor, cmd: c.Relay, t: float) -> list[New
     channel = (
         state.exercise.channel(message.channel) if message is not None and message.channel != TEAM_CHANNEL else None
     )
-    if channel is None or channel.kind != "relay" or (actor.kind == "player" and actor.team != channel.relay):
+    if (
+        channel is None
+        or channel.kind != "relay"
+        or (actor.kind == "player" and not state.exercise.can_relay(channel, actor.position or ""))
+    ):
         # Nothing is said about messages the sender may not relay: not even whether they exist.
         raise Refused("unknown_message", f"relay: no message {cmd.message} is waiting with you")
     assert message is not None
@@ -178,6 +209,8 @@ def relay(state: SessionState, actor: Actor, cmd: c.Relay, t: float) -> list[New
     if cmd.action in ("forward", "edit") and state.jammed(channel.id, t):
         until = format_offset(state.jams[channel.id][0])
         raise Refused("jammed", f"relay: '{channel.name}' is jammed until {until}: hold the message or try later")
+    if cmd.action in ("forward", "edit") and not state.is_open(channel.id):
+        raise Refused("closed", f"relay: '{channel.name}' is closed: hold the message until it opens, or decline it")
     if cmd.action == "hold" and message.status == "held":
         raise Refused("already_held", f"relay: message {cmd.message} is already held")
     if cmd.action == "edit" and not cmd.text:
@@ -186,7 +219,8 @@ def relay(state: SessionState, actor: Actor, cmd: c.Relay, t: float) -> list[New
         raise Refused("bad_payload", f"relay: a read-back is asked for when forwarding, not with '{cmd.action}'")
     text = (cmd.text or "") if cmd.action == "edit" else message.text
     relay = channel.relay or ""
-    audience: tuple[str, ...] = (message.from_team,) if relay == "control" else (message.from_team, relay)
+    told: tuple[str, ...] = (message.from_team,) if relay == "control" else (message.from_team, relay)
+    audience = state.readers(channel.id, told)
     passes = cmd.action in ("forward", "edit")
     onward = {"text": text, "edited": cmd.action == "edit" and text != message.text, "delay": channel.delay}
     if cmd.readback:
@@ -253,6 +287,8 @@ def write_relay_note(state: SessionState, actor: Actor, cmd: c.RelayNote, t: flo
     if state.jammed(channel.id, t):
         until = format_offset(state.jams[channel.id][0])
         raise Refused("jammed", f"write_relay_note: '{channel.name}' is jammed until {until}")
+    if not state.is_open(channel.id):
+        raise Refused("closed", f"write_relay_note: '{channel.name}' is closed: nothing can be sent on it")
     note = ev.RelayNote(
         channel=channel.id,
         relay=channel.relay or "",
@@ -263,8 +299,8 @@ def write_relay_note(state: SessionState, actor: Actor, cmd: c.RelayNote, t: flo
         text=cmd.text,
         **({"message": cmd.message} if cmd.message is not None else {}),
     )
-    audience = (cmd.to,) if channel.relay == "control" else (cmd.to, channel.relay or "")
-    return [NewEvent.of(note, audience, t, actor.participant)]
+    told = (cmd.to,) if channel.relay == "control" else (cmd.to, channel.relay or "")
+    return [NewEvent.of(note, state.readers(channel.id, told), t, actor.participant)]
 
 
 @command("read_back", c.ReadBack, "player")
@@ -277,7 +313,7 @@ def read_back(state: SessionState, actor: Actor, cmd: c.ReadBack, t: float) -> l
         message is None
         or channel is None
         or message.relay is None
-        or team not in message.audience
+        or not any(e == ALL or entry_team(e) == team for e in message.audience)  # teams, or seats of them
         or message.status != "delivered"
         or not state.exercise.can_read(channel, actor.position or "")
     ):
@@ -298,7 +334,8 @@ def read_back(state: SessionState, actor: Actor, cmd: c.ReadBack, t: float) -> l
         participant=actor.participant,
         text=cmd.text,
     )
-    audience = (team, message.from_team) if message.relay == "control" else (team, message.from_team, message.relay)
+    told = (team, message.from_team) if message.relay == "control" else (team, message.from_team, message.relay)
+    audience = state.readers(channel.id, told)
     return [NewEvent.of(read, audience, t, actor.participant, claim=f"readback:{message.seq}:{team}")]
 
 
@@ -316,7 +353,10 @@ def spoof(state: SessionState, actor: Actor, cmd: c.Spoof, t: float) -> list[New
         audience: tuple[str, ...] = (cmd.as_team,)
     else:
         channel = _channel_or_refuse(state, cmd.channel)
-        audience = (ALL,) if channel.kind == "broadcast" else tuple(m for m in channel.members if m != cmd.as_team)
+        if not state.is_open(channel.id):
+            raise Refused("closed", f"spoof: '{channel.name}' is closed: open it first ('channel')")
+        others = None if channel.kind == "broadcast" else tuple(m for m in channel.members if m != cmd.as_team)
+        audience = state.readers(channel.id, others)
     in_team_chat = {"team": cmd.as_team} if cmd.channel == TEAM_CHANNEL else {}
     message = ev.Message(
         channel=cmd.channel,
@@ -460,7 +500,10 @@ def clock(state: SessionState, actor: Actor, cmd: c.ClockCommand, t: float) -> l
     if cmd.action == "start":
         if k.started:
             raise Refused("bad_state", "clock: the exercise has already started")
-        return [NewEvent.of(ev.ClockStarted(speed=k.speed, by=actor.name), (ALL,), 0.0, actor.participant)]
+        begun = [NewEvent.of(ev.ClockStarted(speed=k.speed, by=actor.name), (ALL,), 0.0, actor.participant)]
+        if state.exercise.moves:  # the exercise starts with its first move
+            begun.append(moves.started(state.exercise.moves[0], 0.0, by=actor.name, actor=actor.participant))
+        return begun
     if cmd.action == "pause":
         if not k.running:
             raise Refused("bad_state", f"clock: the clock is not running ({k.status})")
@@ -468,12 +511,71 @@ def clock(state: SessionState, actor: Actor, cmd: c.ClockCommand, t: float) -> l
     if cmd.action == "resume":
         if k.running or not k.started:
             raise Refused("bad_state", f"clock: nothing to resume ({k.status})")
+        waiting = moves.waiting(state)
+        if waiting is not None:
+            raise Refused(
+                "bad_state",
+                f"clock: the clock stopped for a plenary before '{waiting.title}': start the move ('start_move')",
+            )
         return [NewEvent.of(ev.ClockResumed(by=actor.name), (ALL,), t, actor.participant)]
     if cmd.action == "speed":
         if cmd.speed is None or not MIN_SPEED <= cmd.speed <= MAX_SPEED:
             raise Refused("bad_payload", "clock: 'speed' needs a number from 1 to 10")
         return [NewEvent.of(ev.SpeedChanged(speed=cmd.speed, by=actor.name), (ALL,), t, actor.participant)]
     return [NewEvent.of(ev.SessionEnded(by=actor.name), (ALL,), t, actor.participant, claim="end")]
+
+
+# ------------------------------------------------- channels and moves during play (format 2)
+@command("channel", c.ChannelCommand, "control")
+def channel(state: SessionState, actor: Actor, cmd: c.ChannelCommand, t: float) -> list[NewEvent]:
+    """Control opens, closes, jams (for a time) or clears a declared channel; its readers are told."""
+    if cmd.channel == TEAM_CHANNEL:
+        raise Refused("bad_payload", "channel: team chats are always open and cannot be jammed")
+    ch = _channel_or_refuse(state, cmd.channel)
+    audience = state.channel_audience(ch.id)
+    if cmd.action in ("open", "close"):
+        made = schedule.channel_change(
+            state, ch.id, cmd.action, set(state.closed), t, by=actor.name, actor=actor.participant
+        )
+        if not made:
+            already = "open" if cmd.action == "open" else "closed"
+            raise Refused("bad_state", f"channel: '{ch.name}' is already {already}")
+        return made
+    if cmd.action == "jam":
+        if cmd.for_ is None:
+            raise Refused("bad_payload", "channel: 'jam' needs 'for', how long (e.g. \"10m\" or seconds)")
+        jammed = ev.ChannelJammed(channel=ch.id, until=t + cmd.for_, for_=cmd.for_, by=actor.name)
+        return [NewEvent.of(jammed, audience, t, actor.participant)]
+    jam = state.jams.get(ch.id)
+    if jam is None or not state.jammed(ch.id, t):
+        raise Refused("bad_state", f"channel: '{ch.name}' is not jammed")
+    cleared = ev.ChannelCleared(channel=ch.id, by=actor.name)
+    return [NewEvent.of(cleared, audience, t, actor.participant, claim=f"clear:{ch.id}:{jam[1]}")]
+
+
+@command("start_move", c.StartMove, "control")
+def start_move(state: SessionState, actor: Actor, cmd: c.StartMove, t: float) -> list[NewEvent]:
+    """Control starts the move the clock stopped for (a plenary or adjudication is over): the clock runs again."""
+    ex = state.exercise
+    if not ex.moves:
+        raise Refused("bad_state", "start_move: this exercise has no moves")
+    try:
+        move = ex.move(cmd.move)
+    except KeyError:
+        known = ", ".join(m.id for m in ex.moves)
+        raise Refused("bad_payload", f"start_move: unknown move '{cmd.move}' (moves: {known})") from None
+    waiting = moves.waiting(state)
+    if waiting is not None and waiting.id == move.id:
+        return [moves.started(move, t, by=actor.name, actor=actor.participant)]
+    if ex.moves.index(move) <= state.move:
+        raise Refused("bad_state", f"start_move: '{move.title}' has already started")
+    if waiting is not None:
+        raise Refused("bad_state", f"start_move: the clock is waiting for '{waiting.title}' first")
+    raise Refused(
+        "bad_state",
+        f"start_move: the clock has not reached '{move.title}' ({format_offset(move.at)}) yet; "
+        + ("it stops there by itself" if move.stop_clock else "it starts by itself when the clock gets there"),
+    )
 
 
 @command("escalate", c.Escalate, "control")

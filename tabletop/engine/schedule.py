@@ -1,21 +1,25 @@
 """What the clock makes happen, and the events a release or a decision sets off.
 
 `due(state, wall)` says what is due now (timed and triggered injects, delayed deliveries, decision
-deadlines, the end of jams), as batches of new events; `next_due_wall` when the next thing is due
-(for the scheduler's sleep). `release`, `decide` and `delivery` build the batches that the rules
-build too (a release by hand, a team's decision, a relayed message). Everything is in exercise
-time, so a paused clock freezes all of it, and after a pause each thing happens when its exercise
-time comes, never all at once. Pure: reads a `SessionState`, returns `NewEvent`s; the fold
+deadlines, the end of jams, the moves the clock reaches), as batches of new events; `next_due_wall`
+when the next thing is due (for the scheduler's sleep). `release`, `decide` and `delivery` build
+the batches that the rules build too (a release by hand, a team's decision, a relayed message).
+Everything is in exercise time, so a paused clock freezes all of it, and after a pause each thing
+happens when its exercise time comes, never all at once. Pure: reads a `SessionState`, returns `NewEvent`s; the fold
 (`state.py`) applies them once they are stored.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from . import moves
 from .events import (
     ChannelCleared,
+    ChannelClosed,
     ChannelJammed,
+    ChannelOpened,
     DecisionMade,
     EscalationChanged,
     InjectReleased,
@@ -44,6 +48,14 @@ def due(state: SessionState, wall: float) -> list[list[NewEvent]]:
     t = state.clock.elapsed(wall)
     running = state.clock.running
     batches: list[list[NewEvent]] = []
+    stop = None
+    if running and state.exercise.moves:
+        # Moves reached (engine/moves.py): a move with `stop_clock` stops the clock at its start, after
+        # what was due before it and before anything due at that moment (so `t` stays just short of it).
+        starts, stop = moves.reached(state, t)
+        batches += [[start] for start in starts]
+        if stop is not None:
+            t = math.nextafter(stop.t, -math.inf)
     for ident, inject in state.injects.items():
         if (
             inject.status == "scheduled"
@@ -64,6 +76,8 @@ def due(state: SessionState, wall: float) -> list[list[NewEvent]]:
                 batches.append(
                     [NewEvent.of(cleared, state.channel_audience(channel), t, claim=f"clear:{channel}:{jam_seq}")]
                 )
+    if stop is not None:
+        batches.append([stop])
     return batches
 
 
@@ -80,6 +94,9 @@ def next_due_wall(state: SessionState, wall: float) -> float | None:
     times += [d.deadline_t for d in state.decisions.values() if not d.decided and d.deadline_t is not None]
     times += [d for d in (state.messages[seq].deliver_at for seq in state.transit) if d is not None]
     times += [until for until, _ in state.jams.values()]
+    upcoming = moves.next_move(state)
+    if upcoming is not None:
+        times.append(upcoming.at)
     if not times or not state.clock.running:
         return None
     return state.clock.wall_at(min(times))
@@ -93,16 +110,44 @@ def release(
     released = InjectReleased.of(definition, how)
     batch = [NewEvent.of(released, definition.to, t, actor, claim=f"release:{inject_id}")]
     level = state.escalation
+    closed = set(state.closed)
     for effect in definition.effects:
         if effect.jam is not None:
             channel, length = effect.jam.channel, float(effect.jam.for_)
             jammed = ChannelJammed(channel=channel, until=t + length, for_=length, inject=inject_id)
             batch.append(NewEvent.of(jammed, state.channel_audience(channel), t))
+        elif effect.channel is not None:
+            # Opening an open channel, or closing a closed one, does nothing.
+            change = channel_change(state, effect.channel.id, effect.channel.action, closed, t, inject=inject_id)
+            batch += change
         elif effect.escalation:
             level += effect.escalation
             changed = EscalationChanged(delta=effect.escalation, level=level, reason=f"inject {inject_id}")
             batch.append(NewEvent.of(changed, (), t))
     return batch
+
+
+def channel_change(
+    state: SessionState,
+    channel: str,
+    action: str,
+    closed: set[str],
+    t: float,
+    *,
+    inject: str | None = None,
+    by: str | None = None,
+    actor: int | None = None,
+) -> list[NewEvent]:
+    """A channel opened or closed (told to its readers), or nothing when it already is; `closed` is the
+    set of closed channels as the batch leaves them (updated)."""
+    cause = {"inject": inject} if inject else {"by": by}
+    if action == "open" and channel in closed:
+        closed.discard(channel)
+        return [NewEvent.of(ChannelOpened(channel=channel, **cause), state.channel_audience(channel), t, actor)]
+    if action == "close" and channel not in closed:
+        closed.add(channel)
+        return [NewEvent.of(ChannelClosed(channel=channel, **cause), state.channel_audience(channel), t, actor)]
+    return []
 
 
 def decide(
@@ -169,6 +214,6 @@ def delivery(message: MessageState, t: float, text: str | None = None, readback:
     )
     audience = message.audience
     if message.relay is not None:
-        told = (message.from_team,) if message.relay == "control" else (message.from_team, message.relay)
+        told = message.told  # the readers of the sender's side and of the intermediary (engine/access.py)
         audience = (*audience, *(team for team in told if team not in audience))
     return NewEvent.of(delivered, audience, t, claim=f"deliver:{message.seq}")

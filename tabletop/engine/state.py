@@ -17,11 +17,13 @@ from typing import Any
 
 from tabletop.script import Exercise
 from tabletop.script.models import TEAM_CHANNEL as TEAM_CHANNEL  # re-exported for code not yet updated
+from tabletop.script.models import Effect as ScriptEffect
 from tabletop.script.models import Inject, Trigger
 
 from . import events as ev
+from .access import ChannelAccess
 from .clock import ExerciseClock
-from .events import DecisionSpec, Effect, Event, InjectDefinition, JamSpec, OptionSpec, Payload
+from .events import ChannelChangeSpec, DecisionSpec, Effect, Event, InjectDefinition, JamSpec, OptionSpec, Payload
 
 
 # ----------------------------------------------------------- the script's injects
@@ -61,11 +63,17 @@ def inject_definition(exercise: Exercise, inject: Inject) -> InjectDefinition:
         classification=exercise.classification,
         expect=inject.expect,
         notes=inject.notes,
-        effects=tuple(
-            Effect(jam=JamSpec(channel=e.jam.channel, for_=e.jam.for_)) if e.jam else Effect(escalation=e.escalation)
-            for e in inject.effects
-        ),
+        effects=tuple(effect_spec(e) for e in inject.effects),
     )
+
+
+def effect_spec(effect: ScriptEffect) -> Effect:
+    """A script effect as events carry it (a jam, an escalation, or a channel opened or closed)."""
+    if effect.jam:
+        return Effect(jam=JamSpec(channel=effect.jam.channel, for_=effect.jam.for_))
+    if effect.channel:
+        return Effect(channel=ChannelChangeSpec(id=effect.channel.id, action=effect.channel.action))
+    return Effect(escalation=effect.escalation)
 
 
 # ------------------------------------------------------------------ the relay rule
@@ -132,6 +140,7 @@ class MessageState:
     relay: str | None = None  # the intermediary (team id or control), None for a plain delay
     readback: bool = False  # a read-back was asked for (by the sender or the intermediary)
     read_back: list[str] = field(default_factory=list)  # the teams that read it back
+    told: tuple[str, ...] = ()  # relay: the audience of the sender's side and the intermediary (their readers)
 
 
 @dataclass
@@ -150,9 +159,16 @@ class SessionState:
     observed: set[str] = field(default_factory=set)  # teams some observer of the session watches
     feedback: set[str] = field(default_factory=set)  # who has sent hotwash feedback (rules.feedback_key)
     live_count: int = 0
+    # Channels and moves during play (format 2: engine/access.py, engine/moves.py).
+    closed: set[str] = field(default_factory=set)  # channels that refuse messages now
+    move: int = 0  # the index of the last move that started
+    waiting: str | None = None  # the move the clock is stopped for, until the facilitator starts it
+    access: ChannelAccess = field(init=False, repr=False)  # who reads each channel, as audiences
 
     def __post_init__(self) -> None:
         ex = self.exercise
+        self.access = ChannelAccess(ex)
+        self.closed = {ch.id for ch in ex.channels if ch.initially == "closed"}
         for inject in ex.injects:
             state = InjectState(definition=inject_definition(ex, inject), trigger=inject.trigger, delay=inject.delay)
             if inject.at is not None:
@@ -260,13 +276,16 @@ class SessionState:
             status,
             p.text,
             deliver_at,
-            p.to,
+            self.readers(p.channel, p.to),
             p.from_position,
             p.name,
             p.participant,
             event.t,
             relay=p.relay,
             readback=p.readback,
+            told=self.readers(p.channel, (p.from_team,) if p.relay == "control" else (p.from_team, p.relay))
+            if p.relay
+            else (),
         )
         if status == "in_transit":
             self.transit.add(event.seq)
@@ -292,6 +311,24 @@ class SessionState:
 
     def _on_feedback(self, event: Event, p: ev.Feedback) -> None:
         self.feedback.add(p.key or str(p.participant))
+
+    # -------------------------------------------- channels opened and closed, moves
+    def _on_channel_opened(self, event: Event, p: ev.ChannelOpened) -> None:
+        self.closed.discard(p.channel)
+
+    def _on_channel_closed(self, event: Event, p: ev.ChannelClosed) -> None:
+        self.closed.add(p.channel)
+
+    def _on_move_started(self, event: Event, p: ev.MoveStarted) -> None:
+        index = next((n for n, m in enumerate(self.exercise.moves) if m.id == p.move), self.move)
+        self.move = max(self.move, index)
+        if self.waiting == p.move:
+            self.waiting = None
+            self.clock.resume(event.wall)
+
+    def _on_move_ended(self, event: Event, p: ev.MoveEnded) -> None:
+        self.waiting = p.next
+        self.clock.stop_at(float(p.at), event.wall)
 
     # --------------------------------------------------------------- triggers
     def _children(
@@ -327,9 +364,20 @@ class SessionState:
         return jam is not None and jam[0] > t
 
     def channel_audience(self, channel: str) -> tuple[str, ...]:
-        """Who reads a channel: every team for a broadcast, else its members."""
-        ch = self.exercise.channel(channel)
-        return (ev.ALL,) if ch.kind == "broadcast" else tuple(ch.members)
+        """Who reads a channel: every position that may (every team for a broadcast without `read`;
+        its members and its relay team, or the seats of a `read` list)."""
+        return self.access.readers(channel)
+
+    def readers(self, channel: str, teams: Iterable[str] | None = None) -> tuple[str, ...]:
+        """The audience of a channel's readers in the teams given (all of them without `teams`, or
+        with `ALL` among them); team chat is read by its team (`teams`)."""
+        if channel == TEAM_CHANNEL:
+            return tuple(teams or ())
+        return self.access.readers(channel, teams)
+
+    def is_open(self, channel: str) -> bool:
+        """Whether a channel carries messages (it may still be jammed): not closed by the script or in play."""
+        return channel not in self.closed
 
 
 Fold = Callable[[SessionState, Event, Any], None]
@@ -358,6 +406,10 @@ FOLDS: dict[type[Payload], Fold] = {
     ev.MessageReadBack: S._on_message_read_back,
     ev.ChannelJammed: S._on_channel_jammed,
     ev.ChannelCleared: S._on_channel_cleared,
+    ev.ChannelOpened: S._on_channel_opened,
+    ev.ChannelClosed: S._on_channel_closed,
+    ev.MoveStarted: S._on_move_started,
+    ev.MoveEnded: S._on_move_ended,
     ev.DecisionMade: S._on_decision_made,
     ev.EscalationChanged: S._on_escalation_changed,
     ev.Note: S._nothing,

@@ -16,8 +16,9 @@ import qrcode.image.svg
 
 from tabletop.engine.state import TEAM_CHANNEL, SessionState, decision_payload
 from tabletop.script import Exercise, Problem, ScriptError, load_exercise_bytes
+from tabletop.script.models import Effect
 from tabletop.script.timeline import timeline
-from tabletop.script.times import format_duration, format_length, format_scenario_at
+from tabletop.script.times import format_duration, format_length, format_offset, format_scenario, format_scenario_at
 from tabletop.sessions import library_entries
 from tabletop.store import Identity
 
@@ -57,7 +58,9 @@ def msel_rows(exercise: Exercise) -> list[dict[str, Any]]:
                 "title": inject.title,
                 "due": row.due,
                 "time": row.exercise_time,
-                "scenario": format_scenario_at(exercise.scenario, row.due),
+                "scenario": format_scenario_at(row.clock, row.due),  # the clock of the move it falls in
+                "move": row.move.id if row.move else None,
+                "move_title": row.move.title if row.move else "",
                 "release": row.release,
                 "kind": inject.release,
                 "trigger": trigger,
@@ -71,16 +74,34 @@ def msel_rows(exercise: Exercise) -> list[dict[str, Any]]:
                 "attachments": list(inject.attachments),
                 "objectives": list(inject.objectives),
                 "expect": inject.expect,
-                "effects": [
-                    f"jam {e.jam.channel} for {format_duration(e.jam.for_)}"
-                    if e.jam
-                    else f"escalation {e.escalation:+d}"
-                    for e in inject.effects
-                    if e.jam or e.escalation
-                ],
+                "effects": [effect_text(e) for e in inject.effects if e.jam or e.escalation or e.channel],
             }
         )
     return rows
+
+
+def effect_text(effect: Effect) -> str:
+    """`jam bridge for 10m`, `escalation +2`, `open flag-line`, `close bridge`."""
+    if effect.jam:
+        return f"jam {effect.jam.channel} for {format_duration(effect.jam.for_)}"
+    if effect.channel:
+        return f"{effect.channel.action} {effect.channel.id}"
+    return f"escalation {effect.escalation or 0:+d}"
+
+
+def moves_view(exercise: Exercise) -> list[dict[str, Any]]:
+    """The script's moves for the pages: title, start, the scenario date it starts at, whether the clock stops."""
+    return [
+        {
+            "id": m.id,
+            "title": m.title,
+            "at": m.at,
+            "time": format_offset(m.at),
+            "scenario": format_scenario(exercise.move_anchor(m)),
+            "stop_clock": m.stop_clock,
+        }
+        for m in exercise.moves
+    ]
 
 
 def script_view(exercise: Exercise) -> dict[str, Any]:
@@ -107,6 +128,7 @@ def script_view(exercise: Exercise) -> dict[str, Any]:
             ),
         ],
         "objectives": [{"id": o.id, "text": o.text} for o in exercise.objectives],
+        "moves": moves_view(exercise),
         "msel": msel_rows(exercise),
     }
 

@@ -43,7 +43,7 @@ from .auth import (
     remember_seat,
 )
 from .extensions import failed, join_limit, limiter
-from .pagedata import library, may_fetch_attachment, msel_rows, qr_svg, script_view, store_upload
+from .pagedata import library, may_fetch_attachment, moves_view, msel_rows, qr_svg, script_view, store_upload
 from .runtime import runtime
 
 pages = Blueprint("pages", __name__)
@@ -143,6 +143,7 @@ def preview(exercise_id: str) -> Any:
         "preview.html",
         exercise=exercise,
         rows=msel_rows(exercise),
+        moves=moves_view(exercise),
         summary_html=markdown_html(exercise.summary),
         briefs={t.id: markdown_html(t.brief) for t in exercise.teams},
     )

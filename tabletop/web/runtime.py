@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from tabletop.engine import ALL, Event, SessionState, SystemTime, Viewer
+from tabletop.engine.access import seat, split_audience
 from tabletop.live import Live
 from tabletop.report.job import ReportJob
 from tabletop.store import Store
@@ -21,7 +22,8 @@ CONTROL = Viewer("control")
 
 
 def room(session_id: str, kind: str, team: str | None = None) -> str:
-    """The one helper that names rooms: control, a team's room, or observers of a team."""
+    """The one helper that names rooms: control, a team's room (`team`), one seat of a team (`seat`,
+    with `access.seat(team, position)`: every player in that position), or observers of a team."""
     return f"{session_id}:{kind}" + (f":{team}" if team else "")
 
 
@@ -66,11 +68,21 @@ class Runtime:
         assert control is not None  # control sees every event
         socketio.emit("event", {"session": session_id, **control}, to=room(session_id, "control"))
         leave_out = self.publish_personal(session_id, event, state)
-        teams = [t.id for t in state.exercise.teams] if ALL in event.audience else [t for t in event.audience if t]
-        for team in teams:
+        seats: list[tuple[str, str]] = []
+        if ALL in event.audience:
+            teams = [t.id for t in state.exercise.teams]
+        else:
+            teams, seats = split_audience(event.audience)
+        for team in teams:  # the team-level fast path: one emit per team room
             view = event_view(event, Viewer("player", team=team), state.exercise)
             if view is not None:
                 socketio.emit("event", {"session": session_id, **view}, to=room(session_id, "team", team), **leave_out)
+        for team, position in seats:  # a channel's `read` list leaves other positions of the team out
+            view = event_view(event, Viewer("player", team=team, position=position), state.exercise)
+            if view is not None:
+                to = room(session_id, "seat", seat(team, position))
+                socketio.emit("event", {"session": session_id, **view}, to=to, **leave_out)
+        teams += [team for team in dict.fromkeys(team for team, _ in seats) if team not in teams]
         watched = [t for t in teams if t in state.observed]
         if watched:  # only where an observer of the session watches: most games have few or none
             view = event_view(event, Viewer("observer", teams=frozenset(watched)), state.exercise)

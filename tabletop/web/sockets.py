@@ -16,6 +16,7 @@ from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from tabletop.engine import COMMANDS, Refused, Viewer
+from tabletop.engine.access import seat
 from tabletop.engine.commands import unstorable
 from tabletop.engine.views import summary
 from tabletop.store import Identity
@@ -64,6 +65,8 @@ def connect(auth: Any) -> None:
     session["watching"] = set()
     if identity.kind == "player":
         join_room(room(identity.session_id or "", "team", identity.team))
+        if identity.team and identity.position:  # events that only some positions of the team may see
+            join_room(room(identity.session_id or "", "seat", seat(identity.team, identity.position)))
     elif identity.kind == "observer":
         for team in identity.teams:
             join_room(room(identity.session_id or "", "observe", team))

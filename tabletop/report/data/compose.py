@@ -35,7 +35,7 @@ def build_report(
     chans = channels(exercise, names, said.messages, log.played)
     released = injects(exercise, log, names, said.sent_by_team)
     decided = decisions(exercise, log, names)
-    level = escalation(log, exercise.scenario)
+    level = escalation(log, exercise.clock_at)
     goals = objectives(exercise, log, names)
     answers = hotwash(log, names)
     who = people(exercise, log, names)
@@ -72,7 +72,7 @@ def build_report(
             released.timeline,
             decided.timeline,
             level.timeline,
-            control_items(log, names, exercise.scenario),
+            control_items(log, names, exercise.clock_at),
             key_messages(exercise, said.messages),
         ),
         relays=said.relays,
@@ -91,6 +91,6 @@ def build_report(
         logs=chans.logs,
         exchanges=len(said.messages),
         injects_released=len(log.released),
-        scenario_start=format_scenario_at(exercise.scenario, 0),
+        scenario_start=format_scenario_at(exercise.clock_at(0), 0),
         built_from=log.count,
     )

@@ -7,12 +7,13 @@ payload as its own class (`tabletop.engine.events`); the sections read only this
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from tabletop.engine import events as ev
 from tabletop.engine.events import Event
+from tabletop.script.models import Scenario
 
 P = TypeVar("P", bound=ev.Payload, covariant=True)
 
@@ -20,6 +21,12 @@ P = TypeVar("P", bound=ev.Payload, covariant=True)
 Exchange = ev.Message | ev.MessageSent | ev.MessageJammed
 #: What happened to the clock.
 ClockChange = ev.ClockStarted | ev.ClockPaused | ev.ClockResumed | ev.SpeedChanged | ev.SessionEnded
+#: A move began, or the clock stopped for a plenary at a move boundary (format 2).
+MoveChange = ev.MoveStarted | ev.MoveEnded
+#: A channel opened or closed in play (format 2).
+ChannelChange = ev.ChannelOpened | ev.ChannelClosed
+#: The scenario clock in force at an exercise time: `Exercise.clock_at` (the script's one clock without moves).
+ScenarioClock = Callable[[float | None], Scenario | None]
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class ReportLog:
     feedback: list[Logged[ev.Feedback]] = field(default_factory=list)
     clock: list[Logged[ClockChange]] = field(default_factory=list)
     jams: list[Logged[ev.ChannelJammed]] = field(default_factory=list)
+    channel_changes: list[Logged[ChannelChange]] = field(default_factory=list)
+    moves: list[Logged[MoveChange]] = field(default_factory=list)
     plan: tuple[ev.PlanItem, ...] = ()  # the improvement plan control last sent
     played: float = 0.0  # exercise seconds: to the end, or to the last event
     first_wall: float | None = None  # when the clock started
@@ -117,6 +126,10 @@ def _file(log: ReportLog, e: Event) -> None:
             log.feedback.append(Logged(e, p))
         case ev.ChannelJammed() as p:
             log.jams.append(Logged(e, p))
+        case ev.ChannelOpened() | ev.ChannelClosed() as p:
+            log.channel_changes.append(Logged(e, p))
+        case ev.MoveStarted() | ev.MoveEnded() as p:
+            log.moves.append(Logged(e, p))
         case ev.ImprovementPlan() as p:
             log.plan = p.items
 
@@ -139,6 +152,11 @@ def _control_names(e: Event) -> Iterator[str]:
             | ev.InjectMoved(by=by)
             | ev.EscalationChanged(by=by)
             | ev.ImprovementPlan(by=by)
+            | ev.ChannelOpened(by=by)
+            | ev.ChannelClosed(by=by)
+            | ev.ChannelJammed(by=by)
+            | ev.ChannelCleared(by=by)
+            | ev.MoveStarted(by=by)
             | ev.MessageRelayed(relay="control", by=by)
         ) if by:
             yield by  # what a facilitator did by hand (an intermediary team's relay is a player's)

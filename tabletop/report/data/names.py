@@ -12,6 +12,7 @@ class Names:
         self.teams["control"] = "Exercise control"
         self.positions = {p.id: p.title for t in exercise.teams for p in t.positions}
         self.channels = {c.id: c.name for c in exercise.channels}
+        self.moves = {m.id: m.title for m in exercise.moves}
 
     def team(self, team: str | None) -> str:
         return self.teams.get(team or "", team or "")
@@ -23,6 +24,9 @@ class Names:
         if channel == TEAM_CHANNEL:
             return f"Team chat: {self.team(team)}"
         return self.channels.get(channel, channel)
+
+    def move(self, move: str) -> str:
+        return self.moves.get(move, move)
 
     def person(self, name: str | None, position: str | None, team: str | None = None) -> str:
         """`Name (Position title)`, or whichever of them is known, else the team."""

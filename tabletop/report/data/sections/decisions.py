@@ -69,7 +69,7 @@ def decision_item(
         teams=", ".join(names.team(t) for t in x.event.audience),
         opened=format_log_offset(opened.t if opened is not None else None),
         time=format_log_offset(x.t),
-        scenario=format_scenario_at(exercise.scenario, x.t),
+        scenario=format_scenario_at(exercise.clock_at(x.t), x.t),
         took=format_span(x.t - opened.t) if opened is not None else "",
         option=p.option or "",
         label=p.label or "no option",

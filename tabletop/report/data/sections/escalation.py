@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tabletop.script.models import Scenario
 from tabletop.script.times import format_log_offset, format_scenario_at
 
-from ..log import ReportLog
+from ..log import ReportLog, ScenarioClock
 from ..models import Series, TimelineItem
 
 
@@ -19,7 +18,7 @@ class Escalation:
     timeline: tuple[TimelineItem, ...]
 
 
-def escalation(log: ReportLog, scenario: Scenario | None) -> Escalation:
+def escalation(log: ReportLog, clock: ScenarioClock) -> Escalation:
     level, peak = 0, 0
     points: list[tuple[float, float]] = [(0.0, 0.0)]
     timeline: list[TimelineItem] = []
@@ -31,7 +30,7 @@ def escalation(log: ReportLog, scenario: Scenario | None) -> Escalation:
             TimelineItem(
                 x.t,
                 format_log_offset(x.t),
-                format_scenario_at(scenario, x.t),
+                format_scenario_at(clock(x.t), x.t),
                 "escalation",
                 "",
                 f"Escalation {x.p.delta:+d} to {level}",

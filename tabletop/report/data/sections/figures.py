@@ -47,6 +47,9 @@ def dates(log: ReportLog) -> str:
 
 
 def scenario_span(exercise: Exercise, played: float) -> str:
+    """The in-game span played: one for the script's clock, or one per move reached, each on its own clock."""
+    if exercise.moves:
+        return "; ".join(move_spans(exercise, played))
     scenario = exercise.scenario
     if scenario is None:
         return ""
@@ -54,3 +57,21 @@ def scenario_span(exercise: Exercise, played: float) -> str:
         f"{format_scenario_at(scenario, 0)} to {format_scenario_at(scenario, played)} "
         f"(time scale {scenario.time_scale:g}x)"
     )
+
+
+def move_spans(exercise: Exercise, played: float) -> list[str]:
+    """`Move 2: USS Boxer: 18 Jul 2019 10:00 to 18 Jul 2019 10:30 (time scale 1x)` for each move played into."""
+    spans = []
+    moves = exercise.moves
+    for n, move in enumerate(moves):
+        if n and move.at >= played:
+            break
+        clock = exercise.clock_at(move.at)
+        if clock is None:
+            return []
+        end = min(moves[n + 1].at, played) if n + 1 < len(moves) else played
+        spans.append(
+            f"{move.title}: {format_scenario_at(clock, move.at)} to {format_scenario_at(clock, end)} "
+            f"(time scale {clock.time_scale:g}x)"
+        )
+    return spans

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from tabletop.engine import events as ev
 from tabletop.script import Exercise
-from tabletop.script.models import Scenario
 from tabletop.script.times import format_log_offset, format_scenario_at, format_span
 
-from ..log import Logged, ReportLog
+from ..log import Logged, ReportLog, ScenarioClock
 from ..models import Response, TimelineItem
 from ..names import Names
 from ..text import direction, median
@@ -30,7 +29,7 @@ def injects(exercise: Exercise, log: ReportLog, names: Names, sent_by_team: dict
     answered: dict[str, list[float]] = defaultdict(list)
     for x in log.release_order():
         to = [t for t in x.p.to if t in names.teams]
-        timeline.append(inject_item(x, to, names, exercise.scenario))
+        timeline.append(inject_item(x, to, names, exercise.clock_at))
         for team in to:
             response = respond(x, team, names, log.acks.get((x.p.inject, team)), sent_by_team.get(team, []))
             responses.append(response)
@@ -44,7 +43,7 @@ def injects(exercise: Exercise, log: ReportLog, names: Names, sent_by_team: dict
     return Injects(tuple(timeline), tuple(responses), medians)
 
 
-def inject_item(x: Logged[ev.InjectReleased], to: list[str], names: Names, scenario: Scenario | None) -> TimelineItem:
+def inject_item(x: Logged[ev.InjectReleased], to: list[str], names: Names, clock: ScenarioClock) -> TimelineItem:
     p = x.p
     detail = p.medium + (f", from {p.from_}" if p.from_ else "")
     if p.how != "scheduled":
@@ -52,7 +51,7 @@ def inject_item(x: Logged[ev.InjectReleased], to: list[str], names: Names, scena
     return TimelineItem(
         x.t,
         format_log_offset(x.t),
-        format_scenario_at(scenario, x.t),
+        format_scenario_at(clock(x.t), x.t),
         "inject",
         ", ".join(names.team(t) for t in to),
         p.title,

@@ -6,10 +6,9 @@ from collections.abc import Iterable, Sequence
 
 from tabletop.engine import events as ev
 from tabletop.script import Exercise
-from tabletop.script.models import Scenario
 from tabletop.script.times import format_log_offset, format_scenario_at, format_span
 
-from ..log import ClockChange, ReportLog
+from ..log import ClockChange, Logged, MoveChange, ReportLog, ScenarioClock
 from ..models import Message, TimelineItem
 from ..names import Names
 from ..text import direction, short
@@ -20,11 +19,11 @@ def timeline(*parts: Iterable[TimelineItem]) -> tuple[TimelineItem, ...]:
     return tuple(sorted((item for part in parts for item in part), key=lambda item: item.t))
 
 
-def control_items(log: ReportLog, names: Names, scenario: Scenario | None) -> list[TimelineItem]:
-    """Facilitator notes, the clock, jammed channels."""
+def control_items(log: ReportLog, names: Names, clock: ScenarioClock) -> list[TimelineItem]:
+    """Facilitator notes, the clock and the moves, jammed, opened and closed channels."""
 
     def at(t: float) -> tuple[float, str, str]:
-        return t, format_log_offset(t), format_scenario_at(scenario, t)
+        return t, format_log_offset(t), format_scenario_at(clock(t), t)
 
     items = [
         TimelineItem(*at(x.t), "note", "Control", f"Note by {x.p.name}", short(x.p.text), direction(x.p.text))
@@ -32,10 +31,39 @@ def control_items(log: ReportLog, names: Names, scenario: Scenario | None) -> li
     ]
     items += [TimelineItem(*at(x.t), "clock", "All", clock_change(x.p), x.p.by) for x in log.clock]
     items += [
-        TimelineItem(*at(x.t), "jam", "", f"{names.channel(x.p.channel)} jammed", f"for {format_span(x.p.for_)}")
+        TimelineItem(
+            *at(x.t),
+            "jam",
+            "",
+            f"{names.channel(x.p.channel)} jammed",
+            f"for {format_span(x.p.for_)}" + (f", by {x.p.by}" if x.p.by else ""),
+        )
         for x in log.jams
     ]
+    items += [move_item(x, names, clock) for x in log.moves]
+    items += [
+        TimelineItem(
+            *at(x.t),
+            "channel",
+            "",
+            f"{names.channel(x.p.channel)} {'opened' if isinstance(x.p, ev.ChannelOpened) else 'closed'}",
+            f"by {x.p.by}" if x.p.by else f"by inject {x.p.inject}" if x.p.inject else "",
+        )
+        for x in log.channel_changes
+    ]
     return items
+
+
+def move_item(x: Logged[MoveChange], names: Names, clock: ScenarioClock) -> TimelineItem:
+    """A move began (dated by its own scenario clock), or the clock stopped for a plenary at a move's
+    start (dated by the clock of the move that ended there)."""
+    p = x.p
+    if isinstance(p, ev.MoveStarted):
+        scenario = format_scenario_at(clock(x.t), x.t)
+        return TimelineItem(x.t, format_log_offset(x.t), scenario, "clock", "All", f"{p.title} begins", p.by or "")
+    ending = clock(max(0.0, float(p.at) - 0.001))
+    title = f"Clock stopped for a plenary before {names.move(p.next)}"
+    return TimelineItem(x.t, format_log_offset(x.t), format_scenario_at(ending, float(p.at)), "clock", "All", title)
 
 
 def clock_change(p: ClockChange) -> str:
@@ -71,7 +99,7 @@ def key_messages(exercise: Exercise, messages: Sequence[Message]) -> list[Timeli
         if m.status == "jammed":
             reasons.append("jammed: not delivered")
         if reasons:
-            scenario = format_scenario_at(exercise.scenario, m.t)
+            scenario = format_scenario_at(exercise.clock_at(m.t), m.t)
             who = f"{m.sender} on {m.channel_name}"
             ref = f"#{m.seq} ({'; '.join(reasons)})"
             items.append(
