@@ -292,3 +292,31 @@ def test_the_new_payloads_round_trip_and_old_ones_keep_their_json(game):
     assert "instructions" not in plain_json and "readback" not in plain_json
     delivered = [e.payload_json for e in stored if e.type == "message_delivered"]
     assert [d.get("readback") for d in delivered] == [True, None]
+
+
+def test_on_a_channel_with_a_read_list_only_its_readers_hear_the_intermediary(game):
+    """narrow-line: `read: [j3, irgcn, omani-liaison]`: the U.S. liaison (us2) does not read it."""
+    seq = send(game, "narrow-line", readback=True, instructions=INSTRUCTIONS)
+    game.do("oman", "write_relay_note", channel="narrow-line", to="us", text="Noted.", message=seq)
+    game.do("oman", "relay", message=seq, action="forward")
+    game.do("iran", "read_back", message=seq, text="Read")
+    assert {"relay_note", "message_read_back", "message_delivered"} <= set(game.types_seen_by("us"))
+    assert not {"relay_note", "message_read_back", "message_delivered", "message_sent"} & set(game.types_seen_by("us2"))
+    assert INSTRUCTIONS not in everything(game, "us2")
+    with pytest.raises(Refused, match="was delivered to you"):
+        game.do("us2", "read_back", message=seq, text="Not a reader")
+
+
+def test_no_note_on_a_jammed_or_closed_line(game):
+    game.do("control", "channel", channel="oman-line", action="jam", **{"for": 300})
+    with pytest.raises(Refused, match="'Oman line' is jammed until") as refused:
+        game.do("oman", "write_relay_note", channel="oman-line", to="us", text="Jammed")
+    assert refused.value.code == "jammed"
+    game.do("control", "channel", channel="oman-line", action="clear")
+    game.do("control", "channel", channel="oman-line", action="close")
+    with pytest.raises(Refused, match="'Oman line' is closed") as refused:
+        game.do("oman", "write_relay_note", channel="oman-line", to="us", text="Closed")
+    assert refused.value.code == "closed"
+    game.do("control", "channel", channel="oman-line", action="open")
+    game.do("oman", "write_relay_note", channel="oman-line", to="us", text="Open again")
+    assert [n["text"] for n in payloads(game, "us", "relay_note")] == ["Open again"]
