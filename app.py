@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     first_account(app)
     runtime = app.extensions["tabletop"]
     runtime.start_scheduler()
+    app.extensions["tabletop.cluster"].start()  # presence heartbeat, revoked tokens' connections (cluster.py)
     socketio.start_background_task(runtime.reports.start)  # imports WeasyPrint once, off the request path
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host  # noqa: S104
     print(f"Tabletop is running: open http://{shown}:{args.port}/ in a browser (Ctrl+C to stop)", flush=True)

@@ -3,14 +3,17 @@
 `Live` is the one place where a command becomes stored events: it validates through the
 engine, appends to the store (the database is the truth: a claim makes every release happen
 once, across workers), folds the new events into its cached state and only then publishes
-them, with that state (so that publishing needs no query). It knows nothing of Flask: `publish`
-is given by the web layer, `time` by the caller.
+them, with that state (so that publishing needs no query). With several workers (`shared`) each
+append also writes outbox rows, and every worker's scheduler loop publishes what a dead writer did
+not (`outbox_pass`, docs/architecture.md). It knows nothing of Flask: `publish` is given by the web
+layer, `time` by the caller.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +27,11 @@ from tabletop.store import Claimed, Store
 
 log = logging.getLogger(__name__)
 
-#: publish(session_id, event, state): `state` has just folded `event` (and everything before it).
+#: publish(session_id, event, state): `state` has folded `event` (and everything before it). It raises
+#: when the event may not have reached every worker: its outbox row then stays for the sweep.
 Publish = Callable[[str, Event, SessionState], None]
+#: Seconds between two looks at the outbox for events nobody published (several workers only).
+OUTBOX_SWEEP = 1.0
 #: Events that can change what is due and when; a chat message, an acknowledgement or a note cannot.
 PLAN_EVENTS = {
     ev.CLOCK_STARTED,
@@ -76,7 +82,13 @@ class Live:
         self._locks: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
         self.wakeup = threading.Event()
+        # Several workers (a message queue): the state is caught up with the log before acting, and every
+        # append also goes into the outbox, so that what is committed is published even if its writer dies.
         self.shared = False
+        #: Called with the events of each append once committed, before they are published (tests only:
+        #: the web layer sets it to kill the worker there, TABLETOP_TEST_CRASH_AFTER_COMMIT).
+        self.after_commit: Callable[[list[Event]], None] | None = None
+        self._next_sweep = 0.0
 
     # ------------------------------------------------------------------ state
     def lock(self, session_id: str) -> threading.RLock:
@@ -149,9 +161,11 @@ class Live:
             return self._append(session_id, state, [made], wall).events[0]
 
     def _append(self, session_id: str, state: SessionState, batch: list[NewEvent], wall: float) -> Result:
-        appended = self.store.append(session_id, batch, wall)
+        appended = self.store.append(session_id, batch, wall, outbox=self.shared)
         if appended.duplicate:
             return Result(appended.events, duplicate=True)
+        if self.after_commit is not None:
+            self.after_commit(appended.events)
         if appended.events[0].seq == state.seq + 1:
             for event in appended.events:
                 state.apply(event)
@@ -161,9 +175,51 @@ class Live:
             status = STATUS_BY_EVENT.get(event.type)
             if status:
                 self.store.set_status(session_id, status)
-        for event in appended.events:
-            self.publish(session_id, event, state)
+        self._publish(session_id, appended.events, state)
         return Result(appended.events)
+
+    def _publish(self, session_id: str, events: list[Event], state: SessionState) -> bool:
+        """Publish stored events; with the outbox, mark them published (False: they stay for the sweep)."""
+        try:
+            for event in events:
+                self.publish(session_id, event, state)
+        except Exception:  # the events are stored: the command stands, the sweep publishes them again
+            log.exception("publishing session %s seq %s failed: left for the outbox sweep", session_id, events[0].seq)
+            return False
+        if self.shared:
+            self.store.published(session_id, [e.seq for e in events])
+        return True
+
+    # -------------------------------------------------------------- the outbox
+    def outbox_pass(self, force: bool = False) -> int:
+        """Several workers: forget the outbox rows of what was published here, and (every OUTBOX_SWEEP s)
+        publish what nobody published in time, each event claimed by one worker. How many it published."""
+        self.store.flush_published()
+        now = _time.monotonic()
+        if not force and now < self._next_sweep:
+            return 0
+        self._next_sweep = now + OUTBOX_SWEEP
+        claimed: dict[str, list[int]] = {}
+        for session_id, seq in self.store.claim_unpublished():
+            claimed.setdefault(session_id, []).append(seq)
+        count = 0
+        for session_id, seqs in claimed.items():
+            try:
+                with self.lock(session_id):
+                    state = self.state(session_id)  # caught up with the log: it has folded these events
+                    events = self.store.events_at(session_id, seqs)
+                    if self._publish(session_id, events, state):
+                        count += len(events)
+                        log.warning(
+                            "published %d events of session %s that their writer did not (seq %s)",
+                            len(events),
+                            session_id,
+                            ", ".join(str(s) for s in seqs[:20]),
+                        )
+            except Exception:
+                log.exception("outbox: session %s", session_id)
+        self.store.flush_published()
+        return count
 
     # -------------------------------------------------------------- the clock
     def run_due(self, session_id: str, state: SessionState | None = None) -> list[Event]:
@@ -211,6 +267,11 @@ class Live:
             except Exception:
                 log.exception("scheduler tick failed")
                 soonest = None
+            if self.shared:
+                try:
+                    self.outbox_pass()
+                except Exception:
+                    log.exception("outbox pass failed")
             wait = 0.25 if soonest is None else min(0.25, max(0.0, soonest - self.time.now()))
             if sleep is not None:
                 sleep(max(wait, 0.001))

@@ -108,7 +108,9 @@ class Server:
 
 
 class Client:
-    """A python-socketio client that keeps every event it receives, once per seq."""
+    """A python-socketio client that keeps every event it receives, once per seq, and (re)connects as
+    docs/protocol.md says: live events wait in a buffer until the sync after `through` (the `through` of
+    its last complete sync, never the highest seq it holds) has answered every page."""
 
     def __init__(self, server: Server, token: str, session: str | None = None) -> None:
         self.server, self.token, self.session = server, token, session
@@ -116,18 +118,26 @@ class Client:
         self.events: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
         self.seen: set[int] = set()
-        self.last_seq = 0
+        self.last_seq = 0  # the highest seq held (not a cursor: see `through`)
+        self.through = 0  # every event it may see up to here, it holds
+        self.buffer: list[dict[str, Any]] | None = None  # live events waiting for a sync to answer
         self.cond = threading.Condition()
         self.sio.on("event", self._on_event)
         self.sio.on("error", self._on_error)
 
     def _on_event(self, data: dict[str, Any]) -> None:
         with self.cond:
-            if data["seq"] not in self.seen:
-                self.seen.add(data["seq"])
-                self.events.append(data)
-                self.last_seq = max(self.last_seq, data["seq"])
+            if self.buffer is not None:
+                self.buffer.append(data)
+            else:
+                self._keep(data)
             self.cond.notify_all()
+
+    def _keep(self, data: dict[str, Any]) -> None:
+        if data["seq"] not in self.seen:
+            self.seen.add(data["seq"])
+            self.events.append(data)
+            self.last_seq = max(self.last_seq, data["seq"])
 
     def _on_error(self, data: dict[str, Any]) -> None:
         with self.cond:
@@ -135,14 +145,35 @@ class Client:
             self.cond.notify_all()
 
     def connect(self, after: int | None = None) -> dict[str, Any]:
+        """Connect and sync after `through` (or `after`): the reconnect procedure of docs/protocol.md."""
+        with self.cond:
+            self.buffer = []  # from the moment the connection opens
         self.sio.connect(self.server.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=10)
         if self.session is not None:
             assert self.call("watch", {"session": self.session})["ok"]
-        answer = self.call("sync", {"after": self.last_seq if after is None else after})
-        assert answer["ok"], answer
-        for event in answer["events"]:
-            self._on_event(event)
-        return answer
+        return self.sync(self.through if after is None else after)
+
+    def sync(self, after: int) -> dict[str, Any]:
+        """Every page after `after`, then the buffered live events; `through` moves to the last page's.
+        The answer is the last page's, with the events of every page."""
+        events: list[dict[str, Any]] = []
+        while True:
+            answer = self.call("sync", {"after": after})
+            if not answer["ok"] and answer["error"]["code"] == "rate_limited":
+                time.sleep(1)  # the connection's budget of sync events refills (not game time)
+                continue
+            assert answer["ok"], answer
+            events += answer["events"]
+            if not answer.get("more"):
+                break
+            after = answer["through"]
+        with self.cond:
+            for event in sorted(events + (self.buffer or []), key=lambda e: e["seq"]):
+                self._keep(event)
+            self.buffer = None
+            self.through = max(self.through, answer.get("through", answer["last_seq"]))
+            self.cond.notify_all()
+        return {**answer, "events": events}
 
     def disconnect(self) -> None:
         self.sio.disconnect()

@@ -50,11 +50,11 @@ def test_two_workers_share_one_game_and_survive_a_killed_worker(workers):
     # An inject due in a moment; the worker its U.S. client is on dies before it is released.
     elapsed = control.call("sync", {"after": 0})["state"]["clock"]["elapsed"]
     assert control.call("move_inject", {"inject": "tanker", "at": elapsed + 2})["ok"]
-    last_seen = us.last_seq
+    through = us.through
     first.kill()
     us = Client(second, us.token)
-    us.last_seq, us.seen = last_seen, set()
-    us.connect()  # reconnects to the surviving worker and replays what it missed
+    us.through = through
+    us.connect()  # reconnects to the surviving worker and replays what it missed (after its last sync)
     us.wait_for(lambda e: e["type"] == "inject_released" and e["payload"]["inject"] == "tanker", timeout=15)
     iran.wait_for(lambda e: e["type"] == "clock_started")
     everything = control.call("sync", {"after": 0})["events"]

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -23,6 +35,8 @@ class Facilitator(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # `flask facilitator disable NAME`: no login, every token revoked (its open connections dropped).
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Token(Base):
@@ -69,6 +83,8 @@ class Participant(Base):
     name: Mapped[str] = mapped_column(String(80))
     teams: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Removed by a facilitator, or moved to another seat (a new participant row took its token).
+    removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class EventRow(Base):
@@ -99,6 +115,21 @@ class Claim(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("game_session.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
+
+
+class Outbox(Base):
+    """Events committed but not yet known to be published, with several workers only (docs/architecture.md).
+
+    Written in the append's transaction and deleted once its writer has published the event; a row
+    still here at `due` (its writer died between the commit and the publish, or the queue was down)
+    is claimed by one worker, which pushes `due` on by a lease and publishes the event.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "due"),)
+    session_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    due: Mapped[float] = mapped_column(Float)  # Unix time from which any worker may publish it
 
 
 class Report(Base):

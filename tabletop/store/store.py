@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -13,19 +14,25 @@ from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, Table, create_engine, delete, event, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tabletop.engine.events import Event, NewEvent, from_json
 
-from .models import Claim, EventRow, Facilitator, GameSession, JoinCode, Participant, Report, Token
+from .models import Claim, EventRow, Facilitator, GameSession, JoinCode, Outbox, Participant, Report, Token
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out across a room
 TOKEN_LIFETIME = 7 * 24 * 3600
+#: Seconds an event may wait in the outbox for its writer to publish it before another worker does.
+OUTBOX_GRACE = 5.0
+#: Seconds a writer lets its published rows wait before deleting them (one statement for all of them).
+OUTBOX_FLUSH = 0.25
+#: Seconds a worker that claimed an outbox row has to publish it before another may claim it again.
+OUTBOX_LEASE = 10.0
 
 
 class Claimed(Exception):
@@ -93,6 +100,10 @@ class Store:
             _sqlite_setup(self.reader, immediate=False)
         self.sessions = sessionmaker(self.reader, expire_on_commit=False)
         self.writer = sessionmaker(self.engine, expire_on_commit=False)
+        self._published: list[tuple[str, int]] = []  # outbox rows published, deleted by flush_published
+        self._published_since = 0.0  # when the oldest of them was published (monotonic)
+        self._flushing = False
+        self._published_lock = threading.Lock()
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (on SQLite and PostgreSQL alike)."""
@@ -144,9 +155,26 @@ class Store:
         if row is None:
             check_password_hash(generate_password_hash("x"), password)  # same time either way
             return None
-        if not check_password_hash(row.password_hash, password):
+        if not check_password_hash(row.password_hash, password) or row.disabled:
             return None
         return Identity("facilitator", row.id, row.username)
+
+    def facilitator_active(self, facilitator_id: int) -> bool:
+        """Whether the account exists and is not disabled (a page login renews its token only then)."""
+        with self.sessions() as s:
+            row = s.get(Facilitator, facilitator_id)
+            return row is not None and not row.disabled
+
+    def set_facilitator_disabled(self, username: str, disabled: bool) -> int | None:
+        """Disable (every token revoked) or enable an account; its id, or None when there is none."""
+        with self.tx() as s:
+            row = s.scalar(select(Facilitator).where(Facilitator.username == username))
+            if row is None:
+                return None
+            row.disabled = disabled
+            if disabled:
+                s.execute(delete(Token).where(Token.kind == "facilitator", Token.subject == row.id))
+            return row.id
 
     # ------------------------------------------------------------------ tokens
     def issue_token(self, kind: str, subject: int, lifetime: float = TOKEN_LIFETIME) -> str:
@@ -164,11 +192,48 @@ class Store:
                 return None
             if row.kind == "facilitator":
                 fac = s.get(Facilitator, row.subject)
-                return Identity("facilitator", fac.id, fac.username) if fac else None
+                return Identity("facilitator", fac.id, fac.username) if fac and not fac.disabled else None
             part = s.get(Participant, row.subject)
-            if part is None:
+            if part is None or part.removed:
                 return None
             return Identity(part.kind, part.id, part.name, part.session_id, part.team, part.position, tuple(part.teams))
+
+    def token_expired(self, token: str) -> bool:
+        """Whether this token exists but has expired (a revoked one no longer exists)."""
+        if not isinstance(token, str) or not 20 <= len(token) <= 100:
+            return False
+        with self.sessions() as s:
+            row = s.get(Token, _digest(token))
+            return row is not None and row.expires < time.time()
+
+    def revoke_token(self, token: str) -> bool:
+        """Revoke one token (a logout); whether it existed."""
+        if not isinstance(token, str) or not 20 <= len(token) <= 100:
+            return False
+        with self.tx() as s:
+            return s.execute(delete(Token).where(Token.digest == _digest(token))).rowcount > 0
+
+    def live_digests(self, digests: list[str]) -> set[str]:
+        """Which of these token digests are still valid (unexpired, their account or seat still there)."""
+        if not digests:
+            return set()
+        found: set[str] = set()
+        with self.sessions() as s:
+            for start in range(0, len(digests), 500):
+                chunk = digests[start : start + 500]
+                rows = s.execute(
+                    select(Token.digest, Token.kind)
+                    .outerjoin(Facilitator, (Token.kind == "facilitator") & (Facilitator.id == Token.subject))
+                    .outerjoin(Participant, (Token.kind == "participant") & (Participant.id == Token.subject))
+                    .where(
+                        Token.digest.in_(chunk),
+                        Token.expires >= time.time(),
+                        ((Token.kind == "facilitator") & Facilitator.id.is_not(None) & ~Facilitator.disabled)
+                        | ((Token.kind == "participant") & Participant.id.is_not(None) & ~Participant.removed),
+                    )
+                )
+                found.update(r[0] for r in rows)
+        return found
 
     # ---------------------------------------------------------------- sessions
     def create_session(
@@ -230,20 +295,58 @@ class Store:
             s.flush()
             return row.id
 
-    def participants(self, session_id: str) -> list[Participant]:
+    def participants(self, session_id: str, removed: bool = True) -> list[Participant]:
+        """The session's participants (without those removed or moved, when `removed` is False)."""
         with self.sessions() as s:
-            return list(s.scalars(select(Participant).where(Participant.session_id == session_id)))
+            query = select(Participant).where(Participant.session_id == session_id)
+            if not removed:
+                query = query.where(~Participant.removed)
+            return list(s.scalars(query.order_by(Participant.id)))
+
+    def get_participant(self, participant_id: int) -> Participant | None:
+        with self.sessions() as s:
+            return s.get(Participant, participant_id)
+
+    def remove_participant(self, participant_id: int) -> None:
+        """Remove a seat: its tokens stop working at once (the caller drops its open connections)."""
+        with self.tx() as s:
+            s.execute(update(Participant).where(Participant.id == participant_id).values(removed=True))
+            s.execute(delete(Token).where(Token.kind == "participant", Token.subject == participant_id))
+
+    def move_participant(self, participant_id: int, team: str, position: str) -> int:
+        """Seat a participant elsewhere: a new participant row in the new seat takes over its tokens (the
+        same link and cookie keep working, as the new seat); the old row is marked removed. The new id."""
+        with self.tx() as s:
+            old = s.get(Participant, participant_id)
+            assert old is not None and not old.removed
+            new = Participant(
+                session_id=old.session_id, kind="player", name=old.name, team=team, position=position, teams=[]
+            )
+            s.add(new)
+            s.flush()
+            old.removed = True
+            s.execute(
+                update(Token).where(Token.kind == "participant", Token.subject == participant_id).values(subject=new.id)
+            )
+            return new.id
+
+    def tokens_of(self, kind: str, subject: int) -> list[str]:
+        """The digests of the tokens of a facilitator or a participant (to drop their connections)."""
+        with self.sessions() as s:
+            return list(s.scalars(select(Token.digest).where(Token.kind == kind, Token.subject == subject)))
 
     # -------------------------------------------------------------- event log
-    def append(self, session_id: str, batch: list[NewEvent], wall: float) -> Appended:
+    def append(self, session_id: str, batch: list[NewEvent], wall: float, outbox: bool = False) -> Appended:
         """Append a batch atomically with the next sequence numbers.
 
         Raises Claimed when a claim of the batch is taken; returns the stored events of an
-        earlier send when the first event's client id was seen before from the same actor.
+        earlier send when the first event's client id was seen before from the same actor. With
+        `outbox` (several workers), the events also go into the outbox in the same transaction:
+        whoever publishes them then says so with `published`.
         """
-        return self.retry(lambda: self._append(session_id, batch, wall))
+        return self.retry(lambda: self._append(session_id, batch, wall, outbox))
 
-    def _append(self, session_id: str, batch: list[NewEvent], wall: float) -> Appended:
+    def _append(self, session_id: str, batch: list[NewEvent], wall: float, outbox: bool = False) -> Appended:
         # Plain Core statements: this is the hot path of every command and release.
         first = batch[0]
         events_table, claims_table, sessions_table = _table(EventRow), _table(Claim), _table(GameSession)
@@ -297,6 +400,11 @@ class Store:
                         for e in events
                     ],
                 )
+                if outbox:
+                    due = time.time() + OUTBOX_GRACE
+                    conn.execute(
+                        insert(_table(Outbox)), [{"session_id": session_id, "seq": e.seq, "due": due} for e in events]
+                    )
                 return Appended(events)
         except IntegrityError as exc:
             text = str(exc.orig)
@@ -327,6 +435,82 @@ class Store:
             if limit is not None:
                 query = query.limit(limit)
             return [_event(r) for r in s.scalars(query)]
+
+    def events_at(self, session_id: str, seqs: list[int]) -> list[Event]:
+        """These events of the session, in order."""
+        with self.sessions() as s:
+            query = select(EventRow).where(EventRow.session_id == session_id, EventRow.seq.in_(seqs))
+            return [_event(r) for r in s.scalars(query.order_by(EventRow.seq))]
+
+    # ------------------------------------------------------------------ outbox
+    # Only with several workers (Live.shared): see Outbox in models.py and docs/architecture.md.
+    def published(self, session_id: str, seqs: list[int]) -> None:
+        """These events were published: their outbox rows go in one statement with the others published
+        within OUTBOX_FLUSH seconds (by whichever writer comes then, or the scheduler loop's next pass),
+        so that the hot path pays a statement a quarter of a second, not one per append. A row that
+        outlives its writer is only published twice."""
+        now = time.monotonic()
+        with self._published_lock:
+            if not self._published:
+                self._published_since = now
+            self._published.extend((session_id, seq) for seq in seqs)
+            due = not self._flushing and now - self._published_since >= OUTBOX_FLUSH
+            if due:
+                self._flushing = True
+        if due:
+            try:
+                self.flush_published()
+            finally:
+                self._flushing = False
+
+    def flush_published(self) -> int:
+        """Delete the outbox rows of the events published since the last flush; how many."""
+        with self._published_lock:
+            done, self._published = self._published, []
+        if not done:
+            return 0
+        table = _table(Outbox)
+        for start in range(0, len(done), 500):
+            chunk = done[start : start + 500]
+            self.retry(lambda chunk=chunk: self._delete_outbox(table, chunk))
+        return len(done)
+
+    def _delete_outbox(self, table: Table, keys: list[tuple[str, int]]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(table).where(tuple_(table.c.session_id, table.c.seq).in_(keys)))
+
+    def claim_unpublished(
+        self, now: float | None = None, lease: float = OUTBOX_LEASE, limit: int = 500
+    ) -> list[tuple[str, int]]:
+        """Claim the outbox rows due by `now` (their writer did not publish them in time): each row is
+        claimed by one worker only (its `due` moves on by `lease` in the same statement; on PostgreSQL
+        rows another worker is claiming are skipped, not waited for). The (session, seq) claimed."""
+        now = time.time() if now is None else now
+        table = _table(Outbox)
+        keys = tuple_(table.c.session_id, table.c.seq)
+        due = (
+            select(table.c.session_id, table.c.seq)
+            .where(table.c.due <= now)
+            .order_by(table.c.due)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            update(table).where(keys.in_(due)).values(due=now + lease).returning(table.c.session_id, table.c.seq)
+        )
+
+        def work() -> list[tuple[str, int]]:
+            with self.engine.begin() as conn:
+                return sorted((r[0], r[1]) for r in conn.execute(statement))
+
+        return self.retry(work)
+
+    def unpublished(self) -> list[tuple[str, int, float]]:
+        """Every outbox row: (session, seq, due). For tests and the operator."""
+        with self.reader.connect() as conn:
+            table = _table(Outbox)
+            rows = conn.execute(select(table.c.session_id, table.c.seq, table.c.due).order_by(table.c.due))
+            return [(r[0], r[1], r[2]) for r in rows]
 
     def last_seq(self, session_id: str) -> int:
         with self.sessions() as s:

@@ -11,6 +11,7 @@ from flask import Flask
 
 from tabletop import ROOT
 
+from .cluster import client_manager, init_cluster
 from .extensions import limiter, socketio
 from .guard import largest_frame
 from .production import check_production
@@ -30,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_cli(app)
     init_routes(app)
     init_sockets(app)
+    init_cluster(app)
     return app
 
 
@@ -50,6 +52,9 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         # Rate-limit counters live with the message queue when several workers share it.
         RATELIMIT_STORAGE_URI=os.environ.get("MESSAGE_QUEUE") or "memory://",
         ENV_NAME=os.environ.get("TABLETOP_ENV", "development"),
+        # Tests only (refused in production): SIGKILL the worker right after it commits an event whose
+        # text holds this marker, before publishing it (cluster.crash_after_commit).
+        CRASH_AFTER_COMMIT=os.environ.get("TABLETOP_TEST_CRASH_AFTER_COMMIT") or None,
     )
     if test_config:
         app.config.update(test_config)
@@ -108,6 +113,7 @@ def init_sockets(app: Flask) -> None:
         # None: only the server's own origin may connect ([] would switch the check off).
         cors_allowed_origins=app.config["CORS_ORIGINS"] or None,
         message_queue=app.config["MESSAGE_QUEUE"],
+        client_manager=client_manager(app),  # Redis with control messages (cluster.py), or in memory
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
     )
     init_guard(app)

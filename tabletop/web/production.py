@@ -34,6 +34,8 @@ def check_production(app: Flask, secret_from_env: bool) -> None:
             "production mode needs SECRET_KEY set in the environment to a random value of 32 characters or more "
             "(e.g. python -c 'import secrets; print(secrets.token_hex(32))'); the default key is refused"
         )
+    if app.config.get("CRASH_AFTER_COMMIT"):
+        raise UnsafeConfig("TABLETOP_TEST_CRASH_AFTER_COMMIT is a test hook (it kills the worker): unset it")
     queue = app.config.get("MESSAGE_QUEUE")
     if queue:
         host = urlparse(queue).hostname or ""

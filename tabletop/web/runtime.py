@@ -35,25 +35,7 @@ class Runtime:
     scheduler_started: bool = False
     # The report job, warm: its worker is warmed once and builds each report in a fork of itself.
     reports: ReportJob = field(default_factory=lambda: ReportJob(warm=True))
-    # Open connections per participant, per session, on this worker (presence is not stored).
-    connections: dict[str, dict[int, int]] = field(default_factory=dict)
-    presence_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def connected(self, session_id: str, participant: int, delta: int) -> bool:
-        """Count a connection opening (+1) or closing (-1); True when the participant came or went."""
-        with self.presence_lock:
-            counts = self.connections.setdefault(session_id, {})
-            before = counts.get(participant, 0)
-            after = max(0, before + delta)
-            if after:
-                counts[participant] = after
-            else:
-                counts.pop(participant, None)
-            return (before == 0) != (after == 0)
-
-    def online(self, session_id: str) -> list[int]:
-        with self.presence_lock:
-            return sorted(self.connections.get(session_id, {}))
+    # Presence (who is connected, on any worker) and revocations live in cluster.py.
 
     def teams(self, session_id: str) -> list[str]:
         return [t.id for t in self.live.current(session_id).exercise.teams]

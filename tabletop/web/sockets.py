@@ -22,6 +22,7 @@ from tabletop.engine.views import summary
 from tabletop.store import Identity
 
 from .auth import actor_for
+from .cluster import cluster
 from .extensions import socketio
 from .feed import MAX_PAGE, MAX_SEQ, PAGE, Page, feed
 from .guard import SYNC_RATE
@@ -63,6 +64,7 @@ def connect(auth: Any) -> None:
         raise ConnectionRefusedError("unauthorised: connect with auth={'token': ...} from /api/login or /api/join")
     session["identity"] = identity
     session["watching"] = set()
+    cluster().opened(request.sid, token, identity)  # a revocation of this token drops it (cluster.py)
     if identity.kind == "player":
         join_room(room(identity.session_id or "", "team", identity.team))
         if identity.team and identity.position:  # events that only some positions of the team may see
@@ -78,7 +80,7 @@ def connect(auth: Any) -> None:
 def _presence(identity: Identity, online: bool) -> None:
     """Tell control when a participant's first connection opens or last one closes."""
     assert identity.session_id is not None
-    if runtime().connected(identity.session_id, identity.id, 1 if online else -1):
+    if cluster().presence.connected(identity.session_id, identity.id, 1 if online else -1):
         socketio.emit(
             "presence",
             {
@@ -94,6 +96,7 @@ def _presence(identity: Identity, online: bool) -> None:
 
 @socketio.on("disconnect")
 def disconnect(*_args: Any) -> None:
+    cluster().closed(request.sid)
     identity = _identity()
     if identity is not None and identity.kind != "facilitator" and identity.session_id:
         _presence(identity, online=False)
@@ -141,7 +144,7 @@ def sync(data: Any = None) -> dict[str, Any]:
     if page is None:
         return _refuse("sync", "rate_limited", f"sync: too many events at once: at most {SYNC_RATE:g} a second")
     if identity.kind == "facilitator":
-        current["presence"] = rt.online(session_id)  # participants connected to this worker
+        current["presence"] = cluster().presence.online(session_id)  # connected to any worker
     me = {
         "kind": identity.kind,
         "name": identity.name,
