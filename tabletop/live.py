@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 Publish = Callable[[str, Event, SessionState], None]
 #: Seconds between two looks at the outbox for events nobody published (several workers only).
 OUTBOX_SWEEP = 1.0
-#: Events that can change what is due and when; a chat message, an acknowledgement or a note cannot.
+#: Events that can change what is due and when; a chat message, an acknowledgement or a note cannot
+#: make anything due (they can only end a condition's window: the scheduler then finds nothing).
 PLAN_EVENTS = {
     ev.CLOCK_STARTED,
     ev.CLOCK_PAUSED,
@@ -52,6 +53,11 @@ PLAN_EVENTS = {
     ev.MESSAGE_RELAYED,
     ev.MOVE_STARTED,
     ev.MOVE_ENDED,
+    # Conditions (engine/conditions.py): a level crossing a threshold, or a choice, can release an inject
+    # at once. Messages and acknowledgements only ever end a condition's window: they are not here.
+    ev.ESCALATION_CHANGED,
+    ev.CHOICE_MADE,
+    ev.INJECT_CANCELLED,
 }
 STATUS_BY_EVENT = {
     ev.CLOCK_STARTED: "running",

@@ -45,6 +45,9 @@ NEWER = {
     "channel_closed",
     "move_started",
     "move_ended",
+    "choice_made",  # issue 10, conditions, choices, personas
+    "inject_cancelled",
+    "persona_posted",
 }
 
 

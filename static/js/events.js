@@ -34,6 +34,9 @@ export const NOTE = "note";
 export const OBSERVATION = "observation";
 export const FEEDBACK = "feedback";
 export const IMPROVEMENT_PLAN = "improvement_plan";
+export const INJECT_CANCELLED = "inject_cancelled";
+export const CHOICE_MADE = "choice_made";
+export const PERSONA_POSTED = "persona_posted";
 
 /** Every event type, in the order of docs/protocol.md. */
 export const EVENT_TYPES = Object.freeze([
@@ -69,6 +72,9 @@ export const EVENT_TYPES = Object.freeze([
   OBSERVATION,
   FEEDBACK,
   IMPROVEMENT_PLAN,
+  INJECT_CANCELLED,
+  CHOICE_MADE,
+  PERSONA_POSTED,
 ]);
 
 /** Each type's payload fields, in order; optional ones appear only sometimes. */
@@ -79,7 +85,7 @@ export const EVENT_FIELDS = Object.freeze({
   [CLOCK_RESUMED]: Object.freeze(["by"]),
   [SPEED_CHANGED]: Object.freeze(["speed", "by"]),
   [SESSION_ENDED]: Object.freeze(["by"]),
-  [INJECT_RELEASED]: Object.freeze(["inject", "title", "body", "from", "medium", "to", "attachments", "ack", "decision", "objectives", "classification", "expect", "notes", "effects", "live", "how"]),
+  [INJECT_RELEASED]: Object.freeze(["inject", "title", "body", "from", "medium", "to", "attachments", "ack", "decision", "objectives", "classification", "expect", "notes", "effects", "live", "fiction", "source", "how"]),
   [INJECT_WRITTEN]: Object.freeze(["definition", "at", "by"]),
   [INJECT_HELD]: Object.freeze(["inject", "by"]),
   [INJECT_UNHELD]: Object.freeze(["inject", "by"]),
@@ -103,8 +109,11 @@ export const EVENT_FIELDS = Object.freeze({
   [ESCALATION_CHANGED]: Object.freeze(["delta", "level", "reason", "by"]),
   [NOTE]: Object.freeze(["text", "name"]),
   [OBSERVATION]: Object.freeze(["objective", "rating", "text", "team", "name", "participant"]),
-  [FEEDBACK]: Object.freeze(["participant", "name", "kind", "team", "position", "strengths", "improvements", "channels", "key"]),
+  [FEEDBACK]: Object.freeze(["participant", "name", "kind", "team", "position", "strengths", "improvements", "channels", "key", "answers"]),
   [IMPROVEMENT_PLAN]: Object.freeze(["items", "by"]),
+  [INJECT_CANCELLED]: Object.freeze(["inject", "reason"]),
+  [CHOICE_MADE]: Object.freeze(["choice", "inject", "reason", "how"]),
+  [PERSONA_POSTED]: Object.freeze(["channel", "persona", "name", "team", "text", "spoofed_by"]),
 });
 
 /** Each type's optional payload fields: absent unless they apply. */
@@ -115,7 +124,7 @@ export const OPTIONAL_FIELDS = Object.freeze({
   [CLOCK_RESUMED]: Object.freeze([]),
   [SPEED_CHANGED]: Object.freeze([]),
   [SESSION_ENDED]: Object.freeze([]),
-  [INJECT_RELEASED]: Object.freeze(["live"]),
+  [INJECT_RELEASED]: Object.freeze(["live", "fiction", "source"]),
   [INJECT_WRITTEN]: Object.freeze([]),
   [INJECT_HELD]: Object.freeze([]),
   [INJECT_UNHELD]: Object.freeze([]),
@@ -139,15 +148,18 @@ export const OPTIONAL_FIELDS = Object.freeze({
   [ESCALATION_CHANGED]: Object.freeze(["by"]),
   [NOTE]: Object.freeze([]),
   [OBSERVATION]: Object.freeze([]),
-  [FEEDBACK]: Object.freeze(["key"]),
+  [FEEDBACK]: Object.freeze(["key", "answers"]),
   [IMPROVEMENT_PLAN]: Object.freeze([]),
+  [INJECT_CANCELLED]: Object.freeze([]),
+  [CHOICE_MADE]: Object.freeze([]),
+  [PERSONA_POSTED]: Object.freeze([]),
 });
 
 /** Events that move the exercise clock: pages apply them to their clock. */
 export const CLOCK_EVENTS = new Set([CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED, MOVE_STARTED, MOVE_ENDED]);
 
 /** Events that change control's state summary (inject statuses, escalation, clock). */
-export const SUMMARY_EVENTS = new Set([INJECT_RELEASED, INJECT_HELD, INJECT_UNHELD, INJECT_SKIPPED, INJECT_MOVED, INJECT_WRITTEN, DECISION_MADE, ESCALATION_CHANGED, CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED, MOVE_STARTED, MOVE_ENDED, CHANNEL_OPENED, CHANNEL_CLOSED, CHANNEL_JAMMED, CHANNEL_CLEARED]);
+export const SUMMARY_EVENTS = new Set([INJECT_RELEASED, INJECT_HELD, INJECT_UNHELD, INJECT_SKIPPED, INJECT_MOVED, INJECT_WRITTEN, INJECT_CANCELLED, CHOICE_MADE, DECISION_MADE, ESCALATION_CHANGED, CLOCK_STARTED, CLOCK_PAUSED, CLOCK_RESUMED, SPEED_CHANGED, SESSION_ENDED, MOVE_STARTED, MOVE_ENDED, CHANNEL_OPENED, CHANNEL_CLOSED, CHANNEL_JAMMED, CHANNEL_CLEARED]);
 
 /** Events a participant wrote (or control spoofed), or its delivery. */
 export const MESSAGE_EVENTS = new Set([MESSAGE, MESSAGE_SENT, MESSAGE_DELIVERED, MESSAGE_JAMMED, RELAY_NOTE, MESSAGE_READ_BACK]);

@@ -6,7 +6,7 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError
 
 from tabletop.script.durations import describe, parse_duration, parse_offset
 from tabletop.script.models import ID_PATTERN
@@ -197,7 +197,10 @@ class StartMove(Command):
 
 
 class Escalate(Command):
-    delta: Annotated[int, Field(ge=-20, le=20)]
+    """A change of the escalation level (`delta`), or the level itself (`level`): one of them."""
+
+    delta: Annotated[int, Field(ge=-20, le=20)] | None = None
+    level: Annotated[int, Field(ge=-1000, le=1000)] | None = None
     reason: Text
 
 
@@ -218,6 +221,18 @@ class Feedback(Command):
     channels: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=1, le=5)]] = Field(
         default_factory=dict, max_length=50
     )
+    # The script's own questions (format 2): question id -> a text answer, or a whole number for a scale.
+    answers: dict[Annotated[str, Field(max_length=64)], Annotated[int, Strict()] | OptionalText] = Field(
+        default_factory=dict, max_length=30
+    )
+
+
+class PostAsPersona(Command):
+    """Control posts on a public (broadcast) channel as one of the script's personas."""
+
+    persona: Ident
+    channel: Annotated[str, Field(max_length=64)] | None = None
+    text: Text
 
 
 class BadPayload(ValueError):

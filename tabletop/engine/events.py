@@ -185,6 +185,8 @@ class InjectDefinition(Part):
     notes: str = Field(description="control only")
     effects: tuple[Effect, ...] = Field(description="control and observers only")
     live: bool = Field(False, description="true for written injects")
+    fiction: bool = Field(False, description="format 2: an exercise event, not history")
+    source: str = Field("", description="format 2: where its facts come from; control and observers only")
 
 
 class PlanItem(Part):
@@ -625,6 +627,52 @@ class Feedback(Payload):
     improvements: str
     channels: dict[str, int] = Field(description="channel id -> rating 1 to 5")
     key: str | None = Field(None, description="who sent it, one per sender")
+    answers: dict[str, int | str] = Field(
+        default_factory=dict,
+        description="the script's hotwash questions answered: question id -> text, or 1 to 5 for a scale",
+    )
+
+
+# ------------------------------------------------ conditions, choices, personas (format 2)
+class InjectCancelled(Payload):
+    """An inject fell due and its `unless` held: it is never released (a facilitator may still send it by hand)."""
+
+    TYPE = "inject_cancelled"
+    MADE_BY = "the scheduler, when an inject with `unless` falls due"
+    AUDIENCE = "control"
+
+    inject: str
+    reason: str = Field(description="the `unless` condition that held, in words")
+
+
+class ChoiceMade(Payload):
+    """A choice fell due (or was sent by hand): the alternative it releases, or none."""
+
+    TYPE = "choice_made"
+    MADE_BY = "the scheduler, when a choice falls due; `release_inject` on a choice"
+    AUDIENCE = "control"
+    NOTE = "The alternative's own `inject_released` follows (or its `inject_cancelled`, if its `unless` holds)"
+
+    choice: str = Field(description="the inject with `choose`")
+    inject: str | None = Field(description="the alternative released, or null when none was")
+    reason: str = Field(description="the condition that held, `otherwise`, or why none was chosen")
+    how: str = Field(description="`scheduled` or `by hand`")
+
+
+class PersonaPosted(Payload):
+    """Control posts on a public (broadcast) channel as one of the script's personas."""
+
+    TYPE = "persona_posted"
+    MADE_BY = "`post_as_persona`"
+    AUDIENCE = "the channel's readers (all, without a `read` list)"
+    NOTE = "Players and observers are not sent `spoofed_by`: nothing tells them control wrote it"
+
+    channel: str
+    persona: str = Field(description="the persona's id")
+    name: str = Field(description="the persona's name, as shown on the feed")
+    team: str | None = Field(description="the team the persona speaks for, or null")
+    text: str
+    spoofed_by: str = Field(description="control only: the facilitator who wrote it")
 
 
 class ImprovementPlan(Payload):
@@ -673,6 +721,9 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         Observation,
         Feedback,
         ImprovementPlan,
+        InjectCancelled,
+        ChoiceMade,
+        PersonaPosted,
     )
 }
 
@@ -709,6 +760,9 @@ NOTE = Note.TYPE
 OBSERVATION = Observation.TYPE
 FEEDBACK = Feedback.TYPE
 IMPROVEMENT_PLAN = ImprovementPlan.TYPE  # the facilitator's improvement-plan table for the report
+INJECT_CANCELLED = InjectCancelled.TYPE  # an `unless` held when the inject fell due
+CHOICE_MADE = ChoiceMade.TYPE  # a choice released one of its alternatives, or none
+PERSONA_POSTED = PersonaPosted.TYPE  # control posted on a public channel as a persona
 
 # Groups of event types (exported to the pages by static/js/events.js).
 #: Events that move the exercise clock: pages apply them to their clock.
@@ -723,6 +777,8 @@ SUMMARY_EVENTS = (
     INJECT_SKIPPED,
     INJECT_MOVED,
     INJECT_WRITTEN,
+    INJECT_CANCELLED,
+    CHOICE_MADE,
     DECISION_MADE,
     ESCALATION_CHANGED,
     *CLOCK_EVENTS,
@@ -919,6 +975,7 @@ def redact(event: Event, viewer: Viewer, exercise: Exercise) -> dict[str, Any] |
         # The escalation bookkeeping is control's instrument.
         payload.pop("expect", None)
         payload.pop("effects", None)
+        payload.pop("source", None)  # the script's citation: facilitators, observers and the report
         if payload.get("decision"):
             options = [{k: v for k, v in o.items() if k != "escalation"} for o in payload["decision"]["options"]]
             payload["decision"] = {**payload["decision"], "options": options}

@@ -419,7 +419,8 @@ def decide(state: SessionState, actor: Actor, cmd: c.Decide, t: float) -> list[N
 
 @command("release_inject", c.InjectRef, "control")
 def release_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) -> list[NewEvent]:
-    """Send now: release a pending, scheduled, held or skipped inject at once, whatever the clock."""
+    """Send now: release a pending, scheduled, held, skipped or cancelled inject at once, whatever the
+    clock and its `unless`; a choice is made now (its alternative follows)."""
     inject = _inject_state(state, cmd.inject)
     if inject.status == "released":
         raise Refused("already_released", f"release_inject: '{cmd.inject}' was already released")
@@ -445,7 +446,7 @@ def unhold_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float)
 @command("skip_inject", c.InjectRef, "control")
 def skip_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) -> list[NewEvent]:
     inject = _inject_state(state, cmd.inject)
-    if inject.status in ("released", "skipped"):
+    if inject.status in ("released", "skipped", "cancelled"):
         raise Refused("bad_state", f"skip_inject: '{cmd.inject}' is already {inject.status}")
     return [NewEvent.of(ev.InjectSkipped(inject=cmd.inject, by=actor.name), (), t, actor.participant)]
 
@@ -454,7 +455,7 @@ def skip_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) -
 def move_inject(state: SessionState, actor: Actor, cmd: c.MoveInject, t: float) -> list[NewEvent]:
     """Give an inject a new exercise time."""
     inject = _inject_state(state, cmd.inject)
-    if inject.status in ("released", "skipped"):
+    if inject.status in ("released", "skipped", "cancelled"):
         raise Refused("bad_state", f"move_inject: '{cmd.inject}' is already {inject.status}")
     moved = ev.InjectMoved(inject=cmd.inject, at=cmd.at, from_=inject.due, by=actor.name)
     return [NewEvent.of(moved, (), t, actor.participant)]
@@ -580,12 +581,15 @@ def start_move(state: SessionState, actor: Actor, cmd: c.StartMove, t: float) ->
 
 @command("escalate", c.Escalate, "control")
 def escalate(state: SessionState, actor: Actor, cmd: c.Escalate, t: float) -> list[NewEvent]:
-    """Control moves the escalation level, with a reason."""
+    """Control adjudicates the escalation level, with a reason: a change (`delta`) or the new level (`level`)."""
+    if (cmd.delta is None) == (cmd.level is None):
+        raise Refused("bad_payload", "escalate: give 'delta' (a change) or 'level' (the new level), not both")
+    delta = cmd.delta if cmd.delta is not None else (cmd.level or 0) - state.escalation
     if cmd.delta == 0:
         raise Refused("bad_payload", "escalate: 'delta' must not be 0")
-    changed = ev.EscalationChanged(
-        delta=cmd.delta, level=state.escalation + cmd.delta, reason=cmd.reason, by=actor.name
-    )
+    if delta == 0:
+        raise Refused("bad_payload", f"escalate: the level is already {state.escalation}")
+    changed = ev.EscalationChanged(delta=delta, level=state.escalation + delta, reason=cmd.reason, by=actor.name)
     return [NewEvent.of(changed, (), t, actor.participant)]
 
 
@@ -632,6 +636,7 @@ def feedback(state: SessionState, actor: Actor, cmd: c.Feedback, t: float) -> li
     unknown = [k for k in cmd.channels if k not in channels]
     if unknown:
         raise Refused("bad_payload", f"feedback: unknown channel '{unknown[0]}' (channels: {', '.join(channels)})")
+    answers = hotwash_answers(state, cmd.answers)
     sent = ev.Feedback(
         participant=actor.participant,
         name=actor.name,
@@ -642,6 +647,7 @@ def feedback(state: SessionState, actor: Actor, cmd: c.Feedback, t: float) -> li
         improvements=cmd.improvements,
         channels=dict(cmd.channels),
         key=key,
+        **({"answers": answers} if answers else {}),
     )
     return [NewEvent.of(sent, (), t, actor.participant, claim=f"feedback:{key}")]
 
@@ -659,3 +665,62 @@ def improvement_plan(state: SessionState, actor: Actor, cmd: c.ImprovementPlan, 
             raise Refused("bad_payload", f"improvement_plan: unknown objective '{item.objective}'")
     items = tuple(ev.PlanItem(**item.model_dump()) for item in cmd.items)
     return [NewEvent.of(ev.ImprovementPlan(items=items, by=actor.name), (), t, actor.participant)]
+
+
+# ------------------------------------------- hotwash questions and personas (format 2)
+def hotwash_answers(state: SessionState, given: dict[str, int | str]) -> dict[str, int | str]:
+    """The answers to the script's own hotwash questions, checked: a known question, a text for a
+    `text` question, a whole number from 1 to 5 for a `scale`; empty answers are left out."""
+    questions = {q.id: q for q in state.exercise.hotwash.questions}
+    answers: dict[str, int | str] = {}
+    for ident, answer in given.items():
+        question = questions.get(ident)
+        if question is None:
+            known = ", ".join(questions) or "none: this script asks no questions of its own"
+            raise Refused("bad_payload", f"feedback: unknown question '{ident}' (questions: {known})")
+        if question.kind == "scale":
+            if not isinstance(answer, int) or not 1 <= answer <= 5:
+                raise Refused("bad_payload", f"feedback: question '{ident}' takes a rating from 1 to 5 ({answer!r})")
+        elif not isinstance(answer, str):
+            raise Refused("bad_payload", f"feedback: question '{ident}' takes a text answer, found the number {answer}")
+        if answer != "":
+            answers[ident] = answer
+    return answers
+
+
+@command("post_as_persona", c.PostAsPersona, "control")
+def post_as_persona(state: SessionState, actor: Actor, cmd: c.PostAsPersona, t: float) -> list[NewEvent]:
+    """Control posts on a public (broadcast) channel as one of the script's personas; the channel's
+    readers (every team, unless the channel has a `read` list) read it under the persona's name, and
+    only control learns who wrote it."""
+    ex = state.exercise
+    try:
+        persona = ex.persona(cmd.persona)
+    except KeyError:
+        known = ", ".join(p.id for p in ex.personas) or "none defined"
+        raise Refused("bad_payload", f"post_as_persona: unknown persona '{cmd.persona}' (personas: {known})") from None
+    public = [ch for ch in ex.channels if ch.kind == "broadcast"]
+    if cmd.channel is None:
+        if not public:
+            raise Refused("bad_payload", "post_as_persona: the script has no public (broadcast) channel")
+        channel = public[0]
+    else:
+        channel = _channel_or_refuse(state, cmd.channel)
+        if channel.kind != "broadcast":
+            names = ", ".join(ch.id for ch in public) or "none"
+            raise Refused(
+                "bad_payload",
+                f"post_as_persona: '{channel.name}' is not a public channel: personas post on a broadcast "
+                f"channel ({names})",
+            )
+    if not state.is_open(channel.id):
+        raise Refused("closed", f"post_as_persona: '{channel.name}' is closed: open it first ('channel')")
+    posted = ev.PersonaPosted(
+        channel=channel.id,
+        persona=persona.id,
+        name=persona.name,
+        team=persona.team,
+        text=cmd.text,
+        spoofed_by=actor.name,
+    )
+    return [NewEvent.of(posted, state.channel_audience(channel.id), t, actor.participant)]

@@ -14,14 +14,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from . import moves
+from . import conditions, moves
 from .events import (
     ChannelCleared,
     ChannelClosed,
     ChannelJammed,
     ChannelOpened,
+    ChoiceMade,
     DecisionMade,
     EscalationChanged,
+    InjectCancelled,
     InjectReleased,
     MessageDelivered,
     NewEvent,
@@ -62,7 +64,7 @@ def due(state: SessionState, wall: float) -> list[list[NewEvent]]:
             and inject.due is not None
             and (inject.immediate or (running and inject.due <= t))
         ):
-            batches.append(release(state, ident, t))
+            batches.append(fall_due(state, ident, t))
     if running:
         for decision in state.decisions.values():
             if not decision.decided and decision.deadline_t is not None and decision.deadline_t <= t:
@@ -105,10 +107,12 @@ def next_due_wall(state: SessionState, wall: float) -> float | None:
 def release(
     state: SessionState, inject_id: str, t: float, actor: int | None = None, how: str = "scheduled"
 ) -> list[NewEvent]:
-    """The release of an inject with its effects (jams, escalation), as one batch."""
+    """The release of an inject with its effects (jams, escalation), as one batch; a choice is made instead."""
+    if inject_id in state.conditions.choices:
+        return choose(state, inject_id, t, actor, how)
     definition = state.injects[inject_id].definition
     released = InjectReleased.of(definition, how)
-    batch = [NewEvent.of(released, definition.to, t, actor, claim=f"release:{inject_id}")]
+    batch = [NewEvent.of(released, definition.to, t, actor, claim=release_claim(state, inject_id))]
     level = state.escalation
     closed = set(state.closed)
     for effect in definition.effects:
@@ -217,3 +221,31 @@ def delivery(message: MessageState, t: float, text: str | None = None, readback:
         told = message.told  # the readers of the sender's side and of the intermediary (engine/access.py)
         audience = (*audience, *(team for team in told if team not in audience))
     return NewEvent.of(delivered, audience, t, claim=f"deliver:{message.seq}")
+
+
+# ------------------------------------------------ conditions and choices (format 2: conditions.py)
+def fall_due(state: SessionState, inject_id: str, t: float) -> list[NewEvent]:
+    """An inject the clock (or its trigger, or its condition) makes due: cancelled when its `unless`
+    holds, a choice made when it is a choice, else released. A release by hand ignores `unless`."""
+    unless = state.conditions.unless.get(inject_id)
+    if unless is not None and conditions.holds(unless, state, t):
+        reason = f"unless {conditions.describe(unless, state.exercise)}"
+        cancelled = InjectCancelled(inject=inject_id, reason=reason)
+        return [NewEvent.of(cancelled, (), t, claim=release_claim(state, inject_id))]
+    return release(state, inject_id, t)
+
+
+def choose(
+    state: SessionState, choice_id: str, t: float, actor: int | None = None, how: str = "scheduled"
+) -> list[NewEvent]:
+    """A choice falls due: the alternative it picks (released next, like a trigger with no delay), or none."""
+    picked, reason = conditions.choose(state, choice_id, t)
+    made = ChoiceMade(choice=choice_id, inject=picked, reason=reason, how=how)
+    return [NewEvent.of(made, (), t, actor, claim=release_claim(state, choice_id))]
+
+
+def release_claim(state: SessionState, inject_id: str) -> str:
+    """The claim of an inject's release, cancellation or choice: one of them, once. After a
+    cancellation, a facilitator's release by hand claims its own key."""
+    cancelled = state.conditions.cancelled.get(inject_id)
+    return f"release:{inject_id}" if cancelled is None else f"release:{inject_id}:after:{cancelled}"

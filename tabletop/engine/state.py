@@ -23,6 +23,7 @@ from tabletop.script.models import Inject, Trigger
 from . import events as ev
 from .access import ChannelAccess
 from .clock import ExerciseClock
+from .conditions import Conditions
 from .events import ChannelChangeSpec, DecisionSpec, Effect, Event, InjectDefinition, JamSpec, OptionSpec, Payload
 
 
@@ -64,6 +65,8 @@ def inject_definition(exercise: Exercise, inject: Inject) -> InjectDefinition:
         expect=inject.expect,
         notes=inject.notes,
         effects=tuple(effect_spec(e) for e in inject.effects),
+        **({"fiction": True} if inject.fiction else {}),
+        **({"source": inject.source} if inject.source else {}),
     )
 
 
@@ -164,6 +167,8 @@ class SessionState:
     move: int = 0  # the index of the last move that started
     waiting: str | None = None  # the move the clock is stopped for, until the facilitator starts it
     access: ChannelAccess = field(init=False, repr=False)  # who reads each channel, as audiences
+    # The script's `when`, `unless` and `choose` during play (format 2: engine/conditions.py).
+    conditions: Conditions = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         ex = self.exercise
@@ -174,6 +179,9 @@ class SessionState:
             if inject.at is not None:
                 state.status, state.due = "scheduled", float(inject.at)
             self.injects[inject.id] = state
+        self.escalation = ex.escalation.start
+        self.conditions = Conditions()
+        self.conditions.setup(self)
 
     # ----------------------------------------------------------------- folding
     def apply(self, event: Event) -> None:
@@ -181,7 +189,9 @@ class SessionState:
         if event.seq <= self.seq:
             return
         self.seq = event.seq
+        self.conditions.before(self, event)
         FOLDS[type(event.payload)](self, event, event.payload)
+        self.conditions.after(self, event)
 
     def _nothing(self, event: Event, p: Payload) -> None:
         """Events after which nothing is left to happen (a message delivered at once, a note): the log keeps them."""
@@ -228,6 +238,19 @@ class SessionState:
             )
         for child in self._children(inject=p.inject):
             self._schedule_child(child, event.t)
+
+    def _on_inject_cancelled(self, event: Event, p: ev.InjectCancelled) -> None:
+        self.injects[p.inject].status = "cancelled"
+
+    def _on_choice_made(self, event: Event, p: ev.ChoiceMade) -> None:
+        """A choice is made as an inject is released (what it triggers follows); its alternative is
+        then released at once, like a trigger with no delay."""
+        state = self.injects[p.choice]
+        state.status, state.released_t, state.released_seq = "released", event.t, event.seq
+        for child in self._children(inject=p.choice):
+            self._schedule_child(child, event.t)
+        if p.inject is not None and p.inject in self.injects:
+            self._schedule_child(p.inject, event.t)
 
     def _on_inject_held(self, event: Event, p: ev.InjectHeld) -> None:
         self.injects[p.inject].status = "held"
@@ -416,6 +439,9 @@ FOLDS: dict[type[Payload], Fold] = {
     ev.Observation: S._nothing,
     ev.Feedback: S._on_feedback,
     ev.ImprovementPlan: S._nothing,
+    ev.InjectCancelled: S._on_inject_cancelled,
+    ev.ChoiceMade: S._on_choice_made,
+    ev.PersonaPosted: S._nothing,
 }
 
 

@@ -134,7 +134,13 @@ def summary(state: SessionState, viewer: Viewer, wall: float, authority: int = 0
     if viewer.kind == "control":
         data["escalation"] = state.escalation
         data["injects"] = {
-            ident: {"status": s.status, "due": s.due, "title": s.definition.title, "to": list(s.definition.to)}
+            ident: {
+                "status": s.status,
+                "due": s.due,
+                "title": s.definition.title,
+                "to": list(s.definition.to),
+                **state.conditions.view(ident, state.elapsed(wall)),  # format 2: how a `when` stands
+            }
             for ident, s in state.injects.items()
         }
         data["objectives"] = [{"id": o.id, "text": o.text} for o in ex.objectives]
