@@ -9,6 +9,8 @@ import {
 } from "./events.js";
 import { formatClock, formatCountdown, formatShortOffset } from "./times.js";
 import { describe, feedItem, filterFeed, teamLabel } from "./views.js";
+import { CHOICE_MADE, INJECT_CANCELLED, MESSAGE, MESSAGE_DELIVERED, PERSONA_POSTED } from "./events.js";
+import { publicPost } from "./views.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const app = appData();
@@ -104,7 +106,7 @@ function mselRow(def, number) {
   const info = [
     def.scenario ? `scenario ${def.scenario}` : "",
     def.move && def.due === null && movesById[def.move] ? `in ${movesById[def.move].title}` : "",
-    `to ${(def.to || []).map((t) => teamLabel(teams, t)).join(", ")}`,
+    (def.to || []).length ? `to ${def.to.map((t) => teamLabel(teams, t)).join(", ")}` : "",
     def.release ? `release: ${def.release}` : "",
     def.ack ? "ack" : "",
     def.decision ? `decision by ${(def.decision.by || []).map((p) => positionTitles[p] || p).join(", ") || "anyone"}` : "",
@@ -118,6 +120,7 @@ function mselRow(def, number) {
       outcome, ackLine),
     el("div", { class: "row-actions" }, ...Object.values(buttons), moveForm));
   const view = { id, def, node, status, ackLine, outcome, buttons, moveForm };
+  format2Row(view);
   mselRows.set(id, view);
   mselList.append(node);
   return view;
@@ -177,6 +180,7 @@ function renderMsel() {
       text = "pending";
       cls = "";
     }
+    [text, cls] = conditionStatus(view.id, s, text, cls, now);
     if (view.status.textContent !== text) view.status.textContent = text;
     view.status.className = `badge ${cls}`;
     view.node.className = `is-${s.status}`;
@@ -186,6 +190,7 @@ function renderMsel() {
     view.buttons.unhold.hidden = !open || s.status !== "held";
     view.buttons.skip.hidden = !open || s.status === "skipped";
     view.buttons.move.hidden = !open || s.status === "skipped";
+    if (s.status === "cancelled") view.buttons.skip.hidden = view.buttons.move.hidden = true;
     if (s.due !== null && s.due !== undefined && s.status !== "released") {
       view.node.querySelector(".time").textContent = formatShortOffset(s.due);
     }
@@ -205,7 +210,7 @@ function renderAcks(view) {
   const d = decisions[view.id];
   view.outcome.textContent = d
     ? `Decision: ${d.label || "none"}${d.by_default ? " (default at the deadline)" : d.name ? ` by ${d.name}` : ""}${d.rationale ? `. Rationale: ${d.rationale}` : ""}`
-    : "";
+    : outcomes[view.id] || "";
   if (!view.def.ack || injectStatus(view.id).status !== "released") {
     view.ackLine.textContent = "";
     return;
@@ -407,8 +412,9 @@ function svg(tag, attrs = {}, ...children) {
 }
 
 function renderEscalation() {
-  const level = state && typeof state.escalation === "number" ? state.escalation : (escalations.at(-1) || { level: 0 }).level;
-  $("esc-level").textContent = `level ${level}`;
+  const level = state && typeof state.escalation === "number" ? state.escalation : (escalations.at(-1) || { level: ladder.start }).level;
+  $("esc-level").textContent = levelLabel(level);
+  renderRungs(level);
   const levels = [0, level, ...escalations.map((e) => e.level)];
   const lo = Math.min(-3, ...levels);
   const hi = Math.max(10, ...levels);
@@ -431,8 +437,8 @@ function renderEscalation() {
   const end = Math.max(clock.elapsed(), ...escalations.map((e) => e.t), 60);
   const x = (t) => 4 + (t / end) * 192;
   const y = (v) => 56 - ((v - lo) / (hi - lo)) * 52;
-  let d = `M ${x(0)} ${y(0)}`;
-  let last = 0;
+  let last = ladder.start;
+  let d = `M ${x(0)} ${y(last)}`;
   for (const e of escalations) {
     d += ` L ${x(e.t)} ${y(last)} L ${x(e.t)} ${y(e.level)}`;
     last = e.level;
@@ -446,8 +452,10 @@ function renderEscalation() {
 
 $("esc-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
-  const delta = Number(ev.submitter ? ev.submitter.value : 1);
-  const answer = await cmd("escalate", { delta, reason: $("esc-reason").value });
+  const reason = $("esc-reason").value;
+  const answer = ev.submitter && ev.submitter.name === "level"
+    ? await cmd("escalate", { level: Number($("esc-to").value), reason })
+    : await cmd("escalate", { delta: Number(ev.submitter ? ev.submitter.value : 1), reason });
   if (answer.ok) $("esc-reason").value = "";
 });
 
@@ -590,9 +598,14 @@ client.on("event", (event, { live }) => {
     case RELAY_NOTE: case MESSAGE_READ_BACK: relayVoice(event); break;
     case ESCALATION_CHANGED:
       escalations.push({ t: event.t, level: p.level, delta: p.delta, reason: p.reason });
-      insertBySeq($("esc-history"), el("li", { dir: "auto" }, `${formatClock(event.t)} · ${p.delta > 0 ? "+" : ""}${p.delta} → ${p.level}: ${p.reason || ""}`), event.seq, true);
+      insertBySeq($("esc-history"), el("li", { dir: "auto" }, `${formatClock(event.t)} · ${p.delta > 0 ? "+" : ""}${p.delta} → ${levelLabel(p.level)}: ${p.reason || ""}${p.by ? ` (${p.by})` : ""}`), event.seq, true);
       renderEscalation();
       break;
+    case INJECT_CANCELLED: outcomes[p.inject] = `Cancelled at ${formatClock(event.t)}: ${p.reason}`; break;
+    case CHOICE_MADE:
+      outcomes[p.choice] = `${p.inject ? `Chose ${titleOf(p.inject)}` : "Nothing chosen"} at ${formatClock(event.t)}: ${p.reason}`;
+      break;
+    case MESSAGE: case MESSAGE_DELIVERED: case PERSONA_POSTED: addPublicPost(event); break;
     case NOTE:
       insertBySeq($("notes"), el("li", { dir: "auto" }, el("span", { class: "muted small" }, `${formatClock(event.t)} · ${p.name}: `), p.text), event.seq, true);
       break;
@@ -608,6 +621,91 @@ client.on("event", (event, { live }) => {
   if (team || channel) filterFeed({ children: [item] }, team, channel);
   if (live && SUMMARY_EVENTS.has(event.type)) client.refreshSoon(); // the state summary changed
 });
+
+// ------------------------------------------------------------------ format 2 in the console
+// Conditions and choices in the MSEL, exercise events (fiction) and sources, the escalation ladder
+// (rung names beside the level; control sets a level or a change, with a reason), and the public
+// feed, where control posts as the script's personas.
+const outcomes = {}; // inject -> what a cancellation or a choice made of it
+function titleOf(id) {
+  const row = script.msel.find((d) => d.inject === id);
+  return row ? `${row.title} (${id})` : id;
+}
+
+function format2Row(view) {
+  const def = view.def;
+  if (def.fiction) view.status.after(" ", el("span", { class: "badge fiction" }, "exercise event"));
+  const lines = [
+    def.when ? `When: ${def.when}` : "",
+    def.unless ? `Unless: ${def.unless}` : "",
+    def.choose ? `Chooses: ${def.choose.map((c) => c.replace(/^(\S+)/, (id) => titleOf(id))).join("; ")}` : "",
+    def.source ? `Source: ${def.source}` : "",
+  ].filter(Boolean);
+  if (lines.length) view.outcome.before(el("div", { class: "info", dir: "auto" }, lines.join(" · ")));
+}
+
+function conditionStatus(id, s, text, cls, now) {
+  if (s.status === "cancelled") return [ended ? "cancelled" : "cancelled (unless)", "cancelled"];
+  if (!s.condition || ended || !["pending", "scheduled"].includes(s.status)) return [text, cls];
+  if (s.condition === "pending") return ["waiting for its condition", ""];
+  if (s.condition === "waiting" && s.due !== null) {
+    const left = s.due - now;
+    return [left > 0 ? `due in ${formatCountdown(left)} if nothing happens first` : "due now", "due"];
+  }
+  return [text, cls];
+}
+
+const ladder = { start: 0, rungs: [], ...(script.escalation || {}) };
+ctx.levelLabel = levelLabel; // the all-channels feed names the rung too
+function rungOf(level) {
+  let found = null;
+  for (const rung of ladder.rungs) if (rung.level <= level) found = rung;
+  return found;
+}
+function levelLabel(level) {
+  const rung = rungOf(level);
+  return rung ? `${level} · ${rung.name}` : `level ${level}`;
+}
+function renderRungs(level) {
+  const box = $("esc-rungs");
+  if (!box || !ladder.rungs.length) return;
+  const current = rungOf(level);
+  box.replaceChildren(...[...ladder.rungs].reverse().map((rung) =>
+    el("li", { class: rung === current ? "current" : "", title: rung.description || "" },
+      el("span", { class: "level" }, String(rung.level)),
+      el("button", { type: "button", class: "link", onclick: () => { $("esc-to").value = String(rung.level); $("esc-to").focus(); } }, rung.name),
+      rung === current ? el("span", { class: "visually-hidden" }, " (current)") : null)));
+}
+if ($("esc-to")) $("esc-to").value = String(ladder.start);
+
+// The public feed: every post on the broadcast channels, newest first; control posts as a persona.
+const publicChannels = script.channels.filter((c) => c.kind === "broadcast");
+const personas = script.personas || [];
+if ($("public-panel")) {
+  $("public-panel").hidden = !publicChannels.length;
+  for (const persona of personas) {
+    $("persona").append(el("option", { value: persona.id }, `${persona.name}${persona.team ? ` (${teamLabel(teams, persona.team)})` : ""}`));
+  }
+  for (const c of publicChannels) $("persona-channel").append(el("option", { value: c.id }, c.name));
+  $("persona-channel-field").hidden = publicChannels.length < 2;
+  $("persona-form").hidden = !personas.length;
+  $("persona-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const text = $("persona-text").value.trim();
+    if (!text) return;
+    const answer = await cmd("post_as_persona", { persona: $("persona").value, channel: $("persona-channel").value, text });
+    if (answer.ok) $("persona-text").value = "";
+  });
+}
+
+function addPublicPost(event) {
+  const p = event.payload;
+  if (!$("public-feed") || !publicChannels.some((c) => c.id === p.channel)) return;
+  const item = publicPost(event, teams, { control: true });
+  if (publicChannels.length > 1) item.querySelector(".post-head").append(" ", el("span", { class: "badge" }, channelNames[p.channel] || p.channel));
+  insertBySeq($("public-feed"), item, event.seq, true);
+  $("public-empty").hidden = true;
+}
 
 renderPresence();
 renderEscalation();

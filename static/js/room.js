@@ -8,7 +8,8 @@ import {
 } from "./events.js";
 import { CHANNEL_CLOSED, CHANNEL_OPENED, MOVE_ENDED, MOVE_STARTED } from "./events.js";
 import { formatClock, formatCountdown, formatScenarioClock } from "./times.js";
-import { attachmentList, bindTabs, teamLabel } from "./views.js";
+import { attachmentList, bindTabs, publicPost, teamLabel } from "./views.js";
+import { PERSONA_POSTED } from "./events.js";
 
 const app = appData();
 const me = { team: app.team, position: app.position, participant: Number(app.participant) };
@@ -57,6 +58,7 @@ function buildTabs(defs) {
   const mine = defs.filter((d) => d.relays_for_me);
   if (mine.length) relayDesk = buildRelayDesk(mine);
   for (const def of defs) channels.set(def.id, buildChannel(def));
+  for (const view of channels.values()) if (view.def.kind === "broadcast") asFeed(view);
   const order = [...(relayDesk ? [relayDesk] : []), ...channels.values()];
   tabs = bindTabs(tabsEl, order, (view) => {
     view.unread = 0;
@@ -196,6 +198,7 @@ function senderLabel(p) {
 function addMessage(channelId, seq, event, { mine, status, statusClass, text, fresh, from }) {
   const view = channels.get(channelId);
   if (!view) return null;
+  if (view.feed) return addPost(view, seq, event, { mine, status, statusClass, fresh });
   const badge = el("span", { class: `badge ${statusClass || ""}`, hidden: !status }, status || "");
   const node = el(
     "li", { class: `msg${mine ? " mine" : ""}` },
@@ -613,6 +616,7 @@ function addInject(event, { live }) {
   }
   actions.append(acks);
   if (p.decision) node.append(decisionForm(view, p));
+  if (p.fiction) markFiction(node);
   node.addEventListener("focusin", () => markRead(view));
   node.addEventListener("click", () => markRead(view));
   insertBySeq(inbox, el("li", {}, node), event.seq, true);
@@ -768,8 +772,51 @@ client.on("event", (event, { live, fresh }) => {
     case MOVE_STARTED: moveDivider(event, live); break;
     case MOVE_ENDED: if (live) announce("The clock has stopped for a plenary"); break;
     case SESSION_ENDED: showEnded(); break;
+    case PERSONA_POSTED: {
+      const view = channels.get(p.channel);
+      if (view) addPost(view, event.seq, event, { mine: false, fresh });
+      break;
+    }
     default: break;
   }
 });
+
+// ------------------------------------------------------------------ the public feed, fiction
+// A broadcast channel is shown as a feed of posts, newest first, the composer above it: teams'
+// statements and the script's personas (control posts as them: nothing in what is sent says so).
+function asFeed(view) {
+  view.feed = true;
+  view.list.className = "posts";
+  view.list.setAttribute("aria-label", `Posts on ${view.def.name}, newest first`);
+  view.form.querySelector("label").textContent = `Post on ${view.def.name} (every team reads it)`;
+  view.button.textContent = "Post";
+  view.panel.querySelector("[data-empty]").textContent = "No posts yet.";
+  view.panel.insertBefore(view.form, view.list);
+}
+
+function addPost(view, seq, event, { mine, status, statusClass, fresh }) {
+  const node = publicPost(event, teams);
+  const badge = el("span", { class: `badge ${statusClass || ""}`, hidden: !status }, status || "");
+  node.querySelector(".post-head").append(" ", badge);
+  node.querySelector(".post-author").classList.add("from"); // markMine rewrites it for one's own posts
+  if (mine) {
+    node.classList.add("mine");
+    const author = node.querySelector(".post-author");
+    author.textContent = `You (${author.textContent})`;
+  }
+  insertBySeq(view.list, node, seq, true);
+  view.panel.querySelector("[data-empty]").hidden = true;
+  if (!mine) bump(view, fresh);
+  const entry = { node, badge, view, mine };
+  messages.set(seq, entry);
+  if (!mine && mySeqs.has(seq)) markMine(seq);
+  return entry;
+}
+
+// An inject the script marks as an exercise event (fiction) says so before anything else.
+function markFiction(node) {
+  node.classList.add("fiction");
+  node.prepend(el("p", { class: "fiction-mark", role: "note" }, "Exercise event: invented for this exercise, not history"));
+}
 
 client.connect();

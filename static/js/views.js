@@ -5,6 +5,7 @@ import {
   INJECT_WRITTEN, MESSAGE, MESSAGE_DELIVERED, MESSAGE_JAMMED, MESSAGE_READ_BACK, MESSAGE_RELAYED, MESSAGE_SENT, NOTE,
   OBSERVATION, PARTICIPANT_JOINED, RELAY_NOTE, SESSION_ENDED, SPEED_CHANGED,
 } from "./events.js";
+import { CHOICE_MADE, INJECT_CANCELLED, PERSONA_POSTED } from "./events.js";
 import { CHANNEL_CLOSED, CHANNEL_OPENED, MOVE_ENDED, MOVE_STARTED } from "./events.js";
 import { el } from "./live.js";
 import { formatClock } from "./times.js";
@@ -87,7 +88,10 @@ export function describe(event, ctx) {
   const to = (list) => (list || []).map((t) => teamLabel(teams, t)).join(", ");
   switch (event.type) {
     case INJECT_RELEASED:
-      return { kind: "inject", teams: p.to || [], title: `Inject to ${to(p.to)}: ${p.title}`, text: p.from ? `From ${p.from} (${p.medium})` : "" };
+      return {
+        kind: "inject", teams: p.to || [], title: `${p.fiction ? "[Exercise event] " : ""}Inject to ${to(p.to)}: ${p.title}`,
+        text: [p.from ? `From ${p.from} (${p.medium})` : "", p.source ? `Source: ${p.source}` : ""].filter(Boolean).join(" · "),
+      };
     case INJECT_ACKNOWLEDGED:
       return { kind: "ack", teams: [p.team], title: `${teamLabel(teams, p.team)} acknowledged ${p.inject}`, text: p.name || "" };
     case DECISION_MADE:
@@ -138,7 +142,7 @@ export function describe(event, ctx) {
     case CLOCK_RESUMED: return { kind: "clock", teams: [], title: "Clock resumed", text: "" };
     case SPEED_CHANGED: return { kind: "clock", teams: [], title: `Speed ${p.speed}x`, text: "" };
     case SESSION_ENDED: return { kind: "clock", teams: [], title: "Session ended", text: "" };
-    case ESCALATION_CHANGED: return { kind: "escalation", teams: [], title: `Escalation ${p.delta > 0 ? "+" : ""}${p.delta} → level ${p.level}`, text: p.reason || "" };
+    case ESCALATION_CHANGED: return { kind: "escalation", teams: [], title: `Escalation ${p.delta > 0 ? "+" : ""}${p.delta} → ${ctx.levelLabel ? ctx.levelLabel(p.level) : `level ${p.level}`}`, text: p.reason || "" };
     case INJECT_HELD: return { kind: "msel", teams: [], title: `Held ${p.inject}`, text: "" };
     case INJECT_UNHELD: return { kind: "msel", teams: [], title: `Released the hold on ${p.inject}`, text: "" };
     case INJECT_SKIPPED: return { kind: "msel", teams: [], title: `Skipped ${p.inject}`, text: "" };
@@ -147,8 +151,30 @@ export function describe(event, ctx) {
     case NOTE: return { kind: "note", teams: [], title: `Note by ${p.name}`, text: p.text };
     case OBSERVATION: return { kind: "observation", teams: p.team ? [p.team] : [], title: `Observation ${p.rating}${p.objective ? ` on ${p.objective}` : ""} by ${p.name}`, text: p.text };
     case FEEDBACK: return { kind: "feedback", teams: p.team ? [p.team] : [], title: `Hotwash from ${p.name}`, text: "" };
+    case INJECT_CANCELLED: return { kind: "msel", teams: [], title: `Cancelled ${p.inject}`, text: p.reason || "" };
+    case CHOICE_MADE:
+      return { kind: "msel", teams: [], title: `Choice ${p.choice}: ${p.inject ? `released ${p.inject}` : "nothing released"}${p.how === "by hand" ? " (sent by hand)" : ""}`, text: p.reason || "" };
+    case PERSONA_POSTED:
+      return { kind: "message", channel: p.channel, teams: p.team ? [p.team] : [], title: `${p.name} on ${channel} (persona${p.spoofed_by ? `, posted by ${p.spoofed_by}` : ""})`, text: p.text };
     default: return { kind: "other", teams: [], title: event.type.replaceAll("_", " "), text: "" };
   }
+}
+
+// A post on a public (broadcast) channel, for the feeds of the room, the console and the observers:
+// who (a persona's name, or the team and the writer), when, what. Text only.
+export function publicPost(event, teams, { control = false } = {}) {
+  const p = event.payload || {};
+  const persona = event.type === PERSONA_POSTED;
+  const author = persona ? p.name : teamLabel(teams, p.from_team);
+  const byline = persona
+    ? [p.team ? teamLabel(teams, p.team) : "", control && p.spoofed_by ? `persona posted by ${p.spoofed_by}` : ""]
+    : [p.name || ""];
+  return el("li", { class: `post${persona ? " persona" : ""}`, "data-seq": event.seq },
+    el("div", { class: "post-head" },
+      el("strong", { class: "post-author", dir: "auto" }, author),
+      " ", el("span", { class: "muted small", dir: "auto" }, byline.filter(Boolean).join(" · ")),
+      " ", el("span", { class: "meta" }, formatClock(event.t))),
+    el("div", { class: "text", dir: "auto" }, p.text || ""));
 }
 
 export function feedItem(event, info) {

@@ -14,9 +14,10 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 
+from tabletop.engine.conditions import describe
 from tabletop.engine.state import TEAM_CHANNEL, SessionState, decision_payload
 from tabletop.script import Exercise, Problem, ScriptError, load_exercise_bytes
-from tabletop.script.models import Effect
+from tabletop.script.models import Effect, Inject
 from tabletop.script.timeline import timeline
 from tabletop.script.times import format_duration, format_length, format_offset, format_scenario, format_scenario_at
 from tabletop.sessions import library_entries
@@ -75,9 +76,30 @@ def msel_rows(exercise: Exercise) -> list[dict[str, Any]]:
                 "objectives": list(inject.objectives),
                 "expect": inject.expect,
                 "effects": [effect_text(e) for e in inject.effects if e.jam or e.escalation or e.channel],
+                **format2_row(exercise, inject),
             }
         )
     return rows
+
+
+def format2_row(exercise: Exercise, inject: Inject) -> dict[str, Any]:
+    """What an MSEL row adds for format 2's fields, only where the inject uses them: the exercise-event
+    marking, its source, its conditions in words and a choice's alternatives."""
+    row: dict[str, Any] = {}
+    if inject.fiction:
+        row["fiction"] = True
+    if inject.source:
+        row["source"] = inject.source
+    if inject.when is not None:
+        row["when"] = describe(inject.when, exercise)
+    if inject.unless is not None:
+        row["unless"] = describe(inject.unless, exercise)
+    if inject.choose:
+        row["choose"] = [
+            f"{entry.target} if {describe(entry.when, exercise)}" if entry.when else f"{entry.target} otherwise"
+            for entry in inject.choose
+        ]
+    return row
 
 
 def effect_text(effect: Effect) -> str:
@@ -130,6 +152,16 @@ def script_view(exercise: Exercise) -> dict[str, Any]:
         "objectives": [{"id": o.id, "text": o.text} for o in exercise.objectives],
         "moves": moves_view(exercise),
         "msel": msel_rows(exercise),
+        # Format 2: the escalation ladder and the personas control may post as.
+        "escalation": {
+            "start": exercise.escalation.start,
+            "rungs": [
+                {"level": r.level, "name": r.name, "description": r.description} for r in exercise.escalation.rungs
+            ],
+        },
+        "personas": [
+            {"id": p.id, "name": p.name, "team": p.team, "description": p.description} for p in exercise.personas
+        ],
     }
 
 

@@ -8,6 +8,7 @@ is in `g`, loaded before the request by auth.py; the views only read it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +29,7 @@ from flask import (
 from tabletop.engine import Refused
 from tabletop.engine.rules import feedback_key
 from tabletop.engine.state import TEAM_CHANNEL
-from tabletop.script.models import from_snapshot
+from tabletop.script.models import Question, from_snapshot
 from tabletop.script.paths import ATTACHMENT_TYPES, PathRefused, resolve_attachment
 from tabletop.seats import JoinRefused, join, look_up
 from tabletop.sessions import NotFound, create_session, find_exercise, session_info
@@ -338,7 +339,8 @@ def observe(session_id: str) -> Any:
 @pages.route("/hotwash/<session_id>", methods=["GET", "POST"])
 @participant_page
 def hotwash(session_id: str) -> Any:
-    """After the end: each participant's short feedback (strengths, improvements, channel ratings)."""
+    """After the end: each participant's short feedback (strengths, improvements, channel ratings) and
+    the answers to the script's own hotwash questions (format 2), checked by the `feedback` command."""
     identity = g.participant
     rt = runtime()
     state = rt.live.current(identity.session_id or "")
@@ -350,7 +352,10 @@ def hotwash(session_id: str) -> Any:
     if identity.kind == "observer":
         channels = channels[1:]
     error = None
+    questions = state.exercise.hotwash.questions
+    answers: dict[str, int | str] = {}
     if request.method == "POST":
+        answers = hotwash_answers(questions, request.form)
         ratings = {}
         for channel in channels:
             value = request.form.get(f"rating-{channel['id']}", "")
@@ -361,6 +366,7 @@ def hotwash(session_id: str) -> Any:
             "improvements": request.form.get("improvements", "")[:4000],
             "channels": ratings,
             "client_id": f"hotwash-{identity.id}",
+            **({"answers": answers} if answers else {}),
         }
         try:
             rt.live.command(identity.session_id or "", actor_for(identity), "feedback", payload)
@@ -370,8 +376,29 @@ def hotwash(session_id: str) -> Any:
         if error is None:
             return redirect(url_for("pages.thanks", session_id=session_id))
     return render_template(
-        "hotwash.html", row=_session_or_404(session_id), me=identity, channels=channels, ended=state.ended, error=error
+        "hotwash.html",
+        row=_session_or_404(session_id),
+        me=identity,
+        channels=channels,
+        questions=questions,
+        answers=answers,
+        ended=state.ended,
+        error=error,
     ), (400 if error else 200)
+
+
+def hotwash_answers(questions: Sequence[Question], form: Any) -> dict[str, int | str]:
+    """The form's answers to the script's questions, as the `feedback` command takes them (which checks
+    them): a scale's choice as a number (anything else is passed on as sent, and refused there)."""
+    answers: dict[str, int | str] = {}
+    for question in questions:
+        value = form.get(f"answer-{question.id}", "")[:4000]
+        if question.kind == "scale":
+            if value:
+                answers[question.id] = int(value) if value.isdigit() and len(value) < 3 else value
+        elif value.strip():
+            answers[question.id] = value
+    return answers
 
 
 @pages.get("/thanks/<session_id>")
