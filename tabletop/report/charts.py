@@ -151,8 +151,9 @@ def _bin_text(span: float, bins: int) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-def escalation(curve: Series, span: float, marks: Sequence[float] = ()) -> str:
-    """The escalation level as a step line; the times of decisions marked along the time axis."""
+def escalation(curve: Series, span: float, marks: Sequence[float] = (), rungs: Sequence[tuple[int, str]] = ()) -> str:
+    """The escalation level as a step line; the times of decisions marked along the time axis; the
+    script's named rungs (format 2) as dashed lines with their names, within the levels played."""
     span = max(span, 60.0)
     left, right, top, plot_h = 40.0, WIDTH - 10.0, 12.0, 150.0
     bottom = top + plot_h
@@ -169,6 +170,12 @@ def escalation(curve: Series, span: float, marks: Sequence[float] = ()) -> str:
         at = y(level)
         body.append(f'<line x1="{left}" y1="{at:.1f}" x2="{right}" y2="{at:.1f}" stroke="#eee" stroke-width="0.5"/>')
         body.append(_text(left - 4, at + 3, level, 'text-anchor="end"', 'fill="#444"'))
+    for level, name in rungs:
+        if lo <= level <= hi:
+            at = y(level)
+            dash = 'stroke="#8a96a3" stroke-width="0.6" stroke-dasharray="3 3"'
+            body.append(f'<line x1="{left}" y1="{at:.1f}" x2="{right}" y2="{at:.1f}" {dash}/>')
+            body.append(_text(left + 4, at - 3, f"{level}: {name}", 'fill="#555"', 'font-size="8"'))
     path: list[str] = []
     prev: float | None = None
     for t, v in curve.points:

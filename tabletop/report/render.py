@@ -230,8 +230,16 @@ def _charts(data: ReportData) -> dict[str, Markup]:
     return {
         "lanes": Markup(charts.swim_lanes(data.lanes, span)),  # noqa: S704
         "traffic": Markup(charts.traffic(data.traffic, span)),  # noqa: S704
-        "escalation": Markup(charts.escalation(data.escalation, span, [d.t for d in data.decisions])),  # noqa: S704
+        "escalation": Markup(  # noqa: S704
+            charts.escalation(data.escalation, span, [d.t for d in data.decisions], rung_lines(data))
+        ),
     }
+
+
+def rung_lines(data: ReportData) -> list[tuple[int, str]]:
+    """The script's named rungs for the escalation chart (format 2; none for format 1)."""
+    ladder = data.extras.get("escalation")
+    return [(level, name) for level, name, _description in ladder.rungs] if ladder is not None else []
 
 
 def _context(data: ReportData, apps: Sequence[Appendix]) -> dict[str, Any]:

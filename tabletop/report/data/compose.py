@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from tabletop.engine.events import Event
 from tabletop.script import Exercise
@@ -11,11 +12,12 @@ from tabletop.script.times import format_scenario_at, format_span
 from .log import read_log
 from .models import RELAY_OUTCOMES, ReportData
 from .names import Names
+from .sections.branches import branch_items, persona_posts
 from .sections.channels import channels
 from .sections.decisions import decisions
 from .sections.escalation import escalation
 from .sections.figures import dates, figures, scenario_span
-from .sections.hotwash import hotwash
+from .sections.hotwash import hotwash, questions
 from .sections.injects import injects
 from .sections.lanes import lanes
 from .sections.messages import exchanges
@@ -32,12 +34,15 @@ def build_report(
     log = read_log(events)
     names = Names(exercise)
     said = exchanges(log, names)
+    if log.persona_posts:  # format 2: control's posts as personas belong to their public channel's log
+        said = replace(said, messages=tuple(sorted((*said.messages, *persona_posts(log, names)), key=lambda m: m.seq)))
     chans = channels(exercise, names, said.messages, log.played)
     released = injects(exercise, log, names, said.sent_by_team)
     decided = decisions(exercise, log, names)
-    level = escalation(log, exercise.clock_at)
+    level = escalation(log, exercise.clock_at, exercise.escalation)
     goals = objectives(exercise, log, names)
     answers = hotwash(log, names)
+    asked = questions(exercise, log, names)
     who = people(exercise, log, names)
     return ReportData(
         title=exercise.title,
@@ -74,6 +79,7 @@ def build_report(
             level.timeline,
             control_items(log, names, exercise.clock_at),
             key_messages(exercise, said.messages),
+            branch_items(exercise, log, exercise.clock_at),
         ),
         relays=said.relays,
         relay_counts=tuple((k, said.relay_counts.get(k, 0)) for k in RELAY_OUTCOMES),
@@ -93,4 +99,8 @@ def build_report(
         injects_released=len(log.released),
         scenario_start=format_scenario_at(exercise.clock_at(0), 0),
         built_from=log.count,
+        extras={  # format 2, only where the script uses it (see ReportData.extras)
+            **({"escalation": level.ladder} if level.ladder is not None else {}),
+            **({"questions": asked} if asked else {}),
+        },
     )

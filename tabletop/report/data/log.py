@@ -65,6 +65,10 @@ class ReportLog:
     jams: list[Logged[ev.ChannelJammed]] = field(default_factory=list)
     channel_changes: list[Logged[ChannelChange]] = field(default_factory=list)
     moves: list[Logged[MoveChange]] = field(default_factory=list)
+    # Format 2: what conditions and choices made of injects, and control's posts as personas.
+    cancelled: list[Logged[ev.InjectCancelled]] = field(default_factory=list)
+    choices: list[Logged[ev.ChoiceMade]] = field(default_factory=list)
+    persona_posts: list[Logged[ev.PersonaPosted]] = field(default_factory=list)
     plan: tuple[ev.PlanItem, ...] = ()  # the improvement plan control last sent
     played: float = 0.0  # exercise seconds: to the end, or to the last event
     first_wall: float | None = None  # when the clock started
@@ -132,6 +136,12 @@ def _file(log: ReportLog, e: Event) -> None:
             log.moves.append(Logged(e, p))
         case ev.ImprovementPlan() as p:
             log.plan = p.items
+        case ev.InjectCancelled() as p:
+            log.cancelled.append(Logged(e, p))
+        case ev.ChoiceMade() as p:
+            log.choices.append(Logged(e, p))
+        case ev.PersonaPosted() as p:
+            log.persona_posts.append(Logged(e, p))
 
 
 def _control_names(e: Event) -> Iterator[str]:
@@ -158,6 +168,7 @@ def _control_names(e: Event) -> Iterator[str]:
             | ev.ChannelCleared(by=by)
             | ev.MoveStarted(by=by)
             | ev.MessageRelayed(relay="control", by=by)
+            | ev.PersonaPosted(spoofed_by=by)
         ) if by:
             yield by  # what a facilitator did by hand (an intermediary team's relay is a player's)
         case ev.Message(spoofed_by=spoofed_by, name=name):

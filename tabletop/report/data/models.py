@@ -273,6 +273,40 @@ class ReportData:
     injects_released: int
     scenario_start: str = ""
     built_from: int = 0  # number of events read
-    # Always empty: no section fills it. Kept because it is part of the report data's shape, which the
-    # golden fixtures (tests/data/logs/*.report.json) pin whole.
+    # What format 2 adds to the report, only where the script uses it (so a format-1 report keeps the
+    # shape the golden fixtures, tests/data/logs/*.report.json, pin whole): `escalation` (a `Ladder`:
+    # the rungs' names beside the levels) and `questions` (the script's own hotwash questions, each a
+    # `QuestionAnswers`).
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """The script's escalation ladder and where play stood on it (format 2)."""
+
+    start: int
+    start_rung: str
+    peak_rung: str
+    final_rung: str
+    rungs: tuple[tuple[int, str, str], ...]  # (level, name, description), from the lowest
+
+
+@dataclass(frozen=True)
+class Answer:
+    name: str
+    role: str
+    text: str  # the answer; for a scale, the rating as text
+    dir: str
+    rating: int | None = None
+
+
+@dataclass(frozen=True)
+class QuestionAnswers:
+    """One of the script's own hotwash questions (format 2), with everyone's answers."""
+
+    id: str
+    text: str
+    kind: str  # text | scale
+    answers: tuple[Answer, ...]
+    mean: float | None = None  # scale: the mean rating
+    counts: tuple[tuple[int, int], ...] = ()  # scale: (rating 1-5, answers)

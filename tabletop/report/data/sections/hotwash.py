@@ -1,4 +1,5 @@
-"""The hotwash: everyone's strengths and improvements, and the mean rating of each channel."""
+"""The hotwash: everyone's strengths and improvements, the mean rating of each channel, and the
+answers to the script's own questions (format 2)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from tabletop.engine import events as ev
+from tabletop.script import Exercise
 from tabletop.script.models import TEAM_CHANNEL
 
 from ..log import ReportLog
-from ..models import Hotwash
+from ..models import Answer, Hotwash, QuestionAnswers
 from ..names import Names
 from ..text import direction
 
@@ -52,3 +54,30 @@ def role(p: ev.Feedback, names: Names) -> str:
     if p.kind == "player":
         return f"{names.team(p.team)}, {names.positions.get(p.position or '', '')}".strip(", ")
     return ROLES.get(p.kind, p.kind)
+
+
+def questions(exercise: Exercise, log: ReportLog, names: Names) -> tuple[QuestionAnswers, ...]:
+    """Each of the script's hotwash questions with the answers given to it, in the order sent; a scale
+    with its mean and how many gave each rating."""
+    found = []
+    for q in exercise.hotwash.questions:
+        answers = []
+        for x in log.feedback:
+            value = x.p.answers.get(q.id)
+            if value is None:
+                continue
+            text = str(value)
+            rating = value if isinstance(value, int) else None
+            answers.append(Answer(x.p.name, role(x.p, names), text, direction(text), rating))
+        ratings = [a.rating for a in answers if a.rating is not None]
+        found.append(
+            QuestionAnswers(
+                q.id,
+                q.text,
+                q.kind,
+                tuple(answers),
+                round(float(statistics.mean(ratings)), 1) if ratings else None,
+                tuple((n, ratings.count(n)) for n in range(1, 6)) if q.kind == "scale" else (),
+            )
+        )
+    return tuple(found)

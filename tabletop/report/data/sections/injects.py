@@ -48,13 +48,15 @@ def inject_item(x: Logged[ev.InjectReleased], to: list[str], names: Names, clock
     detail = p.medium + (f", from {p.from_}" if p.from_ else "")
     if p.how != "scheduled":
         detail += f"; released {p.how}"
+    if p.source:
+        detail += f"; source: {p.source}"
     return TimelineItem(
         x.t,
         format_log_offset(x.t),
         format_scenario_at(clock(x.t), x.t),
         "inject",
         ", ".join(names.team(t) for t in to),
-        p.title,
+        marked_title(p),
         detail,
         direction(p.body) if p.body else "ltr",
     )
@@ -68,7 +70,7 @@ def respond(x: Logged[ev.InjectReleased], team: str, names: Names, ack_t: float 
     msg_d = None if msg_t is None else msg_t - x.t
     return Response(
         x.p.inject,
-        x.p.title,
+        marked_title(x.p),
         format_log_offset(x.t),
         team,
         names.team(team),
@@ -77,3 +79,8 @@ def respond(x: Logged[ev.InjectReleased], team: str, names: Names, ack_t: float 
         ack_d,
         msg_d,
     )
+
+
+def marked_title(p: ev.InjectDefinition) -> str:
+    """An inject's title, marked when the script says it is an exercise event, not history (format 2)."""
+    return f"[Exercise event] {p.title}" if p.fiction else p.title
