@@ -98,3 +98,77 @@ def join(live: Live, code: object, name: object, position: object) -> Seat:
         audience = ()
     live.record(info.session, NewEvent.of(joined, audience, actor=pid))
     return Seat(live.store.issue_token("participant", pid), info.session, pid, joined.to_json())
+
+
+# ------------------------------------------------------------------ a facilitator changes the seats
+@dataclass(frozen=True)
+class Seated:
+    """A participant as the facilitator's roster shows it."""
+
+    participant: int
+    kind: str
+    name: str
+    team: str | None
+    position: str | None
+    teams: list[str]
+
+
+def roster(live: Live, session_id: str) -> list[Seated]:
+    """The participants seated now (neither removed nor moved away), in the order they joined."""
+    return [
+        Seated(p.id, p.kind, p.name, p.team, p.position, list(p.teams or []))
+        for p in live.store.participants(session_id, removed=False)
+    ]
+
+
+def _seated(live: Live, session_id: str, participant: object) -> Any:
+    row = live.store.get_participant(participant) if isinstance(participant, int) else None
+    if row is None or row.session_id != session_id or row.removed:
+        raise JoinRefused(404, "unknown_participant", f"no participant {participant} is seated in this session")
+    return row
+
+
+def remove(live: Live, session_id: str, participant: int, by: str) -> Seated:
+    """Take a participant out of the session: its tokens stop working at once (the web layer then closes
+    its open connections), and `participant_removed` is appended. What was removed."""
+    row = _seated(live, session_id, participant)
+    live.store.remove_participant(row.id)
+    gone = ev.ParticipantRemoved(
+        participant=row.id, kind=row.kind, name=row.name, team=row.team, position=row.position, by=by
+    )
+    live.record(session_id, NewEvent.of(gone, (row.team,) if row.kind == "player" and row.team else ()))
+    return Seated(row.id, row.kind, row.name, row.team, row.position, list(row.teams or []))
+
+
+def move(live: Live, session_id: str, participant: int, team: object, position: object, by: str) -> Seated:
+    """Seat a player in another position (of its team or another): a new participant in the new seat
+    takes over its tokens (the same link and page keep working, as the new seat: the web layer closes the
+    old seat's connections and the page loads again); `participant_removed` (with `moved_to`) and the new
+    seat's `participant_joined` are appended. The new seat."""
+    row = _seated(live, session_id, participant)
+    if row.kind != "player":
+        raise JoinRefused(400, "bad_payload", "only players sit in positions: remove the observer instead")
+    try:
+        state = live.current(session_id)
+    except Refused as exc:
+        raise JoinRefused(404, exc.code, exc.message) from None
+    if state.ended:
+        raise JoinRefused(409, "ended", "this session has ended")
+    teams = {t.id: t for t in state.exercise.teams}
+    chosen = teams.get(team) if isinstance(team, str) else None
+    if chosen is None:
+        raise JoinRefused(400, "bad_position", f"choose a team of the exercise: {', '.join(teams)}")
+    positions = {p.id for p in chosen.positions}
+    if not isinstance(position, str) or position not in positions:
+        listing = ", ".join(f"{p.id} ({p.title})" for p in chosen.positions)
+        raise JoinRefused(400, "bad_position", f"choose a position of {chosen.name}: {listing}")
+    if (row.team, row.position) == (chosen.id, position):
+        raise JoinRefused(400, "bad_position", f"{row.name} sits in that position already")
+    new_id = live.store.move_participant(row.id, chosen.id, position)
+    gone = ev.ParticipantRemoved(
+        participant=row.id, kind="player", name=row.name, team=row.team, position=row.position, by=by, moved_to=new_id
+    )
+    live.record(session_id, NewEvent.of(gone, (row.team,) if row.team else ()))
+    joined = ev.ParticipantJoined(participant=new_id, kind="player", name=row.name, team=chosen.id, position=position)
+    live.record(session_id, NewEvent.of(joined, (chosen.id,), actor=new_id))
+    return Seated(new_id, "player", row.name, chosen.id, position, [])

@@ -48,6 +48,7 @@ NEWER = {
     "choice_made",  # issue 10, conditions, choices, personas
     "inject_cancelled",
     "persona_posted",
+    "participant_removed",  # issue 16, revocation: tests/test_revocation.py
 }
 
 

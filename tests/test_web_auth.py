@@ -55,14 +55,31 @@ def test_the_facilitator_is_identified_once_per_request(client, counted):
 
 
 def test_an_expired_page_login_gets_a_fresh_token_once(client, rt, counted):
+    from sqlalchemy import update
+
+    from tabletop.store.models import Token
+    from tabletop.store.store import _digest
+
     log_in(client)
     with client.session_transaction() as cookie:
-        cookie["facilitator"] = {**cookie["facilitator"], "token": "x" * 40}  # unknown: as if expired
+        old = cookie["facilitator"]["token"]
+    with rt.store.tx() as s:
+        s.execute(update(Token).where(Token.digest == _digest(old)).values(expires=0))
     page = client.get("/library")
     assert page.status_code == 200
     with client.session_transaction() as cookie:
         fresh = cookie["facilitator"]["token"]
-    assert fresh != "x" * 40 and rt.store.identify(fresh).kind == "facilitator"
+    assert fresh != old and rt.store.identify(fresh).kind == "facilitator"
+
+
+def test_a_revoked_page_login_is_logged_out_not_renewed(client, rt):
+    """A token that no longer exists was revoked (a logout elsewhere, a disabled account): no fresh one."""
+    log_in(client)
+    with client.session_transaction() as cookie:
+        cookie["facilitator"] = {**cookie["facilitator"], "token": "x" * 40}
+    assert client.get("/library").status_code == 302
+    with client.session_transaction() as cookie:
+        assert "facilitator" not in cookie
 
 
 def test_a_deleted_facilitator_is_logged_out(client):
@@ -168,7 +185,7 @@ def test_each_cli_module_owns_its_group():
         "validate", "schema", "timeline", "export-msel", "import-msel", "upgrade", "rehearse",
     }  # fmt: skip
     assert set(session.session_cli.commands) == {"create"}
-    assert set(facilitator.facilitator_cli.commands) == {"create"}
+    assert set(facilitator.facilitator_cli.commands) == {"create", "disable", "enable"}
     assert set(report.report_cli.commands) == {"build", "export"}
     for module in (facilitator, report, session):
         assert not any("exercise" in name for name in _imports(ROOT / module.__file__)), module.__name__

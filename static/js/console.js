@@ -5,7 +5,8 @@ import {
 } from "./live.js";
 import {
   CLOCK_EVENTS, DECISION_MADE, ESCALATION_CHANGED, FEEDBACK, INJECT_ACKNOWLEDGED, INJECT_RELEASED, INJECT_WRITTEN,
-  MESSAGE_READ_BACK, MESSAGE_RELAYED, MESSAGE_SENT, NOTE, PARTICIPANT_JOINED, RELAY_NOTE, SESSION_ENDED, SUMMARY_EVENTS,
+  MESSAGE_READ_BACK, MESSAGE_RELAYED, MESSAGE_SENT, NOTE, PARTICIPANT_JOINED, PARTICIPANT_REMOVED, RELAY_NOTE, SESSION_ENDED,
+  SUMMARY_EVENTS,
 } from "./events.js";
 import { formatClock, formatCountdown, formatShortOffset } from "./times.js";
 import { describe, feedItem, filterFeed, teamLabel } from "./views.js";
@@ -591,6 +592,10 @@ client.on("event", (event, { live }) => {
     case DECISION_MADE: decisions[p.inject] = p; break;
     case PARTICIPANT_JOINED:
       people.set(p.participant, { name: p.name, team: p.team || null, position: p.position, kind: p.kind, online: people.get(p.participant)?.online });
+      renderPresence();
+      break;
+    case PARTICIPANT_REMOVED: // removed, or moved (its new seat's participant_joined follows)
+      people.delete(p.participant);
       renderPresence();
       break;
     case MESSAGE_SENT: if (p.relay) relayQueued(event); break;

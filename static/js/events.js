@@ -3,6 +3,7 @@
 // Import the names (`import { INJECT_RELEASED } from "./events.js"`): a misspelt name fails to load.
 
 export const PARTICIPANT_JOINED = "participant_joined";
+export const PARTICIPANT_REMOVED = "participant_removed";
 export const CLOCK_STARTED = "clock_started";
 export const CLOCK_PAUSED = "clock_paused";
 export const CLOCK_RESUMED = "clock_resumed";
@@ -41,6 +42,7 @@ export const PERSONA_POSTED = "persona_posted";
 /** Every event type, in the order of docs/protocol.md. */
 export const EVENT_TYPES = Object.freeze([
   PARTICIPANT_JOINED,
+  PARTICIPANT_REMOVED,
   CLOCK_STARTED,
   CLOCK_PAUSED,
   CLOCK_RESUMED,
@@ -80,6 +82,7 @@ export const EVENT_TYPES = Object.freeze([
 /** Each type's payload fields, in order; optional ones appear only sometimes. */
 export const EVENT_FIELDS = Object.freeze({
   [PARTICIPANT_JOINED]: Object.freeze(["participant", "kind", "name", "team", "position", "teams"]),
+  [PARTICIPANT_REMOVED]: Object.freeze(["participant", "kind", "name", "team", "position", "by", "moved_to"]),
   [CLOCK_STARTED]: Object.freeze(["speed", "by"]),
   [CLOCK_PAUSED]: Object.freeze(["by"]),
   [CLOCK_RESUMED]: Object.freeze(["by"]),
@@ -119,6 +122,7 @@ export const EVENT_FIELDS = Object.freeze({
 /** Each type's optional payload fields: absent unless they apply. */
 export const OPTIONAL_FIELDS = Object.freeze({
   [PARTICIPANT_JOINED]: Object.freeze(["team", "position", "teams"]),
+  [PARTICIPANT_REMOVED]: Object.freeze(["team", "position", "moved_to"]),
   [CLOCK_STARTED]: Object.freeze([]),
   [CLOCK_PAUSED]: Object.freeze([]),
   [CLOCK_RESUMED]: Object.freeze([]),

@@ -199,6 +199,14 @@ export function bindClock(clock) {
 }
 
 // ------------------------------------------------------------------ the client
+// Why the server closed this connection for good (`revoked`), in words.
+const REVOKED = {
+  logout: "You logged out: log in again to go on.",
+  removed: "A facilitator removed you from this session.",
+  disabled: "This facilitator account was disabled.",
+  revoked: "Your access to this session was revoked.",
+};
+
 export class LiveClient {
   constructor({ token, session, role }) {
     this.token = token;
@@ -241,7 +249,17 @@ export class LiveClient {
     socket.on("connect", () => this.onConnect());
     socket.on("disconnect", () => {
       this.synced = false; // after the reconnect, live events wait until the sync from `through` answers
-      this.emitLocal("status", "offline");
+      if (!this.revoked) this.emitLocal("status", "offline");
+    });
+    // The token was revoked (docs/protocol.md): the server closes the connection, which stays closed.
+    socket.on("revoked", (data) => {
+      const reason = data && data.reason;
+      if (reason === "moved") {
+        window.location.reload(); // the same seat link now opens the new seat: load it as that seat
+        return;
+      }
+      this.revoked = true;
+      this.emitLocal("status", "refused", REVOKED[reason] || REVOKED.revoked);
     });
     socket.on("connect_error", (err) => {
       const text = String((err && err.message) || "");

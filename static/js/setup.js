@@ -1,5 +1,5 @@
 // The set-up page: who joins, in which position, and whether they are connected, as it happens.
-import { PARTICIPANT_JOINED } from "./events.js";
+import { PARTICIPANT_JOINED, PARTICIPANT_REMOVED } from "./events.js";
 import { LiveClient, appData, el, jsonData } from "./live.js";
 
 const app = appData();
@@ -17,16 +17,70 @@ client.on("state", (state) => {
   document.getElementById("status").textContent = state.clock.status;
 });
 
+// Move a player to another seat, or remove someone (their token stops working at once).
+async function seatCall(method, path, body) {
+  const error = document.getElementById("seat-error");
+  error.hidden = true;
+  const response = await fetch(`/api/sessions/${encodeURIComponent(app.session)}/participants/${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${app.token}`, "Content-Type": "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const answer = await response.json().catch(() => ({ ok: false, error: { message: `${response.status}` } }));
+  if (!answer.ok) {
+    error.textContent = answer.error ? answer.error.message : "refused";
+    error.hidden = false;
+  }
+}
+
+function seatControls(tr) {
+  const id = tr.dataset.participant;
+  const name = tr.dataset.name || "";
+  const cell = tr.querySelector("[data-seat-controls]");
+  if (!cell || cell.childElementCount) return;
+  if (tr.dataset.kind === "player") {
+    const choose = el("select", { "aria-label": `Move ${name} to` }, el("option", { value: "" }, "Move to…"));
+    for (const team of script.teams) {
+      const group = el("optgroup", { label: team.name });
+      for (const p of team.positions) group.append(el("option", { value: `${team.id}/${p.id}` }, p.title));
+      choose.append(group);
+    }
+    choose.addEventListener("change", () => {
+      const [team, position] = choose.value.split("/");
+      if (team) seatCall("POST", `${id}/seat`, { team, position });
+      choose.value = "";
+    });
+    cell.append(choose, " ");
+  }
+  const remove = el("button", { type: "button", class: "secondary small" }, "Remove");
+  remove.setAttribute("aria-label", `Remove ${name}`);
+  remove.addEventListener("click", () => {
+    if (window.confirm(`Remove ${name} from this session? Their connection closes at once.`)) seatCall("DELETE", id);
+  });
+  cell.append(remove);
+}
+
 client.on("event", (event) => {
-  if (event.type !== PARTICIPANT_JOINED || row(event.payload.participant)) return;
   const p = event.payload;
-  rows.append(el("tr", { "data-participant": p.participant },
+  if (event.type === PARTICIPANT_REMOVED) {
+    const gone = row(p.participant);
+    if (gone) gone.remove();
+    document.getElementById("nobody").hidden = rows.childElementCount > 0;
+    return;
+  }
+  if (event.type !== PARTICIPANT_JOINED || row(p.participant)) return;
+  const tr = el("tr", { "data-participant": p.participant, "data-kind": p.kind, "data-name": p.name },
     el("td", { dir: "auto" }, p.name),
     el("td", { dir: "auto" }, p.kind === "observer" ? "Observer" : teams[p.team] || p.team),
     el("td", { dir: "auto" }, p.kind === "observer" ? `watches ${(p.teams || []).map((t) => teams[t] || t).join(", ")}` : positions[p.position] || p.position),
-    el("td", {}, el("span", { class: "badge offline", "data-presence": "" }, "joined"))));
+    el("td", {}, el("span", { class: "badge offline", "data-presence": "" }, "joined")),
+    el("td", { "data-seat-controls": "" }));
+  rows.append(tr);
+  seatControls(tr);
   document.getElementById("nobody").hidden = true;
 });
+
+for (const tr of rows.querySelectorAll("tr[data-participant]")) seatControls(tr);
 
 client.on("presence", (data) => {
   const found = row(data.participant);

@@ -213,6 +213,23 @@ class ParticipantJoined(Payload):
     teams: Teams = Field((), description="observers: the teams they watch")
 
 
+class ParticipantRemoved(Payload):
+    TYPE = "participant_removed"
+    MADE_BY = "a facilitator: `DELETE /api/sessions/ID/participants/PID`, or a move (`POST .../PID/seat`)"
+    AUDIENCE = "player: their team; observer: control"
+    NOTE = "Its tokens stop working at once and its open connections are closed (`revoked`)."
+
+    participant: int
+    kind: str = Field(description="player or observer")
+    name: str
+    team: str | None = Field(None, description="players")
+    position: str | None = Field(None, description="players")
+    by: str = Field(description="the facilitator who removed or moved it")
+    moved_to: int | None = Field(
+        None, description="a move: the participant id of its new seat, whose `participant_joined` follows"
+    )
+
+
 class ClockStarted(Payload):
     TYPE = "clock_started"
     MADE_BY = "`clock start`"
@@ -690,6 +707,7 @@ EVENT_TYPES: dict[str, type[Payload]] = {
     cls.TYPE: cls
     for cls in (
         ParticipantJoined,
+        ParticipantRemoved,
         ClockStarted,
         ClockPaused,
         ClockResumed,
@@ -729,6 +747,7 @@ EVENT_TYPES: dict[str, type[Payload]] = {
 
 # Event type names, for code that compares `event.type`.
 PARTICIPANT_JOINED = ParticipantJoined.TYPE
+PARTICIPANT_REMOVED = ParticipantRemoved.TYPE  # removed by a facilitator, or moved to another seat
 CLOCK_STARTED = ClockStarted.TYPE
 CLOCK_PAUSED = ClockPaused.TYPE
 CLOCK_RESUMED = ClockResumed.TYPE

@@ -408,6 +408,7 @@ S = SessionState
 #: The fold handler of every payload class; `_nothing` where the state does not change.
 FOLDS: dict[type[Payload], Fold] = {
     ev.ParticipantJoined: S._on_participant_joined,
+    ev.ParticipantRemoved: S._nothing,  # its seat's events keep their participant; its token is gone
     ev.ClockStarted: S._on_clock_started,
     ev.ClockPaused: S._on_clock_paused,
     ev.ClockResumed: S._on_clock_resumed,

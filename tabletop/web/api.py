@@ -11,7 +11,8 @@ from werkzeug.exceptions import HTTPException
 from tabletop import seats
 from tabletop.sessions import NotFound, create_session, library_entries, session_info
 
-from .auth import error, facilitator_api, json_body
+from .auth import error, facilitator_api, forget_facilitator, json_body, same_site
+from .cluster import cluster, revoke_token
 from .extensions import failed, join_limit, limiter
 from .runtime import runtime
 
@@ -30,6 +31,27 @@ def login() -> Any:
         return error(401, "bad_login", "wrong username or password")
     token = runtime().store.issue_token("facilitator", identity.id)
     return jsonify({"ok": True, "token": token, "username": identity.name})
+
+
+@api.post("/logout")
+def logout() -> Any:
+    """Revoke the token this request carries (`Authorization: Bearer`, a facilitator's or a seat's; else
+    the pages' login): it stops working at once, and its open Socket.IO connections are closed."""
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.startswith("Bearer ") else None
+    by_cookie = token is None
+    if by_cookie:
+        if g.facilitator is None:
+            return error(401, "unauthorised", "send the token to revoke as 'Authorization: Bearer TOKEN'")
+        if not same_site():
+            return error(403, "cross_site", "log out from Tabletop's own pages, or with a bearer token")
+        token = g.facilitator_token
+    if not isinstance(token, str) or runtime().store.identify(token) is None:
+        return error(401, "unauthorised", "this token is unknown, expired or revoked already")
+    revoke_token(token, "logout")
+    if by_cookie:
+        forget_facilitator()
+    return jsonify({"ok": True})
 
 
 @api.post("/join")
@@ -139,6 +161,61 @@ def observer_teams(session_id: str) -> Any:
         return error(400, "bad_payload", f"'teams' must list teams of this exercise ({', '.join(teams)})")
     rt.store.set_observer_teams(session_id, chosen)
     return jsonify({"ok": True, "teams": chosen})
+
+
+# ------------------------------------------------------------------ seats (the facilitator's roster)
+@api.get("/sessions/<session_id>/participants")
+@facilitator_api
+def participants(session_id: str) -> Any:
+    """Who is seated now, and whether each is connected (to any worker)."""
+    rt = runtime()
+    if rt.store.get_session(session_id[:32]) is None:
+        return error(404, "unknown_session", f"unknown session '{session_id[:32]}'")
+    online = set(cluster().presence.online(session_id))
+    return jsonify(
+        {
+            "ok": True,
+            "participants": [
+                {**vars(p), "online": p.participant in online} for p in seats.roster(rt.live, session_id[:32])
+            ],
+        }
+    )
+
+
+@api.delete("/sessions/<session_id>/participants/<int:participant>")
+@facilitator_api
+def remove_participant(session_id: str, participant: int) -> Any:
+    """Remove a participant: its token stops working and its connections close, on every worker."""
+    rt = runtime()
+    if rt.store.get_session(session_id[:32]) is None:
+        return error(404, "unknown_session", f"unknown session '{session_id[:32]}'")
+    try:
+        gone = seats.remove(rt.live, session_id[:32], participant, g.facilitator.name)
+    except seats.JoinRefused as exc:
+        return error(exc.status, exc.code, exc.message)
+    cluster().revoke({"participant": gone.participant}, "removed")
+    return jsonify({"ok": True, "removed": vars(gone)})
+
+
+@api.post("/sessions/<session_id>/participants/<int:participant>/seat")
+@facilitator_api
+def move_participant(session_id: str, participant: int) -> Any:
+    """{team, position}: seat a player elsewhere. Its token now opens the new seat; its open connections
+    are closed (`revoked` with reason `moved`) so that its page loads again as the new seat."""
+    rt = runtime()
+    data = json_body()
+    if data is None:
+        return error(400, "bad_payload", 'send JSON {"team": TEAM, "position": POSITION}')
+    if rt.store.get_session(session_id[:32]) is None:
+        return error(404, "unknown_session", f"unknown session '{session_id[:32]}'")
+    try:
+        seated = seats.move(
+            rt.live, session_id[:32], participant, data.get("team"), data.get("position"), g.facilitator.name
+        )
+    except seats.JoinRefused as exc:
+        return error(exc.status, exc.code, exc.message)
+    cluster().revoke({"participant": participant}, "moved")
+    return jsonify({"ok": True, "moved": participant, "seat": vars(seated)})
 
 
 def _api_error(status: int, code: str, message: str, exc: Any) -> Any:

@@ -103,7 +103,10 @@ def _page_login() -> tuple[Identity, str] | None:
     token = who.get("token", "")
     identity = store.identify(token) if isinstance(token, str) else None
     if identity is None or identity.kind != "facilitator" or identity.id != who.get("id"):
-        if not store.facilitator_exists(who.get("name", "")):
+        # Renewed only when it merely expired: a revoked token (a logout, a disabled account) ends the login.
+        fid = who.get("id")
+        renewable = isinstance(token, str) and isinstance(fid, int) and store.token_expired(token)
+        if not renewable or not store.facilitator_active(fid):
             session.pop("facilitator", None)
             return None
         token = store.issue_token("facilitator", who["id"])

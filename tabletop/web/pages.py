@@ -43,6 +43,7 @@ from .auth import (
     remember_facilitator,
     remember_seat,
 )
+from .cluster import revoke_token
 from .extensions import failed, join_limit, limiter
 from .pagedata import library, may_fetch_attachment, moves_view, msel_rows, qr_svg, script_view, store_upload
 from .runtime import runtime
@@ -97,6 +98,9 @@ def login() -> Any:
 
 @pages.post("/logout")
 def logout() -> Any:
+    """Log out: the login's token is revoked (its open connections, the console's too, are closed)."""
+    if g.facilitator is not None and g.facilitator_token:
+        revoke_token(g.facilitator_token, "logout")
     forget_facilitator()
     return redirect(url_for("pages.index"))
 
@@ -206,7 +210,7 @@ def setup(session_id: str) -> Any:
             "position": positions.get(p.position or "", ""),
             "watches": ", ".join(teams.get(t, t) for t in p.teams),
         }
-        for p in runtime().store.participants(row.id)
+        for p in runtime().store.participants(row.id, removed=False)  # seated now
     ]
     info = session_info(runtime().store, row.id)
     return render_template(
@@ -415,7 +419,7 @@ def thanks(session_id: str) -> Any:
         me=identity,
         sent=feedback_key(actor_for(identity)) in state.feedback,
         answered=len(state.feedback),
-        total=len(rt.store.participants(identity.session_id)),
+        total=len(rt.store.participants(identity.session_id, removed=False)),
         report=None if report is None else {"status": report.status, "progress": report.progress},
     )
 

@@ -2,7 +2,7 @@
 
 - `exercise`: validate, schema, timeline, export-msel, import-msel, rehearse (exercise.py);
 - `session`: create (session.py);
-- `facilitator`: create (facilitator.py);
+- `facilitator`: create, disable, enable (facilitator.py);
 - `report`: build, export (report.py).
 """
 

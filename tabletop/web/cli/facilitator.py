@@ -1,4 +1,4 @@
-"""`flask --app app facilitator create NAME`: facilitator accounts."""
+"""`flask --app app facilitator create|disable|enable NAME`: facilitator accounts."""
 
 from __future__ import annotations
 
@@ -33,3 +33,33 @@ def create_facilitator(name: str, password_stdin: bool) -> None:
         sys.exit(1)
     store.create_facilitator(name, password)
     click.echo(f"facilitator '{name}' created")
+
+
+@facilitator_cli.command("disable")
+@click.argument("name")
+def disable_facilitator(name: str) -> None:
+    """Disable an account: no login, every token revoked, its open connections closed on every worker."""
+    from flask import current_app
+
+    from ..cluster import REVALIDATE, publish_control
+
+    found = runtime().store.set_facilitator_disabled(name, True)
+    if found is None:
+        click.echo(f"error: no facilitator '{name}'", err=True)
+        sys.exit(1)
+    queue = current_app.config.get("MESSAGE_QUEUE")
+    message = {"op": "drop", "match": {"facilitator": found}, "reason": "disabled"}
+    if queue and publish_control(queue, message):
+        click.echo(f"facilitator '{name}' disabled: its tokens are revoked and its connections closed")
+    else:  # no queue (one worker), or it is down: each worker's check of its connections' tokens does it
+        click.echo(f"facilitator '{name}' disabled: its tokens are revoked; connections close within {REVALIDATE:g} s")
+
+
+@facilitator_cli.command("enable")
+@click.argument("name")
+def enable_facilitator(name: str) -> None:
+    """Enable a disabled account again (it logs in anew: its old tokens stay revoked)."""
+    if runtime().store.set_facilitator_disabled(name, False) is None:
+        click.echo(f"error: no facilitator '{name}'", err=True)
+        sys.exit(1)
+    click.echo(f"facilitator '{name}' enabled")
