@@ -131,13 +131,17 @@ class Window:
     bench0: float
     busy0: float
     lag0: int
+    each0: list[float] = field(default_factory=list)
+    services0: dict[str, float] = field(default_factory=dict)
     result: dict[str, Any] = field(default_factory=dict)
 
     def end(self) -> dict[str, Any]:
         wall = time.monotonic() - self.wall0
-        server = self.meter.server_cpu() - self.server0
+        each = [now - then for now, then in zip(self.meter.each_cpu(), self.each0, strict=True)]
+        server = sum(each)
+        services = {k: v - self.services0.get(k, 0.0) for k, v in self.meter.services_cpu().items()}
         bench = self.meter.bench_cpu() - self.bench0
-        others = busy_cpu() - self.busy0 - server - bench
+        others = busy_cpu() - self.busy0 - server - bench - sum(services.values())
         lags = self.meter.lags[self.lag0 :]
         self.result = {
             "seconds": round(wall, 2),
@@ -148,32 +152,51 @@ class Window:
             "loop_lag_p99_ms": None if not lags else round((pct(lags, 99) or 0) * 1000, 1),
             "loop_lag_max_ms": None if not lags else round(max(lags) * 1000, 1),
         }
+        if len(each) > 1:  # several workers: each one's share
+            self.result["worker_cpu_s"] = [round(c, 3) for c in each]
+        if services:  # the database and the queue (several workers): CPU they spent meanwhile
+            self.result["services_cpu_s"] = {k: round(v, 3) for k, v in services.items()}
         return self.result
 
 
 class Meter:
-    """The server's CPU (from cpu_times) and peak RSS (sampled every 100 ms), and this loop's lag."""
+    """The server's CPU (from cpu_times; several worker processes summed) and peak RSS (sampled every
+    100 ms, summed), this loop's lag, and the CPU of the services several workers need (`services`:
+    name -> a function giving that service's CPU seconds so far)."""
 
-    def __init__(self, pid: int) -> None:
-        self.server = psutil.Process(pid)
+    def __init__(self, pid: int | list[int], services: dict[str, Callable[[], float]] | None = None) -> None:
+        self.servers = [psutil.Process(p) for p in ([pid] if isinstance(pid, int) else pid)]
+        self.server = self.servers[0]
+        self.services = services or {}
         self.bench = psutil.Process()
         self.peak_rss = 0
         self.lags: list[float] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
 
+    def each_cpu(self) -> list[float]:
+        out = []
+        for proc in self.servers:
+            t = proc.cpu_times()
+            out.append(t.user + t.system)
+        return out
+
     def server_cpu(self) -> float:
-        t = self.server.cpu_times()
-        return t.user + t.system
+        return sum(self.each_cpu())
+
+    def services_cpu(self) -> dict[str, float]:
+        return {name: read() for name, read in self.services.items()}
 
     def bench_cpu(self) -> float:
         t = self.bench.cpu_times()
         return t.user + t.system
 
     def rss(self) -> int:
-        with contextlib.suppress(psutil.Error):
-            return self.server.memory_info().rss
-        return 0
+        total = 0
+        for proc in self.servers:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+        return total
 
     async def _sample_rss(self) -> None:
         while self._running:
@@ -201,7 +224,26 @@ class Meter:
                 await task
 
     def window(self) -> Window:
-        return Window(self, time.monotonic(), self.server_cpu(), self.bench_cpu(), busy_cpu(), len(self.lags))
+        each = self.each_cpu()
+        return Window(
+            self, time.monotonic(), sum(each), self.bench_cpu(), busy_cpu(), len(self.lags), each, self.services_cpu()
+        )
+
+
+def processes_cpu(match: Callable[[psutil.Process], bool]) -> Callable[[], float]:
+    """CPU seconds so far of the processes `match` picks (their set may change: PostgreSQL forks a
+    backend per connection). A process first seen counts from its start."""
+    seen: dict[int, float] = {}
+
+    def read() -> float:
+        for proc in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                if match(proc):
+                    t = proc.cpu_times()
+                    seen[proc.pid] = t.user + t.system
+        return sum(seen.values())
+
+    return read
 
 
 def busy_cpu() -> float:

@@ -17,6 +17,10 @@ with a generated script (three teams of five positions, and a broadcast channel)
       catches up on 1,000 missed events.
   bare  the same traffic against bench/bare_server.py (no persistence, no authorisation), the
       floor: our saturated deliveries per second as a ratio of its.
+  --workers  S x P against one worker on SQLite and against two workers on PostgreSQL and Redis
+      (a database of its own on BENCH_POSTGRES_URL's server, a private redis-server), the players
+      split between the workers: CPU per delivery of both, each worker's share, what PostgreSQL and
+      Redis spent, and what that says about a third worker.
 
 Server CPU comes from the server process's cpu_times over each window, peak RSS from sampling it
 every 100 ms. Every loop is bounded in count and time; a whole run for both modes takes about
@@ -34,6 +38,8 @@ import json
 import os
 import platform
 import random
+import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -49,6 +55,7 @@ import aiohttp
 import psutil
 from common import (
     CLIENT_LOG,
+    HOST,
     PASSWORD,
     PY,
     ROOT,
@@ -63,6 +70,7 @@ from common import (
     free_port,
     latency_summary,
     pct,
+    processes_cpu,
     python_env,
     receipts_between,
     wait_quiet,
@@ -89,6 +97,7 @@ class Options:
     patience: float = 60.0  # seconds to wait for other processes to quieten before each scenario
     app_root: Path = ROOT  # the tree whose app.py is measured
     profile: str | None = None  # a folder: py-spy records the server through each measured window
+    keep: bool = False  # keep each scenario's folder (server logs) instead of deleting it
 
 
 def profiler(opts: Options, pid: int, name: str, seconds: float) -> subprocess.Popen[bytes] | None:
@@ -112,6 +121,11 @@ def finish(proc: subprocess.Popen[bytes] | None) -> None:
 
 
 # ------------------------------------------------------------------ topology
+def meter_of(backend: Any) -> Meter:
+    """The server's meter: every worker's CPU, and (several workers) PostgreSQL's and Redis's."""
+    return Meter(getattr(backend.server, "pids", backend.server.pid), getattr(backend, "services", None))
+
+
 @dataclass
 class Topo:
     """Who is in which room: players by room and by session, one facilitator (control) per session."""
@@ -361,7 +375,133 @@ class Bare:
         return "send_message", {"text": title, "to": self.rooms[control.session], "kind": "inject"}
 
 
-Backend = Tabletop | Bare
+class ServerGroup:
+    """Several workers of one deployment, seen as one server (clients pick a worker by `urls`)."""
+
+    def __init__(self, servers: list[ServerProcess]) -> None:
+        self.servers = servers
+        self.url = servers[0].url
+        self.urls = [s.url for s in servers]
+
+    @property
+    def pid(self) -> int:
+        return self.servers[0].pid
+
+    @property
+    def pids(self) -> list[int]:
+        return [s.pid for s in self.servers]
+
+    def start(self) -> ServerGroup:
+        for server in self.servers:
+            server.start()
+        return self
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def tracebacks(self) -> int:
+        return sum(s.tracebacks() for s in self.servers)
+
+    def republished(self) -> int:
+        """Events a worker published from the outbox because their writer had not (yet) done so."""
+        found = 0
+        for server in self.servers:
+            with contextlib.suppress(OSError):
+                found += sum(int(n) for n in re.findall(r"published (\d+) events of session", server.log.read_text()))
+        return found
+
+
+class TabletopCluster(Tabletop):
+    """Two (or more) `app.py` workers on one PostgreSQL database and a private Redis, as
+    docs/deployment.md runs them (behind nginx in production: here each client picks its worker,
+    players alternating, facilitators on the first)."""
+
+    name = "tabletop-2w"
+    workers = 3  # two serve the clients; the third has one idle connection: what one more worker costs
+    serving = 2
+
+    def __init__(self, mode: str, workdir: Path, app_root: Path) -> None:
+        import psycopg
+
+        self.mode = mode
+        self.pg_admin = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+        self.database = f"tabletop_bench_{secrets.token_hex(4)}"
+        with psycopg.connect(self.pg_admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"')
+        redis_port = free_port()
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", str(redis_port), "--bind", HOST, "--save", "", "--appendonly", "no"],
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+        )
+        write_exercise(workdir / "exercises")
+        self.env = python_env(
+            DATABASE_URL=self.pg_admin.rsplit("/", 1)[0] + "/" + self.database,
+            MESSAGE_QUEUE=f"redis://{HOST}:{redis_port}/0",
+            SECRET_KEY="bench-secret",
+            EXERCISES_DIR=str(workdir / "exercises"),
+            INJECTS_DIR=str(app_root / "injects"),
+            REPORTS_DIR=str(workdir / "reports"),
+            JOIN_RATE_LIMIT="100000 per minute",
+            ASYNC_MODE=mode,
+        )
+        created = subprocess.run(
+            [PY, "-m", "flask", "--app", "app", "facilitator", "create", "bench", "--password-stdin"],
+            cwd=app_root,
+            env=self.env,
+            input=PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if created.returncode != 0:
+            self.cleanup()
+            raise RuntimeError(f"facilitator create failed: {created.stderr}")
+        servers = []
+        for n in range(self.workers):
+            port = free_port()
+            argv = [PY, "app.py", "--port", str(port)]
+            servers.append(ServerProcess(argv, self.env, workdir / f"worker{n + 1}.log", port, cwd=app_root))
+        self.server = ServerGroup(servers)  # type: ignore[assignment]
+        self.http = None
+        self.token = ""
+        database, redis_pid = self.database, self.redis.pid
+        self.services = {
+            "postgres": processes_cpu(lambda proc: database in " ".join(proc.cmdline()[:1])),
+            "redis": processes_cpu(lambda proc: proc.pid == redis_pid),
+        }
+
+    def player(self, ident: int, errors: Counter[str], room: str, session: int, token: str) -> Peer:
+        peer = super().player(ident, errors, room, session, token)
+        peer.url = self.server.urls[ident % self.serving]  # type: ignore[attr-defined]
+        return peer
+
+    async def start(self) -> None:
+        await super().start()
+        # The follower: one connection that joins no room (its worker then listens to the queue, as a
+        # worker with clients does), and no traffic of its own.
+        self.idle = Peer(-999, Counter())
+        self.idle.url, self.idle.auth = self.server.urls[-1], {"token": self.token}  # type: ignore[attr-defined]
+        await self.idle.connect()
+
+    async def stop(self) -> None:
+        if getattr(self, "idle", None) is not None:
+            await self.idle.close()
+        await super().stop()
+        await asyncio.to_thread(self.cleanup)
+
+    def cleanup(self) -> None:
+        import psycopg
+
+        if self.redis.poll() is None:
+            self.redis.terminate()
+            self.redis.wait(10)
+        with contextlib.suppress(psycopg.Error), psycopg.connect(self.pg_admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+
+
+Backend = Tabletop | Bare | TabletopCluster
 
 
 # ------------------------------------------------------------------ traffic
@@ -430,7 +570,7 @@ async def scenario_sp(backend: Backend, sessions: int, players: int, opts: Optio
     res: dict[str, Any] = {"server": backend.name, "mode": backend.mode, "scenario": f"{sessions}x{players}"}
     rng = random.Random(opts.seed)
     await backend.start()
-    meter = Meter(backend.server.pid).start()
+    meter = meter_of(backend).start()
     topo = Topo()
     try:
         start = time.monotonic()
@@ -547,6 +687,8 @@ async def scenario_sp(backend: Backend, sessions: int, players: int, opts: Optio
         await meter.stop()
         await backend.stop()
     errors["server_tracebacks"] += backend.server.tracebacks()
+    if isinstance(backend.server, ServerGroup):
+        res["outbox_republished"] = backend.server.republished()
     res["errors"] = {k: v for k, v in sorted(errors.items()) if v}
     return res
 
@@ -555,7 +697,7 @@ async def scenario_room(backend: Backend, players: int, opts: Options) -> dict[s
     errors: Counter[str] = Counter()
     res: dict[str, Any] = {"server": backend.name, "mode": backend.mode, "scenario": f"room 1x{players}"}
     await backend.start()
-    meter = Meter(backend.server.pid).start()
+    meter = meter_of(backend).start()
     topo = Topo()
     try:
         topo = await backend.build(1, players, errors)
@@ -613,7 +755,7 @@ def quiet_gc() -> None:
 
 
 async def run_one(
-    kind: type[Tabletop] | type[Bare], mode: str, job: Callable[[Backend], Any], opts: Options
+    kind: type[Tabletop] | type[Bare] | type[TabletopCluster], mode: str, job: Callable[[Backend], Any], opts: Options
 ) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"tabletop-bench-{mode}-"))
     others = await asyncio.to_thread(wait_quiet, 0.25, opts.patience)
@@ -627,7 +769,12 @@ async def run_one(
         return res
     finally:
         await asyncio.to_thread(backend.server.stop)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if isinstance(backend, TabletopCluster):
+            await asyncio.to_thread(backend.cleanup)
+        if opts.keep:
+            print(f"    logs kept in {workdir}", flush=True)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
         gc.unfreeze()
         gc.collect()
 
@@ -726,6 +873,105 @@ def room_table(results: list[dict[str, Any]]) -> list[str]:
             + " |"
         )
     return rows
+
+
+def _per(cpu: float, delivered: float) -> str:
+    return f"{cpu / delivered * 1e6:.0f}" if delivered else "-"
+
+
+def _cores(seconds: float | None, wall: float) -> str:
+    return "-" if seconds is None or not wall else f"{seconds / wall:.2f}"
+
+
+def workers_table(results: list[dict[str, Any]]) -> list[str]:
+    """One worker on SQLite against two on PostgreSQL and Redis, the same traffic (--workers)."""
+    head = (
+        "| mode | deployment | S x P | message p50/p99 (ms) | inject p50/p99 (ms) | deliveries/s | serving workers' "
+        "cores (each) | us CPU/delivery, workers | PostgreSQL + Redis cores | us CPU/delivery, all | "
+        "saturated deliveries/s (us CPU/delivery) | errors |"
+    )
+    rows = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in results:
+        if r["server"] not in ("tabletop", TabletopCluster.name) or not r["scenario"][0].isdigit():
+            continue
+        w = r["window"]
+        each = w.get("worker_cpu_s") or [w["server_cpu_s"]]
+        serving = each[: TabletopCluster.serving] if r["server"] == TabletopCluster.name else each
+        services = sum((w.get("services_cpu_s") or {}).values())
+        delivered = r["deliveries_per_s"] * w["seconds"]
+        sat = r["saturation"]
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    r["mode"],
+                    "two workers, PostgreSQL + Redis" if r["server"] == TabletopCluster.name else "one worker, SQLite",
+                    r["scenario"],
+                    fmt_ms(r["messages"]),
+                    fmt_ms(r["injects"]) if "injects" in r else "-",
+                    f"{r['deliveries_per_s']:.0f}",
+                    f"{_cores(sum(serving), w['seconds'])} ("
+                    + ", ".join(_cores(c, w["seconds"]) for c in serving)
+                    + ")",
+                    _per(sum(serving), delivered),
+                    _cores(services, w["seconds"]) if services else "-",
+                    _per(sum(serving) + services, delivered),
+                    f"{sat['deliveries_per_s']:.0f} ({sat['us_per_delivery']})",
+                    _errors(r),
+                ]
+            )
+            + " |"
+        )
+    return rows
+
+
+def third_worker(results: list[dict[str, Any]]) -> list[str]:
+    """What the follower (a worker with one idle connection) cost, and what it says about a third worker."""
+    lines = []
+    for r in results:
+        w = r.get("window") or {}
+        each = w.get("worker_cpu_s") or []
+        if r["server"] != TabletopCluster.name or len(each) <= TabletopCluster.serving:
+            continue
+        wall, appended = w["seconds"], r["messages_per_s"] * w["seconds"]
+        follower, serving = each[TabletopCluster.serving], sum(each[: TabletopCluster.serving])
+        per_follower = follower / appended * 1e6 if appended else 0.0
+        per_serving = serving / TabletopCluster.serving / appended * 1e6 if appended else 0.0
+        lines.append(
+            f"{r['mode']} {r['scenario']}: the worker with no clients spent {follower / wall:.2f} cores, "
+            f"{per_follower:.0f} us per message appended (a serving worker: {per_serving:.0f} us), just to follow "
+            "the others: every event reaches every worker through Redis (decoded even where no room wants it) "
+            "and every worker's scheduler folds every active session's new events from PostgreSQL four times "
+            "a second. Each worker adds that much to every event of the deployment."
+        )
+        services = w.get("services_cpu_s") or {}
+        sat = r.get("saturation_window") or {}
+        if services and sat.get("seconds"):
+            used = sum((sat.get("worker_cpu_s") or [])[: TabletopCluster.serving])
+            used += sum((sat.get("services_cpu_s") or {}).values())
+            pg, queue = services.get("postgres", 0.0) / wall, services.get("redis", 0.0) / wall
+            lines.append(
+                f"  PostgreSQL (the backends of this database) {pg:.2f} cores and Redis {queue:.2f} cores at the "
+                f"fixed load; saturated, the serving workers, PostgreSQL and Redis used {used / sat['seconds']:.2f} "
+                f"of this machine's {os.cpu_count()} cores."
+            )
+        one = next(
+            (
+                o
+                for o in results
+                if o["server"] == "tabletop" and o["mode"] == r["mode"] and o["scenario"] == r["scenario"]
+            ),
+            None,
+        )
+        if one is not None and one.get("us_per_delivery"):
+            lines.append(
+                f"  One worker on SQLite: {one['us_per_delivery']} us CPU per delivery, saturated at "
+                f"{one['saturation']['deliveries_per_s']:.0f} deliveries/s; two workers: "
+                f"{r['saturation']['deliveries_per_s']:.0f}. A worker is one Python process (one core at most): "
+                "a third adds throughput only where a core is free, and costs every other worker the follower's "
+                "share above."
+            )
+    return lines
 
 
 def targets(results: list[dict[str, Any]], mode: str) -> list[tuple[str, str, bool | None]]:
@@ -844,6 +1090,11 @@ def render(results: list[dict[str, Any]], machine: dict[str, Any], modes: list[s
         f"Run {machine['date']} on {machine['cpus']} cores, {machine['memory_gb']} GB, Python {machine['python']}, "
         f"Tabletop {machine['measured']} ({machine.get('seconds', 0):.0f} s; quick={machine['quick']})",
         "",
+    ]
+    if any(r["server"] == TabletopCluster.name for r in ok):
+        lines += [*workers_table(ok), "", *third_worker(ok), ""]
+        ok = [r for r in ok if r["server"] != TabletopCluster.name]
+    lines += [
         *sp_table(ok),
         "",
         *burst_table(ok),
@@ -877,7 +1128,7 @@ def one_line(res: dict[str, Any]) -> str:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    opts = Options(seed=args.seed, period=args.period, profile=args.profile, patience=args.patience)
+    opts = Options(seed=args.seed, period=args.period, profile=args.profile, patience=args.patience, keep=args.keep)
     measured = "working tree"
     if args.app_root:
         opts.app_root, measured = Path(args.app_root).resolve(), str(args.app_root)
@@ -890,8 +1141,10 @@ async def main_async(args: argparse.Namespace) -> int:
         opts.recovery = 5.0
         sizes = [(20, 15)]
     modes = ["threading", "gevent"] if args.mode == "both" else [args.mode]
+    if args.workers and args.mode == "both":
+        modes = ["gevent"]  # what production runs
     only = set(args.only.split(",")) if args.only else set()
-    only_servers = only & {"tabletop", "bare"}
+    only_servers = only & {"tabletop", "bare", TabletopCluster.name}
     only_scenarios = only - only_servers
     results: list[dict[str, Any]] = []
     started = time.monotonic()
@@ -906,12 +1159,18 @@ async def main_async(args: argparse.Namespace) -> int:
     }
     print(f"measuring Tabletop at {opts.app_root} ({measured})", flush=True)
     for mode in modes:
-        jobs: list[tuple[str, type[Tabletop] | type[Bare], Callable[[Backend], Any]]] = []
+        jobs: list[tuple[str, type[Tabletop] | type[Bare] | type[TabletopCluster], Callable[[Backend], Any]]] = []
         for s, p in sizes:
             for kind in (Tabletop, Bare):
                 jobs.append((f"{s}x{p}", kind, lambda b, s=s, p=p: scenario_sp(b, s, p, opts)))
         for kind in (Tabletop, Bare):
             jobs.append(("room", kind, lambda b: scenario_room(b, 300, opts)))
+        if args.workers:  # the same traffic, one worker on SQLite against two on PostgreSQL and Redis
+            s, p = sizes[0]
+            jobs = [
+                (f"{s}x{p}", kind, lambda b, s=s, p=p: scenario_sp(b, s, p, opts))
+                for kind in (Tabletop, TabletopCluster)
+            ]
         for label, kind, job in jobs:
             if (only_scenarios and label not in only_scenarios) or (only_servers and kind.name not in only_servers):
                 continue
@@ -941,6 +1200,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["threading", "gevent", "both"], default="both")
     parser.add_argument("--quick", action="store_true", help="shorter windows, 20 x 15 only")
+    parser.add_argument(
+        "--workers",
+        action="store_true",
+        help="one worker on SQLite against two on PostgreSQL and Redis (BENCH_POSTGRES_URL), same traffic",
+    )
     parser.add_argument("--only", help="comma list of scenarios or servers: 20x15,40x15,room,tabletop,bare")
     parser.add_argument("--period", type=float, default=4.0, help="mean seconds between a player's messages")
     parser.add_argument("--seed", type=int, default=7)
@@ -953,6 +1217,7 @@ def main() -> None:
     parser.add_argument("--markdown", help="also write the tables to this file")
     parser.add_argument("--profile", help="a folder: py-spy samples the server in each window (collapsed stacks)")
     parser.add_argument("--render", help="print the tables of an earlier --json file and stop")
+    parser.add_argument("--keep", action="store_true", help="keep each scenario's folder and server logs")
     args = parser.parse_args()
     if args.render:
         data = json.loads(Path(args.render).read_text())

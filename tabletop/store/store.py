@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -211,7 +212,9 @@ class Store:
         if not isinstance(token, str) or not 20 <= len(token) <= 100:
             return False
         with self.tx() as s:
-            return s.execute(delete(Token).where(Token.digest == _digest(token))).rowcount > 0
+            found = s.get(Token, _digest(token)) is not None
+            s.execute(delete(Token).where(Token.digest == _digest(token)))
+            return found
 
     def live_digests(self, digests: list[str]) -> set[str]:
         """Which of these token digests are still valid (unexpired, their account or seat still there)."""
@@ -472,7 +475,7 @@ class Store:
         table = _table(Outbox)
         for start in range(0, len(done), 500):
             chunk = done[start : start + 500]
-            self.retry(lambda chunk=chunk: self._delete_outbox(table, chunk))
+            self.retry(partial(self._delete_outbox, table, chunk))
         return len(done)
 
     def _delete_outbox(self, table: Table, keys: list[tuple[str, int]]) -> None:

@@ -106,7 +106,7 @@ def _page_login() -> tuple[Identity, str] | None:
         # Renewed only when it merely expired: a revoked token (a logout, a disabled account) ends the login.
         fid = who.get("id")
         renewable = isinstance(token, str) and isinstance(fid, int) and store.token_expired(token)
-        if not renewable or not store.facilitator_active(fid):
+        if not renewable or not isinstance(fid, int) or not store.facilitator_active(fid):
             session.pop("facilitator", None)
             return None
         token = store.issue_token("facilitator", who["id"])

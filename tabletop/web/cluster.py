@@ -58,7 +58,7 @@ class PublishFailed(RuntimeError):
     """The message queue did not take an event: it stays in the outbox for the sweep."""
 
 
-class QueueManager(sio.RedisManager):  # type: ignore[misc]
+class QueueManager(sio.RedisManager):
     """Flask-SocketIO's Redis manager, plus: a count of the publishes Redis refused; control messages
     between workers handed to `on_control` on every worker (the sender's included) instead of emitted;
     and batches (`batch()`): the emits of one event (control, each team, seats, observers, its author)
@@ -76,7 +76,8 @@ class QueueManager(sio.RedisManager):  # type: ignore[misc]
         if getattr(self._local, "batch", None) is not None:  # nested: the outer batch sends them
             yield
             return
-        self._local.batch = gathered = []
+        gathered: list[dict[str, Any]] = []
+        self._local.batch = gathered
         try:
             yield
         finally:
@@ -235,7 +236,7 @@ class RedisPresence:
     def online(self, session_id: str) -> list[int]:
         workers, hashes = self._keys(session_id)
         try:
-            members = [m.decode() for m in self.redis.smembers(workers)]
+            members = [m.decode() if isinstance(m, bytes) else str(m) for m in self.redis.smembers(workers)]
             pipe = self.redis.pipeline(transaction=False)
             for member in members:
                 pipe.hgetall(hashes + member)

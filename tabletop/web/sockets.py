@@ -64,7 +64,7 @@ def connect(auth: Any) -> None:
         raise ConnectionRefusedError("unauthorised: connect with auth={'token': ...} from /api/login or /api/join")
     session["identity"] = identity
     session["watching"] = set()
-    cluster().opened(request.sid, token, identity)  # a revocation of this token drops it (cluster.py)
+    cluster().opened(request.sid, str(token), identity)  # type: ignore[attr-defined]  # revoking it drops it
     if identity.kind == "player":
         join_room(room(identity.session_id or "", "team", identity.team))
         if identity.team and identity.position:  # events that only some positions of the team may see
@@ -96,7 +96,7 @@ def _presence(identity: Identity, online: bool) -> None:
 
 @socketio.on("disconnect")
 def disconnect(*_args: Any) -> None:
-    cluster().closed(request.sid)
+    cluster().closed(request.sid)  # type: ignore[attr-defined]
     identity = _identity()
     if identity is not None and identity.kind != "facilitator" and identity.session_id:
         _presence(identity, online=False)
