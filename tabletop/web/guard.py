@@ -26,6 +26,7 @@ import contextlib
 import json
 import logging
 import re
+import socket
 import threading
 import time
 import types
@@ -326,5 +327,13 @@ def _end_http_connection(environ: dict[str, Any]) -> None:
     wsgi_input = environ.get("wsgi.input")  # gevent passes its reader itself for an upgrade request
     rfile = wsgi_input if hasattr(wsgi_input, "raw") else getattr(wsgi_input, "rfile", None)
     if rfile is not None:
+        # Engine.IO answers a polling connection's upgrade request, once its WebSocket has ended, with a
+        # "200 OK" that gevent would write after the close frame: a page whose connection the server
+        # closed (a revoked token) sees "Invalid frame header". Nothing more may go out: the WebSocket
+        # has sent its close frame, so the connection's sending side is shut (gevent ignores the EPIPE).
+        sock = getattr(getattr(rfile, "raw", None), "_sock", None)
         with contextlib.suppress(OSError, ValueError):
             rfile.close()
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_WR)
