@@ -160,6 +160,21 @@ def write_exercise(folder: Path) -> None:
 
 
 # ------------------------------------------------------------------ backends
+def create_facilitator(app_root: Path, env: dict[str, str]) -> None:
+    """The bench's facilitator account ('bench'), made with the app's own CLI."""
+    created = subprocess.run(
+        [PY, "-m", "flask", "--app", "app", "facilitator", "create", "bench", "--password-stdin"],
+        cwd=app_root,
+        env=env,
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if created.returncode != 0:
+        raise RuntimeError(f"facilitator create failed: {created.stderr}")
+
+
 class Tabletop:
     """`python app.py` on a fresh database; sessions, seats and tokens through the JSON API."""
 
@@ -179,17 +194,7 @@ class Tabletop:
             JOIN_RATE_LIMIT="100000 per minute",
             ASYNC_MODE=mode,
         )
-        created = subprocess.run(
-            [PY, "-m", "flask", "--app", "app", "facilitator", "create", "bench", "--password-stdin"],
-            cwd=app_root,
-            env=self.env,
-            input=PASSWORD + "\n",
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        if created.returncode != 0:
-            raise RuntimeError(f"facilitator create failed: {created.stderr}")
+        create_facilitator(app_root, self.env)
         argv = [PY, "app.py", "--port", str(port)]
         self.server = ServerProcess(argv, self.env, workdir / "server.log", port, cwd=app_root)
         self.http: aiohttp.ClientSession | None = None
@@ -446,18 +451,11 @@ class TabletopCluster(Tabletop):
             JOIN_RATE_LIMIT="100000 per minute",
             ASYNC_MODE=mode,
         )
-        created = subprocess.run(
-            [PY, "-m", "flask", "--app", "app", "facilitator", "create", "bench", "--password-stdin"],
-            cwd=app_root,
-            env=self.env,
-            input=PASSWORD + "\n",
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        if created.returncode != 0:
+        try:
+            create_facilitator(app_root, self.env)
+        except RuntimeError:
             self.cleanup()
-            raise RuntimeError(f"facilitator create failed: {created.stderr}")
+            raise
         servers = []
         for n in range(self.workers):
             port = free_port()

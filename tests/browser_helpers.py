@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tabletop import ROOT
 
@@ -27,6 +29,17 @@ TABLET = {"width": 768, "height": 1024}
 
 def launch(playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright, closed on leaving: the browser tests' module fixture."""
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 #: Every text on the screen against the background it is drawn on: WCAG AA (4.5:1, 3:1 for large text).

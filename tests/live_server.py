@@ -9,7 +9,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,17 @@ class Client:
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         with self.cond:
             return [e for e in self.events if e["type"] == kind]
+
+
+@contextmanager
+def running_server(workdir: Path, **env: str) -> Iterator[Server]:
+    """A started server with the facilitator 'ctl' (password PASSWORD), stopped on leaving: the module
+    fixture of the end-to-end and browser tests (`yield from` it, or use it in a `with`)."""
+    srv = Server(workdir, **env)
+    created = srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()

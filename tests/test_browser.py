@@ -13,12 +13,12 @@ import pytest
 
 from tabletop import ROOT
 
-from .live_server import PASSWORD, Server
+from .live_server import running_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from .browser_helpers import TABLET, Seat, clock_text, join, launch, log_in  # noqa: E402
+from .browser_helpers import TABLET, Seat, chromium, clock_text, join, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -30,21 +30,16 @@ HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><b>bold?</b>"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("browser")
-    srv = Server(workdir, EXERCISES_DIR=str(ROOT / "exercises"), INJECTS_DIR=str(ROOT / "injects"))
-    created = srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n")
-    assert created.returncode == 0, created.stderr
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(
+        tmp_path_factory.mktemp("browser"), EXERCISES_DIR=str(ROOT / "exercises"), INJECTS_DIR=str(ROOT / "injects")
+    ) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def inject(seat: Seat, ident: str):

@@ -13,33 +13,26 @@ import re
 
 import pytest
 
-from .live_server import PASSWORD, Server
+from .live_server import running_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from .browser_helpers import TABLET, Seat, join, launch, log_in  # noqa: E402
+from .browser_helpers import TABLET, Seat, chromium, join, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("browser-channels")
-    srv = Server(workdir)
-    created = srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n")
-    assert created.returncode == 0, created.stderr
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(tmp_path_factory.mktemp("browser-channels")) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def test_a_closed_channel_opens_on_screen_and_the_next_move_changes_the_date(server, browser):

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from .live_server import PASSWORD, Client, Server
+from .live_server import Client, running_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from .browser_helpers import TABLET, Seat, join, launch, log_in  # noqa: E402
+from .browser_helpers import TABLET, Seat, chromium, join, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -27,21 +27,14 @@ READ_BACK = "Washington asks that the boats stand down."
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("browser-relay")
-    srv = Server(workdir)
-    created = srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n")
-    assert created.returncode == 0, created.stderr
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(tmp_path_factory.mktemp("browser-relay")) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 def test_the_oman_desk_writes_a_note_to_one_side_only(server, browser):

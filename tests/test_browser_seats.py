@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from .live_server import PASSWORD, Server
+from .live_server import running_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -20,11 +20,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("seats"))
-    assert srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(tmp_path_factory.mktemp("seats")) as srv:
+        yield srv
 
 
 def test_the_setup_page_moves_and_removes_participants(server):

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .live_server import PASSWORD, Client, Server
+from .live_server import Client, Server, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -27,13 +27,8 @@ SEATS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("e2e-channels")
-    srv = Server(workdir)
-    created = srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n")
-    assert created.returncode == 0, created.stderr
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(tmp_path_factory.mktemp("e2e-channels")) as srv:
+        yield srv
 
 
 def new_game(server: Server) -> dict[str, Any]:

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from .live_server import PASSWORD, Client, Server
+from .live_server import Client, running_server
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("e2e-conditions")
-    srv = Server(workdir)
-    created = srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n")
-    assert created.returncode == 0, created.stderr
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(tmp_path_factory.mktemp("e2e-conditions")) as srv:
+        yield srv
 
 
 def released(client: Client, inject: str) -> list[dict]:

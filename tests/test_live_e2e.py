@@ -7,20 +7,15 @@ import time
 import pytest
 import socketio
 
-from .live_server import PASSWORD, Client, Server
+from .live_server import PASSWORD, Client, Server, running_server
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("e2e")
-    srv = Server(workdir)
-    created = srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n")
-    assert created.returncode == 0, created.stderr
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(tmp_path_factory.mktemp("e2e")) as srv:
+        yield srv
 
 
 def new_game(server: Server) -> dict:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .live_server import PASSWORD, Client, Server
+from .live_server import Client, Server, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -26,13 +26,8 @@ READ_BACK = "Understood: calm, and a call."
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("relay-e2e")
-    srv = Server(workdir)
-    created = srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n")
-    assert created.returncode == 0, created.stderr
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(tmp_path_factory.mktemp("relay-e2e")) as srv:
+        yield srv
 
 
 def seat_clients(server: Server) -> dict[str, Any]:
