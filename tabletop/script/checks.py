@@ -18,9 +18,9 @@ from .times import format_duration, format_offset
 from .yamlsrc import Path_, Positions
 
 # Fields that only format 2 knows, by where they stand.
-FORMAT2_TOP = ("base", "moves", "escalation", "hotwash", "personas")
+FORMAT2_TOP = ("base", "moves", "escalation", "hotwash", "personas", "key_questions", "research_questions", "benchmarks")
 FORMAT2_CHANNEL = ("read", "write", "initially", "receiver_sees", "sender_learns")
-FORMAT2_INJECT = ("fiction", "source", "move", "when", "unless", "choose")
+FORMAT2_INJECT = ("fiction", "source", "move", "when", "unless", "choose", "rehearsal", "incident")
 FORMAT2_EFFECT = ("channel",)
 # What a choice (an inject with `choose`) may hold besides its release: the rest is content.
 CHOICE_CONTENT = (
@@ -36,8 +36,23 @@ CHOICE_CONTENT = (
     "effects",
     "fiction",
     "source",
+    "rehearsal",
 )
 RELEASE_KEYS = ("at", "trigger", "when", "delay")
+
+
+def parse_position(value: Any) -> tuple[float, float] | None:
+    """ "LAT, LON" in decimal degrees (a key question's position), or None."""
+    if not isinstance(value, str):
+        return None
+    parts = value.split(",")
+    try:
+        lat, lon = (float(p) for p in parts) if len(parts) == 2 else (None, None)
+    except ValueError:
+        return None
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
 
 
 def _listing(ids: list[str], limit: int = 12) -> str:
@@ -163,11 +178,13 @@ class Checker:
         self.check_personas()
         self.check_escalation()
         self.check_hotwash()
+        self.unique("research question", [(("research_questions", i), q) for i, q in _items(data, "research_questions")])
         self.injects = self.unique("inject", [(("injects", i), j) for i, j in _items(data, "injects")])
         for i, inject in _items(data, "injects"):
             self.inject(("injects", i), inject, objectives)
         self.choices()
         self.cycles()
+        self.check_key_questions()
         return self.problems
 
     # --- format ------------------------------------------------------------------------------
@@ -374,6 +391,33 @@ class Checker:
         if isinstance(hotwash, dict):
             self.unique("question", [(("hotwash", "questions", i), q) for i, q in _items(hotwash, "questions")])
 
+    def check_key_questions(self) -> None:
+        """`key_questions` (format 2): unique ids; a choice has options and its truth is one of them;
+        a position's truth is "LAT, LON"; a number's truth is a number; `ask_at` names injects and
+        `teams` names teams."""
+        entries = _items(self.data, "key_questions")
+        self.unique("key question", [(("key_questions", i), q) for i, q in entries])
+        injects = list(getattr(self, "injects", {}))
+        for i, question in entries:
+            where = ("key_questions", i)
+            kind, truth, options = question.get("kind", "choice"), question.get("truth"), question.get("options")
+            labels = [o for _, o in _str_list(options)] if isinstance(options, list) else []
+            if kind == "choice" and len(labels) < 2:
+                self.at(where, "a 'choice' key question needs at least two 'options'")
+            if kind != "choice" and options:
+                self.at_key(where + ("options",), f"'options' are for 'choice' key questions (this one is '{kind}')")
+            self.twice(where + ("options",), options, "options", "option ")
+            if truth is None:
+                pass
+            elif kind == "choice" and labels and truth not in labels:
+                self.at(where + ("truth",), f"the truth '{truth}' is not one of the options ({_listing(labels)})")
+            elif kind == "number" and (isinstance(truth, bool) or not isinstance(truth, (int, float))):
+                self.at(where + ("truth",), "the truth of a 'number' key question is a number")
+            elif kind == "position" and parse_position(truth) is None:
+                self.at(where + ("truth",), 'the truth of a \'position\' key question is "LAT, LON" in decimal degrees')
+            self.refs(where + ("ask_at",), question.get("ask_at"), injects, "inject", "ask_at")
+            self.refs(where + ("teams",), question.get("teams"), self.team_ids, "team", "teams")
+
     # --- injects -----------------------------------------------------------------------------
 
     def inject(self, path: Path_, inject: dict[str, Any], objectives: list[str]) -> None:
@@ -425,6 +469,7 @@ class Checker:
             except PathRefused as exc:
                 self.at(path + ("attachments", k) if k >= 0 else path + ("attachments",), str(exc))
         self.inject_move(path, inject)
+        self.bot_lines(path, inject, recipients)
         for key in ("when", "unless"):
             if key in inject:
                 self.condition(path + (key,), inject[key], 1)
@@ -436,6 +481,54 @@ class Checker:
                         path + (key,),
                         f"'{key}' does not apply to a choice: inject '{ident}' releases one of its alternatives, "
                         "which carry their own content",
+                    )
+
+    def bot_lines(self, path: Path_, inject: dict[str, Any], recipients: list[str]) -> None:
+        """`rehearsal:` (format 2): each line's team receives the inject, its channel exists and that
+        team may use it, its option is an option of the inject's decision."""
+        lines = inject.get("rehearsal")
+        if not isinstance(lines, list):
+            return
+        decision = inject.get("decision")
+        options = (
+            [o["id"] for _, o in _items(decision, "options") if isinstance(o.get("id"), str)]
+            if isinstance(decision, dict)
+            else []
+        )
+        for k, line in enumerate(lines):
+            if not isinstance(line, dict):
+                continue
+            where = path + ("rehearsal", k)
+            team, channel, option = line.get("team"), line.get("channel"), line.get("option")
+            if isinstance(team, str):
+                if team not in self.team_ids:
+                    self.at(where + ("team",), f"unknown team '{team}' in 'team' (teams: {_listing(self.team_ids)})")
+                elif recipients and team not in recipients:
+                    self.at(
+                        where + ("team",),
+                        f"team '{team}' does not receive this inject ({', '.join(recipients)}): its bots never say it",
+                    )
+            if isinstance(channel, str) and channel != TEAM_CHANNEL:
+                known = [TEAM_CHANNEL, *self.channels]
+                if channel not in self.channels:
+                    self.at(
+                        where + ("channel",), f"unknown channel '{channel}' in 'channel' (channels: {_listing(known)})"
+                    )
+                else:
+                    members = [m for _, m in _str_list(self.channels[channel].get("members"))]
+                    if isinstance(team, str) and team in self.team_ids and team not in members:
+                        self.at(
+                            where + ("channel",),
+                            f"team '{team}' cannot write on channel '{channel}' (members: {_listing(members)})",
+                        )
+            if isinstance(option, str):
+                if not options:
+                    self.at(where + ("option",), "'option' names a rationale for a decision, and this inject has none")
+                elif option not in options:
+                    self.at(where + ("option",), f"unknown option '{option}' (options: {_listing(options)})")
+                if channel is not None:
+                    self.at_key(
+                        where + ("channel",), "a rationale ('option') is given with the decision, on no channel"
                     )
 
     def effect(self, path: Path_, effect: dict[str, Any]) -> None:

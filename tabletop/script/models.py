@@ -344,8 +344,44 @@ class Choice(Model):
         return self.inject if self.inject is not None else self.otherwise or ""
 
 
+def _bot_line(value: object) -> object:
+    """A plain string in `rehearsal:` is a line any recipient may say."""
+    return {"text": value} if isinstance(value, str) else value
+
+
+class BotLine(Model):
+    """A line a rehearsal bot may say in answer to the inject (format 2, field `rehearsal`): by any
+    recipient team on any channel it may use, or only by `team`, only on `channel` (`team` is the
+    team chat); with `option`, the rationale a bot gives when it picks that option of the inject's
+    decision."""
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    team: Id | None = None
+    channel: Id | None = None
+    option: Id | None = None
+
+
+BOT_LINE_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "minLength": 1, "maxLength": 2000, "description": "a line any recipient may say"},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["text"],
+            "properties": {
+                "text": {"type": "string", "minLength": 1, "maxLength": 2000},
+                "team": {"type": "string", "pattern": ID_PATTERN},
+                "channel": {"type": "string", "pattern": ID_PATTERN},
+                "option": {"type": "string", "pattern": ID_PATTERN},
+            },
+        },
+    ]
+}
+RehearsalLine = Annotated[BotLine, BeforeValidator(_bot_line), WithJsonSchema(BOT_LINE_SCHEMA)]
+
+
 class Inject(Grown):
-    format2_fields: ClassVar[tuple[str, ...]] = ("fiction", "source", "choose")
+    format2_fields: ClassVar[tuple[str, ...]] = ("fiction", "source", "choose", "rehearsal", "incident")
 
     id: Id
     at: Offset | None = None
@@ -370,6 +406,8 @@ class Inject(Grown):
     when: Condition | None = None
     unless: Condition | None = None
     choose: tuple[Choice, ...] = Field((), max_length=20)
+    rehearsal: tuple[RehearsalLine, ...] = Field((), max_length=100)
+    incident: bool = Field(False, description="starts the report's contact-time clocks (format 2)")
 
     @property
     def release(self) -> Literal["timed", "triggered", "conditional", "contingency"]:
@@ -422,6 +460,67 @@ class Hotwash(Model):
     questions: tuple[Question, ...] = Field((), max_length=30)
 
 
+KeyQuestionKind = Literal["choice", "position", "number", "text"]
+
+
+class KeyQuestion(Model):
+    """A question control knows the answer to, put to the teams during play (format 2): each team's
+    answer and confidence are its picture, set beside `truth` on the console, the tape and the report.
+
+    `kind`: `choice` (one of `options`), `position` ("LAT, LON" in decimal degrees), `number`, `text`.
+    `truth` is control's ground truth, never sent to players. `ask_at`: the injects whose release
+    prompts the teams that receive them. `tolerance`: the error that counts as entirely wrong (a
+    number's units; kilometres for a position; default: the truth's size, or 100 km).
+    """
+
+    id: Id
+    question: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    kind: KeyQuestionKind = "choice"
+    options: tuple[Annotated[str, StringConstraints(min_length=1, max_length=200)], ...] = Field((), max_length=20)
+    truth: float | Annotated[str, StringConstraints(max_length=2_000)] | None = None
+    ask_at: tuple[Id, ...] = Field((), max_length=50)
+    teams: tuple[Id, ...] = Field((), description="the teams asked (default: every team)")
+    tolerance: Annotated[float, Field(gt=0, le=1e9)] | None = None
+
+
+ResearchAnswer = Literal[
+    "first_contact",
+    "first_answer",
+    "relay_fidelity",
+    "rank_pairing",
+    "decisions_informed",
+    "peak_escalation",
+    "public_signals",
+    "line_share",
+]
+RESEARCH_ANSWERS: tuple[ResearchAnswer, ...] = (
+    "first_contact",
+    "first_answer",
+    "relay_fidelity",
+    "rank_pairing",
+    "decisions_informed",
+    "peak_escalation",
+    "public_signals",
+    "line_share",
+)
+
+
+class ResearchQuestion(Model):
+    """A question the sponsor asks of the exercise (format 2), answered in the report's executive
+    summary by the measure `answer` names, computed from the log (see docs/report.md)."""
+
+    id: Id
+    question: Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+    answer: ResearchAnswer
+
+
+class Benchmarks(Model):
+    """What the report compares play with (format 2): scenario-time spans after an incident."""
+
+    first_contact: Duration | None = Field(None, description="incident to the first message delivered through the line")
+    first_answer: Duration | None = Field(None, description="incident to the first answer back delivered")
+
+
 class Persona(Model):
     """A named voice of the public feed: a news agency, a president's account (format 2)."""
 
@@ -440,7 +539,15 @@ def _find(items: tuple[Any, ...], ident: str) -> Any:
 
 
 class Exercise(Grown):
-    format2_fields: ClassVar[tuple[str, ...]] = ("moves", "escalation", "hotwash", "personas")
+    format2_fields: ClassVar[tuple[str, ...]] = (
+        "moves",
+        "escalation",
+        "hotwash",
+        "personas",
+        "key_questions",
+        "research_questions",
+        "benchmarks",
+    )
 
     format: Literal[1, 2]
     base: FilePath | None = None
@@ -457,6 +564,9 @@ class Exercise(Grown):
     personas: tuple[Persona, ...] = ()
     escalation: Escalation = Escalation()
     hotwash: Hotwash = Hotwash()
+    key_questions: tuple[KeyQuestion, ...] = Field((), max_length=30)
+    research_questions: tuple[ResearchQuestion, ...] = Field((), max_length=30)
+    benchmarks: Benchmarks = Benchmarks()
     injects: tuple[Inject, ...] = ()
 
     _anchors: tuple[datetime | None, ...] = PrivateAttr(default=())
@@ -516,6 +626,9 @@ class Exercise(Grown):
 
     def move(self, move_id: str) -> Move:
         return _find(self.moves, move_id)
+
+    def key_question(self, question_id: str) -> KeyQuestion:
+        return _find(self.key_questions, question_id)
 
     def recipients(self, inject: Inject) -> tuple[str, ...]:
         """The team ids an inject goes to (`all` expanded)."""
