@@ -18,7 +18,16 @@ from .times import format_duration, format_offset
 from .yamlsrc import Path_, Positions
 
 # Fields that only format 2 knows, by where they stand.
-FORMAT2_TOP = ("base", "moves", "escalation", "hotwash", "personas", "key_questions", "research_questions", "benchmarks")
+FORMAT2_TOP = (
+    "base",
+    "moves",
+    "escalation",
+    "hotwash",
+    "personas",
+    "key_questions",
+    "research_questions",
+    "benchmarks",
+)
 FORMAT2_CHANNEL = ("read", "write", "initially", "receiver_sees", "sender_learns")
 FORMAT2_INJECT = ("fiction", "source", "move", "when", "unless", "choose", "rehearsal", "incident")
 FORMAT2_EFFECT = ("channel",)
@@ -178,7 +187,8 @@ class Checker:
         self.check_personas()
         self.check_escalation()
         self.check_hotwash()
-        self.unique("research question", [(("research_questions", i), q) for i, q in _items(data, "research_questions")])
+        research = _items(data, "research_questions")
+        self.unique("research question", [(("research_questions", i), q) for i, q in research])
         self.injects = self.unique("inject", [(("injects", i), j) for i, j in _items(data, "injects")])
         for i, inject in _items(data, "injects"):
             self.inject(("injects", i), inject, objectives)
