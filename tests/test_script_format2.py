@@ -959,6 +959,26 @@ def test_the_gulf_base_file_follows_the_briefing(tmp_path):
     assert gulf.escalation.rung(0) is not None and len(gulf.hotwash.questions) == 4 and gulf.personas
 
 
+def test_a_team_without_positions_adds_a_brief_to_the_base_team(tmp_path):
+    """A script's team without positions keeps the base's seats and takes the script's brief; a team
+    with positions replaces the base's whole, and its problems point into the right file."""
+    script = tmp_path / "gulf.yaml"
+    script.write_text(
+        "format: 2\nbase: bases/gulf-three-teams.yaml\nid: gulf\ntitle: Gulf\n"
+        "teams:\n  - id: us\n    brief: The drone is down.\n  - id: oman\n    name: Oman\n",
+        encoding="utf-8",
+    )
+    gulf = load_exercise(script)
+    us, oman = gulf.team("us"), gulf.team("oman")
+    assert us is not None and us.brief == "The drone is down." and us.name == "United States"
+    assert [p.id for p in us.positions][:2] == ["us-line-colonel", "centcom-one-star"]
+    assert oman is not None and oman.name == "Oman" and oman.intermediary and len(oman.positions) == 3
+    script.write_text(script.read_text(encoding="utf-8") + "    positions: 3\n", encoding="utf-8")
+    with pytest.raises(ScriptError) as info:
+        load_exercise(script)
+    assert any(p.mark.file.endswith("gulf.yaml") and "for 'positions'" in p.message for p in info.value.problems)
+
+
 def test_the_format2_example_of_the_docs_loads(tmp_path):
     docs = (ROOT / "docs" / "exercise-format.md").read_text(encoding="utf-8")
     section = docs[docs.index("## A format-2 example") :]

@@ -140,9 +140,11 @@ def _resolve_base(
                 )
             continue
         entries, origin = _merge_by_id(base[key], own if isinstance(own, list) else [])
-        merged[key] = entries
         base_at = {old: new for new, (side, old) in enumerate(origin) if side == "base"}
         own_at = {old: new for new, (side, old) in enumerate(origin) if side == "script"}
+        if key == "teams":
+            entries = _add_to_base_teams(base[key], entries, origin, doc.positions, places)
+        merged[key] = entries
         _copy(positions, places, key, own_at.get)
         _copy(doc.positions, places, key, base_at.get)
         if key not in data:
@@ -170,6 +172,26 @@ def _merge_by_id(base: list[Any], own: list[Any]) -> tuple[list[Any], list[tuple
     origin += [("script", j) for j in range(len(own)) if j not in used]
     entries = [base[i] if side == "base" else own[i] for side, i in origin]
     return entries, origin
+
+
+def _add_to_base_teams(
+    base: list[Any], entries: list[Any], origin: list[tuple[str, int]], places: Positions, into: Positions
+) -> list[Any]:
+    """A team of the script without `positions` adds to the base's team of the same id: its fields
+    (a brief, a name) replace the base's, and the base's positions, and its other fields, stay."""
+    by_id = {e["id"]: (i, e) for i, e in enumerate(base) if isinstance(e, dict) and isinstance(e.get("id"), str)}
+    out = list(entries)
+    for new, (side, _) in enumerate(origin):
+        own = entries[new]
+        if side != "script" or not isinstance(own, dict) or "positions" in own or own.get("id") not in by_id:
+            continue
+        old, team = by_id[own["id"]]
+        out[new] = {**team, **own}
+        for table, target in ((places.values, into.values), (places.keys, into.keys)):
+            for path, mark in table.items():
+                if len(path) > 2 and path[:2] == ("teams", old) and path[2] not in own:
+                    target[("teams", new, *path[2:])] = mark
+    return out
 
 
 def _copy(source: Positions, target: Positions, key: str, index: Any) -> None:
