@@ -49,6 +49,8 @@ NEWER = {
     "inject_cancelled",
     "persona_posted",
     "participant_removed",  # issue 16, revocation: tests/test_revocation.py
+    "key_findings",  # issue 13, the hand-off: tests/test_handoff.py
+    "assessment",  # issue 14, belief against truth: tests/test_tape_beliefs.py
 }
 
 

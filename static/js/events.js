@@ -35,9 +35,11 @@ export const NOTE = "note";
 export const OBSERVATION = "observation";
 export const FEEDBACK = "feedback";
 export const IMPROVEMENT_PLAN = "improvement_plan";
+export const KEY_FINDINGS = "key_findings";
 export const INJECT_CANCELLED = "inject_cancelled";
 export const CHOICE_MADE = "choice_made";
 export const PERSONA_POSTED = "persona_posted";
+export const ASSESSMENT = "assessment";
 
 /** Every event type, in the order of docs/protocol.md. */
 export const EVENT_TYPES = Object.freeze([
@@ -74,14 +76,16 @@ export const EVENT_TYPES = Object.freeze([
   OBSERVATION,
   FEEDBACK,
   IMPROVEMENT_PLAN,
+  KEY_FINDINGS,
   INJECT_CANCELLED,
   CHOICE_MADE,
   PERSONA_POSTED,
+  ASSESSMENT,
 ]);
 
 /** Each type's payload fields, in order; optional ones appear only sometimes. */
 export const EVENT_FIELDS = Object.freeze({
-  [PARTICIPANT_JOINED]: Object.freeze(["participant", "kind", "name", "team", "position", "teams"]),
+  [PARTICIPANT_JOINED]: Object.freeze(["participant", "kind", "name", "team", "position", "teams", "ai"]),
   [PARTICIPANT_REMOVED]: Object.freeze(["participant", "kind", "name", "team", "position", "by", "moved_to"]),
   [CLOCK_STARTED]: Object.freeze(["speed", "by"]),
   [CLOCK_PAUSED]: Object.freeze(["by"]),
@@ -111,17 +115,19 @@ export const EVENT_FIELDS = Object.freeze({
   [DECISION_MADE]: Object.freeze(["inject", "option", "label", "escalation", "by_default", "lapsed", "rationale", "team", "position", "name", "participant"]),
   [ESCALATION_CHANGED]: Object.freeze(["delta", "level", "reason", "by"]),
   [NOTE]: Object.freeze(["text", "name"]),
-  [OBSERVATION]: Object.freeze(["objective", "rating", "text", "team", "name", "participant"]),
+  [OBSERVATION]: Object.freeze(["objective", "rating", "text", "team", "name", "participant", "finding"]),
   [FEEDBACK]: Object.freeze(["participant", "name", "kind", "team", "position", "strengths", "improvements", "channels", "key", "answers"]),
   [IMPROVEMENT_PLAN]: Object.freeze(["items", "by"]),
+  [KEY_FINDINGS]: Object.freeze(["text", "by"]),
   [INJECT_CANCELLED]: Object.freeze(["inject", "reason"]),
   [CHOICE_MADE]: Object.freeze(["choice", "inject", "reason", "how"]),
   [PERSONA_POSTED]: Object.freeze(["channel", "persona", "name", "team", "text", "spoofed_by"]),
+  [ASSESSMENT]: Object.freeze(["question", "team", "answer", "confidence", "by", "position"]),
 });
 
 /** Each type's optional payload fields: absent unless they apply. */
 export const OPTIONAL_FIELDS = Object.freeze({
-  [PARTICIPANT_JOINED]: Object.freeze(["team", "position", "teams"]),
+  [PARTICIPANT_JOINED]: Object.freeze(["team", "position", "teams", "ai"]),
   [PARTICIPANT_REMOVED]: Object.freeze(["team", "position", "moved_to"]),
   [CLOCK_STARTED]: Object.freeze([]),
   [CLOCK_PAUSED]: Object.freeze([]),
@@ -151,12 +157,14 @@ export const OPTIONAL_FIELDS = Object.freeze({
   [DECISION_MADE]: Object.freeze(["rationale", "team", "position", "name", "participant"]),
   [ESCALATION_CHANGED]: Object.freeze(["by"]),
   [NOTE]: Object.freeze([]),
-  [OBSERVATION]: Object.freeze([]),
+  [OBSERVATION]: Object.freeze(["finding"]),
   [FEEDBACK]: Object.freeze(["key", "answers"]),
   [IMPROVEMENT_PLAN]: Object.freeze([]),
+  [KEY_FINDINGS]: Object.freeze([]),
   [INJECT_CANCELLED]: Object.freeze([]),
   [CHOICE_MADE]: Object.freeze([]),
   [PERSONA_POSTED]: Object.freeze([]),
+  [ASSESSMENT]: Object.freeze(["position"]),
 });
 
 /** Events that move the exercise clock: pages apply them to their clock. */

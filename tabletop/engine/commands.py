@@ -213,6 +213,7 @@ class Observe(Command):
     rating: Literal["P", "S", "M", "U"]
     text: OptionalText = ""
     team: Ident | None = None
+    finding: Literal["strength", "improvement"] | None = None  # beside the rating, not instead of it
 
 
 class Feedback(Command):
@@ -233,6 +234,18 @@ class PostAsPersona(Command):
     persona: Ident
     channel: Annotated[str, Field(max_length=64)] | None = None
     text: Text
+
+
+class Assess(Command):
+    """A team's answer to a key question of the script and its confidence (format 2)."""
+
+    question: Ident
+    answer: (
+        Annotated[float, Strict()]
+        | Annotated[int, Strict()]
+        | Annotated[str, BeforeValidator(clean_text), Field(min_length=1, max_length=2000)]
+    )
+    confidence: Annotated[int, Strict(), Field(ge=0, le=100)]
 
 
 class BadPayload(ValueError):
@@ -276,7 +289,16 @@ class PlanItem(BaseModel):
     organisation: Annotated[str, BeforeValidator(clean_text), Field(max_length=200)] = ""
     due: Annotated[str, BeforeValidator(clean_text), Field(max_length=40)] = ""
     objective: Ident | None = None
+    capability: Annotated[str, BeforeValidator(clean_text), Field(max_length=200)] = ""
+    contact: Annotated[str, BeforeValidator(clean_text), Field(max_length=200)] = ""
+    start: Annotated[str, BeforeValidator(clean_text), Field(max_length=40)] = ""
 
 
 class ImprovementPlan(Command):
     items: list[PlanItem] = Field(max_length=100)
+
+
+class KeyFindings(Command):
+    """The facilitator's key findings for the report's summary (empty clears them)."""
+
+    text: OptionalText = ""

@@ -195,8 +195,18 @@ class PlanItem(Part):
     issue: str
     action: str
     organisation: str
-    due: str
+    due: str = Field(description="the end date")
     objective: str | None
+    capability: str = Field("", description="a capability in words, for an issue outside the objectives")
+    contact: str = Field("", description="the responsible organisation's point of contact")
+    start: str = Field("", description="the start date")
+
+
+class AISeat(Part):
+    """A seat played by a language model (docs/ai-seats.md): its model, and whether players are told."""
+
+    model: str = Field(description="the model's name, as the operator's endpoint calls it")
+    told: bool = Field(description="whether players see that this seat is an AI; false: control only")
 
 
 # ============================================================== event payloads
@@ -211,6 +221,7 @@ class ParticipantJoined(Payload):
     team: str | None = Field(None, description="players")
     position: str | None = Field(None, description="players")
     teams: Teams = Field((), description="observers: the teams they watch")
+    ai: AISeat | None = Field(None, description="an AI seat: the model that plays it (absent for people)")
 
 
 class ParticipantRemoved(Payload):
@@ -628,6 +639,7 @@ class Observation(Payload):
     team: str | None
     name: str
     participant: int | None
+    finding: str | None = Field(None, description="`strength` or `improvement`, beside the rating (optional)")
 
 
 class Feedback(Payload):
@@ -701,6 +713,34 @@ class ImprovementPlan(Payload):
     by: str
 
 
+class KeyFindings(Payload):
+    """The facilitator's key findings for the report's summary; the last one counts."""
+
+    TYPE = "key_findings"
+    MADE_BY = "`key_findings`"
+    AUDIENCE = "control"
+
+    text: str
+    by: str
+
+
+class Assessment(Payload):
+    """A team's answer to one of the script's key questions, with its confidence (format 2): its
+    picture, which the console, the tape and the report set beside control's truth."""
+
+    TYPE = "assessment"
+    MADE_BY = "`assess`"
+    AUDIENCE = "the team, and control"
+    NOTE = "The latest of a team for a question is its picture; the truth is never sent to players"
+
+    question: str = Field(description="the key question's id")
+    team: str
+    answer: Number | str = Field(description="an option, `LAT, LON`, a number or a text, per the question's kind")
+    confidence: int = Field(description="0 to 100")
+    by: str = Field(description="the player's name")
+    position: str | None = Field(None, description="the player's position")
+
+
 # ============================================================== the registry
 #: Every event type, by name: the one list the fold, the store, the docs and the JS are checked against.
 EVENT_TYPES: dict[str, type[Payload]] = {
@@ -739,9 +779,11 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         Observation,
         Feedback,
         ImprovementPlan,
+        KeyFindings,
         InjectCancelled,
         ChoiceMade,
         PersonaPosted,
+        Assessment,
     )
 }
 
@@ -779,9 +821,11 @@ NOTE = Note.TYPE
 OBSERVATION = Observation.TYPE
 FEEDBACK = Feedback.TYPE
 IMPROVEMENT_PLAN = ImprovementPlan.TYPE  # the facilitator's improvement-plan table for the report
+KEY_FINDINGS = KeyFindings.TYPE  # the facilitator's key findings for the report's summary
 INJECT_CANCELLED = InjectCancelled.TYPE  # an `unless` held when the inject fell due
 CHOICE_MADE = ChoiceMade.TYPE  # a choice released one of its alternatives, or none
 PERSONA_POSTED = PersonaPosted.TYPE  # control posted on a public channel as a persona
+ASSESSMENT = Assessment.TYPE  # a team's answer to a key question, with its confidence
 
 # Groups of event types (exported to the pages by static/js/events.js).
 #: Events that move the exercise clock: pages apply them to their clock.
@@ -1000,6 +1044,8 @@ def redact(event: Event, viewer: Viewer, exercise: Exercise) -> dict[str, Any] |
             payload["decision"] = {**payload["decision"], "options": options}
     if event.type == DECISION_MADE and viewer.kind == "player":
         payload.pop("escalation", None)
+    if event.type == PARTICIPANT_JOINED and viewer.kind == "player" and not (payload.get("ai") or {}).get("told", True):
+        payload.pop("ai", None)  # an AI seat players are not told about (docs/ai-seats.md)
     if event.type in RELAY_DISCLOSED and viewer.kind == "player":
         told = disclosed(event.type, payload, viewer.team, exercise)
         if told is None:

@@ -398,18 +398,31 @@ def ack_inject(state: SessionState, actor: Actor, cmd: c.InjectRef, t: float) ->
     return [NewEvent.of(acknowledged, (actor.team or "",), t, actor.participant, claim=claim)]
 
 
+def _position_title(state: SessionState, position: str) -> str:
+    """A position's title as a person reads it ("CENTCOM Director of Operations (J3)"), its id if unknown."""
+    try:
+        return state.exercise.position(position)[1].title
+    except (KeyError, ValueError, LookupError):
+        return position
+
+
 @command("decide", c.Decide, "player")
 def decide(state: SessionState, actor: Actor, cmd: c.Decide, t: float) -> list[NewEvent]:
     """A player with the authority to decide chooses an option of a decision inject."""
     decision = state.decisions.get(cmd.inject)
     if decision is None or actor.team not in decision.teams:
         raise Refused("unknown_decision", f"decide: your team has no open decision '{cmd.inject}'")
-    if decision.decided:
-        raise Refused("already_decided", f"decide: '{cmd.inject}' was already decided ({decision.option})")
     spec = state.injects[cmd.inject].definition.decision
     assert spec is not None
+    if decision.decided:
+        chosen = spec.option(decision.option or "")
+        label = chosen.label if chosen is not None else "no option"
+        raise Refused(
+            "already_decided", f"decide: '{state.injects[cmd.inject].definition.title}' was already decided ({label})"
+        )
     if spec.by and actor.position not in spec.by:
-        raise Refused("forbidden", f"decide: only {', '.join(spec.by)} may take this decision")
+        titles = " or ".join(_position_title(state, p) for p in spec.by)
+        raise Refused("forbidden", f"decide: only {titles} may take this decision")
     if spec.option(cmd.option) is None:
         options = ", ".join(o.id for o in spec.options)
         raise Refused("bad_payload", f"decide: unknown option '{cmd.option}' (options: {options})")
@@ -620,6 +633,7 @@ def observe(state: SessionState, actor: Actor, cmd: c.Observe, t: float) -> list
         team=cmd.team,
         name=actor.name,
         participant=actor.participant,
+        **({"finding": cmd.finding} if cmd.finding else {}),
     )
     return [NewEvent.of(observation, (), t, actor.participant)]
 
@@ -663,8 +677,21 @@ def improvement_plan(state: SessionState, actor: Actor, cmd: c.ImprovementPlan, 
     for item in cmd.items:
         if item.objective is not None and item.objective not in objectives:
             raise Refused("bad_payload", f"improvement_plan: unknown objective '{item.objective}'")
-    items = tuple(ev.PlanItem(**item.model_dump()) for item in cmd.items)
+    # Point of contact, start date and capability only where given: older plans keep their JSON.
+    items = tuple(
+        ev.PlanItem(
+            **item.model_dump(exclude={"capability", "contact", "start"}),
+            **{k: v for k in ("capability", "contact", "start") if (v := getattr(item, k))},
+        )
+        for item in cmd.items
+    )
     return [NewEvent.of(ev.ImprovementPlan(items=items, by=actor.name), (), t, actor.participant)]
+
+
+@command("key_findings", c.KeyFindings, "control", after_end=True)
+def key_findings(state: SessionState, actor: Actor, cmd: c.KeyFindings, t: float) -> list[NewEvent]:
+    """The facilitator's key findings for the report's summary; the last one counts."""
+    return [NewEvent.of(ev.KeyFindings(text=cmd.text, by=actor.name), (), t, actor.participant)]
 
 
 # ------------------------------------------- hotwash questions and personas (format 2)
@@ -724,3 +751,36 @@ def post_as_persona(state: SessionState, actor: Actor, cmd: c.PostAsPersona, t: 
         spoofed_by=actor.name,
     )
     return [NewEvent.of(posted, state.channel_audience(channel.id), t, actor.participant)]
+
+
+# ------------------------------------------------------ belief against truth (format 2)
+@command("assess", c.Assess, "player")
+def assess(state: SessionState, actor: Actor, cmd: c.Assess, t: float) -> list[NewEvent]:
+    """A player gives their team's answer to a key question, with a confidence (any time; the team's
+    latest answer is its picture). Seen by the team and control; the truth is never sent."""
+    from . import beliefs
+
+    ex = state.exercise
+    try:
+        question = ex.key_question(cmd.question)
+    except KeyError:
+        known = ", ".join(q.id for q in ex.key_questions) or "none defined"
+        raise Refused(
+            "bad_payload", f"assess: unknown key question '{cmd.question}' (key questions: {known})"
+        ) from None
+    team = actor.team or ""
+    if team not in beliefs.teams_asked(ex, question):
+        raise Refused("forbidden", f"assess: '{question.id}' is not put to your team")
+    try:
+        answer = beliefs.checked_answer(question, cmd.answer)
+    except beliefs.BadAnswer as exc:
+        raise Refused("bad_payload", f"assess: {exc}") from None
+    made = ev.Assessment(
+        question=question.id,
+        team=team,
+        answer=answer,
+        confidence=cmd.confidence,
+        by=actor.name,
+        position=actor.position,
+    )
+    return [NewEvent.of(made, (team,), t, actor.participant)]

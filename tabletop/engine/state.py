@@ -22,6 +22,7 @@ from tabletop.script.models import Inject, Trigger
 
 from . import events as ev
 from .access import ChannelAccess
+from .beliefs import teams_asked
 from .clock import ExerciseClock
 from .conditions import Conditions
 from .events import ChannelChangeSpec, DecisionSpec, Effect, Event, InjectDefinition, JamSpec, OptionSpec, Payload
@@ -167,6 +168,10 @@ class SessionState:
     move: int = 0  # the index of the last move that started
     waiting: str | None = None  # the move the clock is stopped for, until the facilitator starts it
     access: ChannelAccess = field(init=False, repr=False)  # who reads each channel, as audiences
+    # Key questions (format 2, engine/beliefs.py): the questions each team was asked by an `ask_at`
+    # inject's release, and each team's latest answer, (team, question) -> (answer, confidence, by, t, seq).
+    asked: dict[str, set[str]] = field(default_factory=dict)
+    beliefs: dict[tuple[str, str], tuple[Any, int, str, float, int]] = field(default_factory=dict)
     # The script's `when`, `unless` and `choose` during play (format 2: engine/conditions.py).
     conditions: Conditions = field(init=False, repr=False)
 
@@ -238,6 +243,10 @@ class SessionState:
             )
         for child in self._children(inject=p.inject):
             self._schedule_child(child, event.t)
+        for question in self.exercise.key_questions:  # format 2: the teams it reaches are asked
+            if p.inject in question.ask_at:
+                for team in set(p.to) & set(teams_asked(self.exercise, question)):
+                    self.asked.setdefault(team, set()).add(question.id)
 
     def _on_inject_cancelled(self, event: Event, p: ev.InjectCancelled) -> None:
         self.injects[p.inject].status = "cancelled"
@@ -331,6 +340,10 @@ class SessionState:
     def _on_message_read_back(self, event: Event, p: ev.MessageReadBack) -> None:
         if p.message in self.messages:
             self.messages[p.message].read_back.append(p.team)
+
+    def _on_assessment(self, event: Event, p: ev.Assessment) -> None:
+        """A team's latest answer to a key question is its picture (engine/beliefs.py)."""
+        self.beliefs[(p.team, p.question)] = (p.answer, p.confidence, p.by, event.t, event.seq)
 
     def _on_feedback(self, event: Event, p: ev.Feedback) -> None:
         self.feedback.add(p.key or str(p.participant))
@@ -440,9 +453,11 @@ FOLDS: dict[type[Payload], Fold] = {
     ev.Observation: S._nothing,
     ev.Feedback: S._on_feedback,
     ev.ImprovementPlan: S._nothing,
+    ev.KeyFindings: S._nothing,
     ev.InjectCancelled: S._on_inject_cancelled,
     ev.ChoiceMade: S._on_choice_made,
     ev.PersonaPosted: S._nothing,
+    ev.Assessment: S._on_assessment,
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from tabletop.script.models import TEAM_CHANNEL, Move
 from tabletop.script.times import format_offset
 
-from . import moves
+from . import beliefs, moves
 from .events import Viewer
 from .state import SessionState
 
@@ -146,4 +146,6 @@ def summary(state: SessionState, viewer: Viewer, wall: float, authority: int = 0
         data["objectives"] = [{"id": o.id, "text": o.text} for o in ex.objectives]
     if viewer.kind == "observer":
         data["objectives"] = [{"id": o.id, "text": o.text} for o in ex.objectives]
+    if ex.key_questions:  # format 2: belief against truth (engine/beliefs.py)
+        data["key_questions"] = beliefs.for_viewer(state, viewer)
     return data

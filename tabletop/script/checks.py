@@ -424,7 +424,7 @@ class Checker:
             elif kind == "number" and (isinstance(truth, bool) or not isinstance(truth, (int, float))):
                 self.at(where + ("truth",), "the truth of a 'number' key question is a number")
             elif kind == "position" and parse_position(truth) is None:
-                self.at(where + ("truth",), 'the truth of a \'position\' key question is "LAT, LON" in decimal degrees')
+                self.at(where + ("truth",), "the truth of a 'position' key question is \"LAT, LON\" in decimal degrees")
             self.refs(where + ("ask_at",), question.get("ask_at"), injects, "inject", "ask_at")
             self.refs(where + ("teams",), question.get("teams"), self.team_ids, "team", "teams")
 
