@@ -1,0 +1,468 @@
+"""Playing seats: a brain (a model, or a script) decides; the seat acts through `Live.command`.
+
+Each seat has its own queue of wake-ups and its own thread (`SeatRunner.start`), so a slow model
+holds up nobody: not the game (commands take the session's lock only to append, never while a
+model thinks), not the other seats. A turn happens when something new that the seat may see has
+arrived and something waits on it (a message to relay, an inject to acknowledge, a decision, a
+message from another team). One model call per turn, time-limited; an answer that fails the check
+is asked for once more with the reason, then dropped with a note to the facilitator. Tokens are
+counted per seat and per session, against budgets; commands per seat are rate-limited. The same
+`step` plays a seat synchronously for `exercise rehearse` (no thread).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tabletop.engine import events as ev
+from tabletop.engine.events import Event, NewEvent
+from tabletop.engine.rules import Actor, Refused
+from tabletop.live import Live
+
+from . import prompt, schema
+from .client import ChatClient, ModelError
+from .config import AIConfig
+from .schema import RELAY_ACTIONS, Command, Invalid, focus
+from .view import SeatView, seat_view
+
+log = logging.getLogger(__name__)
+
+POLL = 1.0  # seconds between two looks at the log when nothing woke the seat (events of other workers)
+TELL_AGAIN = 60.0  # seconds before the facilitator is told the same trouble of a seat again
+SCRIPTED = "scripted bot"
+#: Events that make a seat with nothing waiting on it consider a reply.
+TALK_TRIGGERS = {ev.MESSAGE, ev.MESSAGE_DELIVERED, ev.INJECT_RELEASED, ev.RELAY_NOTE, ev.PERSONA_POSTED}
+
+
+class Dropped(Exception):
+    """The brain's answer was invalid twice: the turn is dropped."""
+
+
+class Brain(Protocol):
+    label: str  # what the log and the console call it: the model's name, or "scripted bot"
+
+    def decide(self, view: SeatView, seat_name: str, relay_actions: tuple[str, ...]) -> tuple[list[Command], int]:
+        """The commands for this turn and the tokens spent; Dropped, or ModelError when the endpoint fails."""
+        ...
+
+
+class ModelBrain:
+    """A language model behind the configured OpenAI-compatible endpoint."""
+
+    def __init__(self, config: AIConfig, client: ChatClient | None = None) -> None:
+        self.config = config
+        self.client = client or ChatClient(config)
+        self.label = config.model
+        self.latencies: list[float] = []
+
+    def decide(self, view: SeatView, seat_name: str, relay_actions: tuple[str, ...]) -> tuple[list[Command], int]:
+        asked = schema.action_schema(view, relay_actions)
+        messages = prompt.messages(view, seat_name)
+        spent = 0
+        problem = ""
+        for _attempt in (1, 2):
+            reply = self.client.chat(messages, asked)
+            self.latencies.append(reply.seconds)
+            spent += reply.tokens
+            try:
+                return schema.validate(reply.text, view, relay_actions), spent
+            except Invalid as exc:
+                problem = str(exc)
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": reply.text[:1000]},
+                    {"role": "user", "content": f"That answer is invalid: {problem}. Answer again with JSON only."},
+                ]
+        raise Dropped(f"{problem} (twice); {spent} tokens")
+
+
+class ScriptedBrain:
+    """A scripted bot: passes every message on as written, acknowledges, takes each decision's first option."""
+
+    label = SCRIPTED
+
+    def decide(self, view: SeatView, seat_name: str, relay_actions: tuple[str, ...]) -> tuple[list[Command], int]:
+        kind = focus(view)
+        actions: list[dict[str, Any]] = []
+        if kind == "relay":
+            how = "forward" if "forward" in relay_actions else relay_actions[0]
+            actions = [{"do": "relay", "message": w.message, "action": how, "text": ""} for w in view.waiting]
+        elif kind == "duty":
+            actions = [{"do": "ack", "inject": inject} for inject, _title in view.acks]
+            actions += [
+                {"do": "decide", "inject": d.inject, "option": d.options[0][0], "rationale": "Scripted seat."}
+                for d in view.decisions
+            ]
+        return schema.validate({"actions": actions[: schema.MAX_ACTIONS]}, view, relay_actions), 0
+
+
+@dataclass
+class Budget:
+    """Tokens a session's AI seats may still spend, shared by its seats."""
+
+    limit: int
+    spent: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def charge(self, tokens: int) -> None:
+        with self.lock:
+            self.spent += tokens
+
+    @property
+    def left(self) -> int:
+        return self.limit - self.spent
+
+
+class RateLimit:
+    """A token bucket of commands a minute (wall clock)."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = float(max(1, min(per_minute, 5)))
+        self.tokens = self.capacity
+        self.last = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+Tell = Callable[[str, str], None]  # (session id, text): the facilitator is told
+
+
+@dataclass
+class SeatStats:
+    turns: int = 0
+    actions: int = 0
+    refused: int = 0
+    dropped: int = 0
+    failures: int = 0
+    tokens: int = 0
+    latencies: list[float] = field(default_factory=list)  # seconds from the trigger to the seat's first command
+
+
+class SeatRunner:
+    """One seat played by a brain, through the same commands and rules as a person."""
+
+    def __init__(
+        self,
+        live: Live,
+        session_id: str,
+        actor: Actor,
+        brain: Brain,
+        config: AIConfig,
+        budget: Budget,
+        tell: Tell | None = None,
+        relay_actions: tuple[str, ...] = RELAY_ACTIONS,
+        talk: bool = True,
+    ) -> None:
+        self.live = live
+        self.session_id = session_id
+        self.actor = actor
+        self.brain = brain
+        self.config = config
+        self.budget = budget
+        self.tell_facilitator = tell or (lambda session_id, text: None)
+        self.relay_actions = tuple(a for a in relay_actions if a in RELAY_ACTIONS) or RELAY_ACTIONS
+        self.talk = talk
+        self.status = "running"  # running | paused | taken_over | handed_over | out_of_tokens | ended
+        self.problem = ""  # the last trouble, for the console
+        self.stats = SeatStats()
+        self.rate = RateLimit(config.actions_per_minute)
+        self.events: list[Event] = []
+        self.turned_at = 0  # the seq the last turn looked at
+        self.queue: queue.Queue[float] = queue.Queue(maxsize=1)  # wake-ups, coalesced
+        self.thread: threading.Thread | None = None
+        self._told: dict[str, float] = {}
+        self._stop = threading.Event()
+
+    # ------------------------------------------------------------------ the thread
+    def start(self) -> None:
+        if self.thread is None or not self.thread.is_alive():
+            self._stop.clear()
+            name = f"ai-seat-{self.session_id}-{self.actor.participant}"
+            self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+            self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake()
+
+    def wake(self) -> None:
+        with contextlib.suppress(queue.Full):  # a wake-up is already waiting: one turn will see everything
+            self.queue.put_nowait(time.monotonic())
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                woken = self.queue.get(timeout=POLL)
+            except queue.Empty:
+                woken = None
+            if self._stop.is_set():
+                break
+            try:
+                self.step(woken)
+            except Exception:  # a seat's trouble never reaches the game
+                log.exception("AI seat %s of session %s failed a turn", self.actor.name, self.session_id)
+            if self.status == "ended":
+                break
+
+    # ------------------------------------------------------------------ a turn
+    def step(self, woken: float | None = None) -> bool:
+        """Look at the log; play a turn if something new waits on the seat. Whether a turn was played."""
+        if self.status != "running":
+            return False
+        started = woken or time.monotonic()
+        self.events += self.live.store.events_after(self.session_id, self.events[-1].seq if self.events else 0)
+        if not self.events or self.events[-1].seq <= self.turned_at:
+            return False
+        new = [e for e in self.events if e.seq > self.turned_at]
+        with self.live.lock(self.session_id):
+            state = self.live.state(self.session_id)
+            if state.ended:
+                self.status = "ended"
+                return False
+            view = seat_view(state, self.actor, self.events, state.elapsed(self.live.time.now()))
+        self.turned_at = self.events[-1].seq
+        if not self._triggered(view, new):
+            return False
+        if self.budget.left <= 0 or self.stats.tokens >= self.config.seat_tokens:
+            self.status = "out_of_tokens"
+            which = "the session's" if self.budget.left <= 0 else "its own"
+            used = self.stats.tokens
+            self.tell("budget", f"stopped: {which} token budget is spent ({used} tokens used by this seat)")
+            return False
+        self.stats.turns += 1
+        try:
+            commands, tokens = self.brain.decide(view, self.actor.name, self.relay_actions)
+        except Dropped as exc:
+            self.stats.dropped += 1
+            self._charge_dropped(exc)
+            self.tell("invalid", f"its answer was invalid and was dropped: {exc}")
+            return True
+        except ModelError as exc:
+            self.stats.failures += 1
+            self.problem = str(exc)
+            self.tell("endpoint", f"the model endpoint failed ({exc}); the game goes on without this turn")
+            return True
+        self._charge(tokens)
+        self.problem = ""
+        first = True
+        for name, data in commands:
+            if self.status != "running":
+                break  # paused or taken over while the model thought
+            if not self.rate.take():
+                log.warning("AI seat %s: %s dropped, over its rate limit", self.actor.name, name)
+                self.stats.refused += 1
+                continue
+            try:
+                self.live.command(self.session_id, self.actor, name, data)
+            except Refused as exc:
+                self.stats.refused += 1
+                log.info("AI seat %s: %s refused: %s", self.actor.name, name, exc.message)
+                continue
+            self.stats.actions += 1
+            if first:
+                self.stats.latencies.append(time.monotonic() - started)
+                first = False
+        return True
+
+    def _triggered(self, view: SeatView, new: list[Event]) -> bool:
+        me = self.actor.participant
+        others = [e for e in new if e.actor != me and e.payload_json.get("participant") != me]
+        if not others:
+            return False
+        if view.has_work:
+            return True
+        if not self.talk or self.brain.label == SCRIPTED:
+            return False
+        visible = {v["seq"] for v in _seen(others, self.actor, self.live, self.session_id)}
+        return any(e.seq in visible and e.type in TALK_TRIGGERS for e in others)
+
+    def _charge(self, tokens: int) -> None:
+        self.stats.tokens += tokens
+        self.budget.charge(tokens)
+
+    def _charge_dropped(self, exc: Dropped) -> None:
+        text = str(exc)
+        tokens = int(text.rsplit("; ", 1)[-1].split()[0]) if "; " in text else 0
+        self._charge(tokens)
+
+    def tell(self, kind: str, text: str) -> None:
+        """Tell the facilitator (a note in the log, shown on the console), at most once a minute per trouble."""
+        self.problem = text
+        log.warning("AI seat %s (session %s): %s", self.actor.name, self.session_id, text)
+        now = time.monotonic()
+        if now - self._told.get(kind, -TELL_AGAIN) < TELL_AGAIN:
+            return
+        self._told[kind] = now
+        try:
+            self.tell_facilitator(self.session_id, f"AI seat {self.actor.name} ({self.brain.label}): {text}")
+        except Exception:
+            log.exception("telling the facilitator about AI seat %s failed", self.actor.name)
+
+    def info(self) -> dict[str, Any]:
+        lat = sorted(self.stats.latencies)
+        return {
+            "participant": self.actor.participant,
+            "name": self.actor.name,
+            "team": self.actor.team,
+            "position": self.actor.position,
+            "model": self.brain.label,
+            "status": self.status,
+            "problem": self.problem,
+            "turns": self.stats.turns,
+            "actions": self.stats.actions,
+            "refused": self.stats.refused,
+            "dropped": self.stats.dropped,
+            "failures": self.stats.failures,
+            "tokens": self.stats.tokens,
+            "seat_tokens": self.config.seat_tokens,
+            "median_latency": round(lat[len(lat) // 2], 3) if lat else None,
+        }
+
+
+def _seen(events: list[Event], actor: Actor, live: Live, session_id: str) -> list[dict[str, Any]]:
+    from .view import seen
+
+    return seen(events, actor, live.current(session_id))
+
+
+# ------------------------------------------------------------------ the seats of every session
+def seat_name(title: str, label: str, told: bool, name: str = "") -> str:
+    """The seat's display name: marked with its model when players are told, else the name given."""
+    if told:
+        base = name or title
+        kind = "bot" if label == SCRIPTED else "AI"
+        return f"{base} ({kind}: {label})"[:80] if len(base) < 60 else f"{base[:56]} ({kind})"
+    return (name or title)[:80]
+
+
+class Seats:
+    """The AI and bot seats this process plays, per session (a registry the web layer keeps on its runtime)."""
+
+    def __init__(self, live: Live, config: AIConfig, tell: Tell | None = None) -> None:
+        self.live = live
+        self.config = config
+        self.tell = tell or self._note
+        self.runners: dict[str, dict[int, SeatRunner]] = {}
+        self.budgets: dict[str, Budget] = {}
+        self.lock = threading.Lock()
+        self.start_threads = True
+
+    def _note(self, session_id: str, text: str) -> None:
+        """The default way to tell the facilitator: a note in the log (control only)."""
+        try:
+            self.live.command(session_id, Actor("control", None, "AI seats"), "note", {"text": text[:3900]})
+        except Refused as exc:
+            log.warning("AI seats: could not note %r: %s", text, exc.message)
+
+    def budget(self, session_id: str) -> Budget:
+        with self.lock:
+            return self.budgets.setdefault(session_id, Budget(self.config.session_tokens))
+
+    def brain(self, kind: str) -> Brain:
+        if kind == "bot":
+            return ScriptedBrain()
+        if not self.config.enabled:
+            raise ValueError("AI seats need AI_BASE_URL and AI_MODEL (docs/ai-seats.md)")
+        return ModelBrain(self.config)
+
+    def add(
+        self,
+        session_id: str,
+        team: str,
+        position: str,
+        *,
+        kind: str = "ai",
+        name: str = "",
+        told: bool = True,
+        relay_actions: tuple[str, ...] = RELAY_ACTIONS,
+        talk: bool = True,
+        brain: Brain | None = None,
+    ) -> SeatRunner:
+        """Seat an AI (or a scripted bot) in a position: a participant, its `participant_joined` (with `ai`:
+        the model, and whether players are told), and its runner, started."""
+        state = self.live.current(session_id)
+        if state.ended:
+            raise ValueError("this session has ended")
+        ex = state.exercise
+        try:
+            found_team, found = ex.position(position)
+        except KeyError:
+            raise ValueError(f"unknown position '{position}'") from None
+        if found_team.id != team:
+            raise ValueError(f"'{position}' is not a position of '{team}'")
+        brain = brain or self.brain(kind)
+        display = seat_name(found.title, brain.label, told, name)
+        pid = self.live.store.add_participant(session_id, "player", display, team, position, [])
+        joined = ev.ParticipantJoined(
+            participant=pid,
+            kind="player",
+            name=display,
+            team=team,
+            position=position,
+            ai=ev.AISeat(model=brain.label, told=told),
+        )
+        self.live.record(session_id, NewEvent.of(joined, (team,), actor=pid))
+        actor = Actor("player", pid, display, team, position)
+        runner = SeatRunner(
+            self.live, session_id, actor, brain, self.config, self.budget(session_id), self.tell, relay_actions, talk
+        )
+        with self.lock:
+            self.runners.setdefault(session_id, {})[pid] = runner
+        if self.start_threads:
+            runner.start()
+        return runner
+
+    def of(self, session_id: str) -> list[SeatRunner]:
+        with self.lock:
+            return list(self.runners.get(session_id, {}).values())
+
+    def get(self, session_id: str, participant: int) -> SeatRunner | None:
+        with self.lock:
+            return self.runners.get(session_id, {}).get(participant)
+
+    def wake(self, session_id: str) -> None:
+        for runner in self.of(session_id):
+            if runner.status == "running":
+                runner.wake()
+
+    def set_status(self, session_id: str, participant: int, status: str) -> SeatRunner:
+        """pause | resume | take_over | hand_over: what the facilitator does with a seat."""
+        runner = self.get(session_id, participant)
+        if runner is None:
+            raise LookupError(f"no AI seat {participant} in this session")
+        if status == "resume":
+            if runner.status == "handed_over":
+                raise ValueError("this seat was handed to a person")
+            runner.status = "running"
+            runner.turned_at = 0  # look at what is waiting again
+            if self.start_threads:
+                runner.start()
+            runner.wake()
+        elif status in ("pause", "take_over", "hand_over"):
+            runner.status = {"pause": "paused", "take_over": "taken_over", "hand_over": "handed_over"}[status]
+            if status == "hand_over":
+                runner.stop()
+        else:
+            raise ValueError("the action is pause, resume, take_over or hand_over")
+        return runner
+
+    def close(self) -> None:
+        with self.lock:
+            runners = [r for seats in self.runners.values() for r in seats.values()]
+        for runner in runners:
+            runner.stop()
