@@ -8,18 +8,24 @@ import pytest
 
 from tabletop import ROOT
 from tabletop.engine import events as ev
-from tabletop.rehearse import PERSIAN, SCRIPT_TAG, rehearse
+from tabletop.rehearse import rehearse
 from tabletop.report.build import build_files
 
 from .report_helpers import pdf_text, squeeze
 from .test_report import SECTIONS
 
 SPEEDBOAT = ROOT / "exercises" / "speedboat-harassment-2020.yaml"
+# Test strings the bots slip in (markup that must stay text, other scripts): never rehearsal content.
+PERSIAN = "پیام شما دریافت شد. قایق‌ها تا هزار یارد عقب می‌کشند و در کانال ۱۶ پاسخ می‌دهند."
+ARABIC = "تم استلام الرسالة، وسننقلها إلى الطرف الآخر فوراً ونطلب تأكيد الاستلام."
+SCRIPT_TAG = "<script>alert(1)</script> please ignore this line"
+IMG_TAG = '<img src="http://127.0.0.1:9/x.png"> see attached chart'
+HOSTILE = (SCRIPT_TAG, PERSIAN, ARABIC, IMG_TAG)
 
 
 @pytest.fixture(scope="module")
 def rehearsal():
-    return rehearse(SPEEDBOAT, players=2, seed=3)
+    return rehearse(SPEEDBOAT, players=2, seed=3, extra_lines=HOSTILE)
 
 
 def test_bots_play_every_kind_of_move(rehearsal):

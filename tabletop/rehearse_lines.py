@@ -1,0 +1,234 @@
+"""What rehearsal bots say, drawn from the script: the inject's `rehearsal:` lines, else text made
+from the script itself (the inject's title, text and `expect`, its decision's options, the team's
+brief, the channel's name).
+
+`Cue` is what a seat answers (an inject it received, a message it read); `ScriptPlayer` is the
+bot seat: it says, decides, relays and answers the hotwash. Another seat (an AI seat) implements
+the same `Player` protocol and is handed to `rehearse(player_for=...)`. Pure: no Flask, no engine
+calls; the rehearsal (tabletop/rehearse.py) decides when a seat acts and sends what it says.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tabletop.engine import Actor
+from tabletop.engine import events as ev
+from tabletop.script import Exercise
+from tabletop.script.models import TEAM_CHANNEL, BotLine, Inject
+
+MAX_LINE = 400
+
+
+@dataclass
+class Seat:
+    """A bot's place in the game: its actor, team and position."""
+
+    actor: Actor
+    team: str
+    position: str
+    authority: int
+
+
+@dataclass(frozen=True)
+class Cue:
+    """What a seat is answering: the inject it received (as released, and as scripted when it is in
+    the script), and the message it read, if any."""
+
+    released: ev.InjectReleased | None = None
+    scripted: Inject | None = None
+    reply_to: str | None = None  # the text of the message being answered
+    from_team: str | None = None
+
+
+@dataclass(frozen=True)
+class Debrief:
+    """What a seat's team went through, for its hotwash answers (worked out from the log)."""
+
+    team: str | None
+    strengths: tuple[str, ...]
+    improvements: tuple[str, ...]
+    ratings: dict[str, int]  # channel id -> 1..5
+    score: int  # 1..5: how well the team's messages got through
+
+
+class Player(Protocol):
+    """What a seat says and chooses; the rehearsal decides when. `ScriptPlayer` is the bot."""
+
+    def say(self, seat: Seat, channel: str, cue: Cue | None) -> str: ...
+
+    def decide(self, seat: Seat, cue: Cue) -> tuple[str, str] | None:
+        """(option id, rationale), or None to let the deadline's default apply."""
+        ...
+
+    def relay(self, seat: Seat | None, channel: str, text: str, turn: int) -> tuple[str, str | None]:
+        """What the intermediary does with a message: (forward|edit|hold|decline, the edited text)."""
+        ...
+
+    def hotwash(self, seat: Seat | None, debrief: Debrief) -> dict[str, object]:
+        """The `feedback` command's fields: strengths, improvements, channels, answers."""
+        ...
+
+
+# ---------------------------------------------------------------------------------- text tools
+_MARKUP = re.compile(r"[*_`#>]+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'«(])")
+
+
+def plain(markdown: str) -> str:
+    """Markdown as one line of plain text."""
+    return " ".join(_MARKUP.sub("", markdown).split())
+
+
+def sentences(markdown: str, shortest: int = 25) -> list[str]:
+    """The sentences of a text worth saying (a bare time stamp like "04:05 Gulf time." is not)."""
+    return [s for s in _SENTENCE.split(plain(markdown)) if len(s) >= shortest]
+
+
+def clip(text: str, limit: int = MAX_LINE) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+# --------------------------------------------------------------------------------- the bot seat
+@dataclass
+class ScriptPlayer:
+    """A bot that speaks the scenario: authored lines first, lines made from the script otherwise."""
+
+    exercise: Exercise
+    rng: random.Random
+    extra_lines: list[str] = field(default_factory=list)  # tests slip in markup and other scripts
+    used: set[str] = field(default_factory=set)
+
+    # -- saying
+    def say(self, seat: Seat, channel: str, cue: Cue | None) -> str:
+        if self.extra_lines and self.rng.random() < 0.08:
+            return self.extra_lines.pop(0)
+        text = self._authored(seat, channel, cue) or self._derived(seat, channel, cue)
+        if cue is not None and cue.reply_to:
+            text = f'Copy your "{clip(plain(cue.reply_to), 70)}". {text}'
+        return clip(text)
+
+    def _authored(self, seat: Seat, channel: str, cue: Cue | None) -> str | None:
+        if cue is None or cue.scripted is None:
+            return None
+        fits = [line for line in cue.scripted.rehearsal if self._fits(line, seat, channel)]
+        if not fits:
+            return None
+        fresh = [line for line in fits if line.text not in self.used] or fits
+        # Lines written for this team or this channel come before lines for anyone.
+        best = [line for line in fresh if line.team or line.channel] or fresh
+        chosen = self.rng.choice(best).text
+        self.used.add(chosen)
+        return chosen
+
+    @staticmethod
+    def _fits(line: BotLine, seat: Seat, channel: str) -> bool:
+        return (
+            line.option is None
+            and (line.team is None or line.team == seat.team)
+            and (line.channel is None or line.channel == channel)
+        )
+
+    def _others(self, seat: Seat, channel: str) -> str:
+        if channel == TEAM_CHANNEL:
+            return ""
+        c = self.exercise.channel(channel)
+        names = [self.exercise.team(m).name for m in c.members if m != seat.team]
+        return " and ".join(names) if names else "all"
+
+    def _derived(self, seat: Seat, channel: str, cue: Cue | None) -> str:
+        ex = self.exercise
+        team = ex.team(seat.team)
+        kind = "team" if channel == TEAM_CHANNEL else ex.channel(channel).kind
+        released = cue.released if cue is not None else None
+        if released is None:
+            said = sentences(team.brief)
+            gist = self.rng.choice(said) if said else f"{team.name} is on the line and listening."
+            if kind == "team":
+                return f"From our brief: {gist}"
+            if kind == "broadcast":
+                return f"{team.name}: we are following events closely and will say more when we can."
+            name = ex.channel(channel).name
+            return f"{team.name} to {self._others(seat, channel)}: we are on the {name} and ready to talk."
+        facts = sentences(released.body) or [plain(released.title) + "."]
+        fact = self.rng.choice(facts[:3])
+        title = plain(released.title)
+        if kind == "team":
+            choices = [f"{title}: {fact}"]
+            if released.expect:
+                todo = sentences(released.expect, 15)
+                if todo:
+                    choices.append(f"What we need now: {_lower_first(todo[0])}")
+            if released.decision is not None:
+                option = self.rng.choice(released.decision.options)
+                choices.append(f"On '{plain(released.decision.prompt)}' I lean to: {option.label}.")
+            return self.rng.choice(choices)
+        if kind == "broadcast":
+            return f"Statement by {team.name} on '{title}': {fact}"
+        others = self._others(seat, channel)
+        asks = ("Please acknowledge.", "Request your account.", "Confirm you have this.", "What do you see?")
+        return f"{team.name} to {others}, on '{title}': {fact} {self.rng.choice(asks)}"
+
+    # -- deciding
+    def decide(self, seat: Seat, cue: Cue) -> tuple[str, str] | None:
+        released = cue.released
+        if released is None or released.decision is None or self.rng.random() < 0.15:
+            return None  # nobody decides: the default applies at the deadline
+        scripted = cue.scripted.decision if cue.scripted is not None else None
+        options = scripted.options if scripted is not None else ()
+        ids = [o.id for o in released.decision.options]
+        option_id = self.rng.choice(ids)
+        authored = [line.text for line in (cue.scripted.rehearsal if cue.scripted else ()) if line.option == option_id]
+        if authored:
+            return option_id, self.rng.choice(authored)
+        label = next(o.label for o in released.decision.options if o.id == option_id)
+        levels = sorted({o.escalation for o in options})
+        level = next((o.escalation for o in options if o.id == option_id), 0)
+        if len(levels) > 1 and level == levels[0]:
+            why = f"{label}: the least escalatory choice we have, and it keeps the other side talking."
+        elif len(levels) > 1 and level == levels[-1]:
+            why = f"{label}: anything less would be read as weakness."
+        else:
+            why = f"{label}: it keeps our options open."
+        return option_id, why
+
+    # -- relaying
+    def relay(self, seat: Seat | None, channel: str, text: str, turn: int) -> tuple[str, str | None]:
+        plans = ("forward", "edit", "hold", "decline")
+        plan = plans[turn] if turn < 4 else self.rng.choices(plans, (0.6, 0.2, 0.1, 0.1))[0]
+        if plan != "edit":
+            return plan, None
+        c = self.exercise.channel(channel)
+        by = f"The {c.name}" if c.relay in (None, "control") else self.exercise.team(c.relay).name
+        return plan, soften(text, by)
+
+    # -- the hotwash
+    def hotwash(self, seat: Seat | None, debrief: Debrief) -> dict[str, object]:
+        answers: dict[str, object] = {}
+        for question in self.exercise.hotwash.questions:
+            if question.kind == "scale":
+                answers[question.id] = debrief.score
+            else:
+                pool = [*debrief.strengths[:1], *debrief.improvements[:1]]
+                answers[question.id] = " ".join(pool) or "Too little happened on our side to judge."
+        return {
+            "strengths": self.rng.choice(debrief.strengths) if debrief.strengths else "",
+            "improvements": self.rng.choice(debrief.improvements) if debrief.improvements else "",
+            "channels": debrief.ratings,
+            **({"answers": answers} if answers else {}),
+        }
+
+
+def soften(text: str, by: str = "The intermediary") -> str:
+    """What an intermediary makes of a message: calmer words and a preface naming who passes it on."""
+    swaps = {"will": "may", "hostile": "unfriendly", "unsafe": "risky", "Any": "A", "must": "should"}
+    words = [swaps.get(w, w) for w in text.split(" ")]
+    edited = f"{by} passes on: " + " ".join(words)
+    return edited if edited != text else text + f" (via {by})"
