@@ -49,7 +49,9 @@ def test_seed_scenario_loads(path: Path):
 def test_broken_seed_reports_the_rule_at_its_line(tmp_path, path, rule, pattern, replacement, message):
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     regex = re.compile(pattern)
-    index = next(i for i, line in enumerate(lines) if regex.match(line.rstrip("\n")))
+    index = next((i for i, line in enumerate(lines) if regex.match(line.rstrip("\n"))), None)
+    if index is None:  # a script on a base file keeps its relay channels (or teams) in the base
+        pytest.skip(f"{path.name} has no line for the rule {rule!r}")
     lines[index] = regex.sub(replacement, lines[index].rstrip("\n")) + "\n"
     broken = tmp_path / path.name
     broken.write_text("".join(lines), encoding="utf-8")
