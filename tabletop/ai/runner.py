@@ -182,6 +182,7 @@ class SeatRunner:
         self.stats = SeatStats()
         self.rate = RateLimit(config.actions_per_minute)
         self.events: list[Event] = []
+        self.recent: list[dict[str, Any]] = []  # the seat's latest actions, for the console
         self.turned_at = 0  # the seq the last turn looked at
         self.queue: queue.Queue[float] = queue.Queue(maxsize=1)  # wake-ups, coalesced
         self.thread: threading.Thread | None = None
@@ -268,12 +269,13 @@ class SeatRunner:
                 self.stats.refused += 1
                 continue
             try:
-                self.live.command(self.session_id, self.actor, name, data)
+                result = self.live.command(self.session_id, self.actor, name, data)
             except Refused as exc:
                 self.stats.refused += 1
                 log.info("AI seat %s: %s refused: %s", self.actor.name, name, exc.message)
                 continue
             self.stats.actions += 1
+            self.recent = [*self.recent[-19:], {"seq": result.seq, "command": name, **_summary(data)}]
             if first:
                 self.stats.latencies.append(time.monotonic() - started)
                 first = False
@@ -334,6 +336,16 @@ class SeatRunner:
         }
 
 
+def _summary(data: dict[str, Any]) -> dict[str, Any]:
+    """What the console lists of an action: its target and (cut) text."""
+    keep = ("channel", "message", "action", "to", "inject", "option")
+    found = {k: data[k] for k in keep if k in data}
+    text = data.get("text") or data.get("rationale")
+    if text:
+        found["text"] = str(text)[:200]
+    return found
+
+
 def _seen(events: list[Event], actor: Actor, live: Live, session_id: str) -> list[dict[str, Any]]:
     from .view import seen
 
@@ -359,6 +371,7 @@ class Seats:
         self.tell = tell or self._note
         self.runners: dict[str, dict[int, SeatRunner]] = {}
         self.budgets: dict[str, Budget] = {}
+        self.told: dict[str, bool] = {}  # the session's setting: are players told which seats are AI (default yes)
         self.lock = threading.Lock()
         self.start_threads = True
 

@@ -11,6 +11,7 @@ from flask import Flask
 
 from tabletop import ROOT
 
+from .ai import init_ai
 from .cluster import client_manager, init_cluster
 from .extensions import limiter, socketio
 from .guard import largest_frame
@@ -32,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_routes(app)
     init_sockets(app)
     init_cluster(app)
+    init_ai(app)
     return app
 
 

@@ -1,0 +1,94 @@
+"""AI seats on the web (issue 15): the facilitator's routes, against a small OpenAI-compatible peer."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tabletop.engine import events as ev
+
+from .ai_helpers import chat_reply, fake_endpoint
+
+DATA = Path(__file__).parent / "data"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def peer():
+    def answer(body):
+        """Forward the first message the schema offers (what a constrained model could answer)."""
+        items = body["response_format"]["json_schema"]["schema"]["properties"]["actions"]["items"]
+        relay = next(v for v in items.get("anyOf", [items]) if v["properties"]["do"]["const"] == "relay")
+        first = relay["properties"]["message"]["enum"][0]
+        return 200, chat_reply(json.dumps({"actions": [{"do": "relay", "message": first, "action": "forward"}]}))
+
+    with fake_endpoint(answer) as (url, requests):
+        yield url, requests
+
+
+@pytest.fixture
+def app(tmp_path: Path, peer):
+    from tabletop.web import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+            "REPORTS_DIR": str(tmp_path / "reports"),
+            "EXERCISES_DIR": str(DATA),
+            "INJECTS_DIR": str(DATA / "lib"),
+            "AI_BASE_URL": peer[0],
+            "AI_MODEL": "peer-model",
+        }
+    )
+    app.extensions["tabletop"].store.create_facilitator("ctl", PASSWORD)
+    yield app
+    app.extensions["tabletop.ai"].close()
+    app.extensions["tabletop"].close()
+
+
+def test_a_facilitator_seats_an_ai_intermediary_that_relays_and_controls_it(app):
+    client = app.test_client()
+    assert client.get("/api/sessions/x/ai").status_code == 401
+    token = client.post("/api/login", json={"username": "ctl", "password": PASSWORD}).get_json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    session = client.post("/api/sessions", json={"exercise": "relay"}, headers=auth).get_json()["session"]
+    answer = client.post(f"/api/sessions/{session}/ai", json={"team": "oman", "position": "j3"}, headers=auth)
+    assert answer.status_code == 400
+    answer = client.post(
+        f"/api/sessions/{session}/ai",
+        json={"team": "oman", "position": "omani-liaison", "relay_actions": ["forward"]},
+        headers=auth,
+    )
+    assert answer.status_code == 201, answer.get_json()
+    seat = answer.get_json()["seat"]
+    assert seat["model"] == "peer-model" and "AI: peer-model" in seat["name"]
+    rt = app.extensions["tabletop"]
+    from tabletop.engine import Actor
+
+    us = rt.store.add_participant(session, "player", "Alice", "us", "j3", [])
+    alice = Actor("player", us, "Alice", "us", "j3")
+    rt.live.command(session, Actor("control", None, "ctl"), "clock", {"action": "start"})
+    sent = rt.live.command(session, alice, "send_message", {"channel": "oman-line", "text": "Calm, please."})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        relayed = [e for e in rt.store.events_after(session) if e.type == ev.MESSAGE_RELAYED]
+        if relayed:
+            break
+        time.sleep(0.05)
+    assert [(e.payload.message, e.payload.by) for e in relayed] == [(sent.seq, seat["name"])]
+    listing = client.get(f"/api/sessions/{session}/ai", headers=auth).get_json()
+    assert listing["seats"][0]["recent"][0]["command"] == "relay" and listing["budget"]["spent"] == 50
+    pid = seat["participant"]
+    paused = client.post(f"/api/sessions/{session}/ai/{pid}", json={"action": "pause"}, headers=auth).get_json()
+    assert paused["seat"]["status"] == "paused"
+    handed = client.post(f"/api/sessions/{session}/ai/{pid}", json={"action": "hand_over"}, headers=auth).get_json()
+    assert handed["seat"]["status"] == "handed_over" and handed["code"]
+    assert any(
+        e.type == ev.PARTICIPANT_REMOVED and e.payload.participant == pid for e in rt.store.events_after(session)
+    )
+    assert client.post(f"/api/sessions/{session}/ai/{pid}", json={"action": "resume"}, headers=auth).status_code == 409
