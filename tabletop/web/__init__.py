@@ -15,6 +15,7 @@ from .ai import init_ai
 from .cluster import client_manager, init_cluster
 from .extensions import limiter, socketio
 from .guard import largest_frame
+from .logs import init_request_logging
 from .production import check_production
 from .runtime import init_runtime
 
@@ -28,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     init_config(app, test_config)
+    init_request_logging(app)
     init_runtime(app)
     init_cli(app)
     init_routes(app)
@@ -54,6 +56,11 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         # Rate-limit counters live with the message queue when several workers share it.
         RATELIMIT_STORAGE_URI=os.environ.get("MESSAGE_QUEUE") or "memory://",
         ENV_NAME=os.environ.get("TABLETOP_ENV", "development"),
+        # The address players reach this server at (join links and QR codes), e.g. http://10.0.0.5:5000;
+        # empty: the address the facilitator's browser used.
+        PUBLIC_URL=os.environ.get("PUBLIC_URL", "").strip(),
+        # The address the server listens on (set by app.py); the set-up page warns when it is loopback.
+        LISTEN_HOST=os.environ.get("HOST", ""),
         # Tests only (refused in production): SIGKILL the worker right after it commits an event whose
         # text holds this marker, before publishing it (cluster.crash_after_commit).
         CRASH_AFTER_COMMIT=os.environ.get("TABLETOP_TEST_CRASH_AFTER_COMMIT") or None,
@@ -96,12 +103,14 @@ def init_routes(app: Flask) -> None:
     from .pages import pages
     from .reports import reports
     from .security import init_security
+    from .tape import tape
 
     init_security(app)
     app.register_blueprint(auth)
     app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_blueprint(reports)
+    app.register_blueprint(tape)  # issue 14: the tape (web/tape.py)
     limiter.init_app(app)
 
 

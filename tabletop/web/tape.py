@@ -1,0 +1,426 @@
+"""The tape on the web (issue 14): replay a session, running or finished, as any seat saw it.
+
+- `GET /sessions/<id>/tape` (facilitators): the page (static/js/tape.js), with its first moment in
+  the page itself, so the first paint needs no second request. `?seq=N` opens at that moment,
+  `?as=` as a viewer (below), `?projector=1` in projector mode.
+- `GET /sessions/<id>/tape/moment?seq=N&as=V` (facilitators): one moment as JSON.
+- `POST /sessions/<id>/tape/share` (facilitators, a form): a signed link that expires, read-only,
+  for every view or one team's; `GET /tape/shared/<token>` and `.../moment` answer it.
+
+Viewers (`as`): `control` (everything), `team:ID` (what every seat of the team was sent),
+`seat:TEAM/POSITION`, `p:PARTICIPANT` (one participant, its own personal events included). Every
+moment is computed by `engine.tape.Tape` through `web.feed.view`, the function live publishing
+and `sync` use: the tape shows a seat exactly what its live client received.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from tabletop.engine import Viewer, beliefs
+from tabletop.engine import events as ev
+from tabletop.engine.tape import Tape
+from tabletop.engine.views import summary
+from tabletop.script.models import Exercise, from_snapshot
+
+from .auth import error, facilitator_api, facilitator_page
+from .feed import personal_to, view, viewer_of
+from .runtime import runtime
+
+tape = Blueprint("tape", __name__)
+SHARE_SALT = "tabletop.tape-share"
+MAX_SHARE_HOURS = 24 * 30
+#: Views of events sent with a moment: the latest ones up to it (the page asks for earlier ones).
+WINDOW = 300
+#: Tapes kept in memory (one per session, extended as its log grows).
+MAX_TAPES = 8
+#: Relay threads shown with a moment (the latest).
+RELAY_THREADS = 60
+
+
+# ------------------------------------------------------------------ the tapes
+class Tapes:
+    """The app's tapes, one per session, extended with the events appended since (a running session)."""
+
+    def __init__(self) -> None:
+        self._tapes: OrderedDict[str, Tape] = OrderedDict()
+        self._lock = threading.Lock()
+        self.locks: dict[str, threading.Lock] = {}
+
+    def get(self, session_id: str) -> Tape | None:
+        store = runtime().store
+        with self._lock:
+            found = self._tapes.get(session_id)
+            lock = self.locks.setdefault(session_id, threading.Lock())
+        with lock:
+            if found is None:
+                row = store.get_session(session_id[:32])
+                if row is None:
+                    return None
+                found = Tape(
+                    from_snapshot(row.script), store.events_after(session_id, 0), view=view, personal=personal_to
+                )
+            elif store.last_seq(session_id) > found.last_seq:
+                found.extend(store.events_after(session_id, found.last_seq))
+            with self._lock:
+                self._tapes[session_id] = found
+                self._tapes.move_to_end(session_id)
+                while len(self._tapes) > MAX_TAPES:
+                    self._tapes.popitem(last=False)
+        return found
+
+
+def tapes() -> Tapes:
+    found = current_app.extensions.get("tabletop.tapes")
+    if found is None:
+        found = current_app.extensions["tabletop.tapes"] = Tapes()
+    return found
+
+
+# ---------------------------------------------------------------- viewers
+def viewers(tape_: Tape, team: str | None = None) -> list[dict[str, str]]:
+    """The views the page offers: control, each team, each seat, each participant who joined (only
+    one team's with `team`: a share link for that team)."""
+    ex = tape_.exercise
+    found = [] if team else [{"key": "control", "label": "Control (everything)", "group": "Control"}]
+    participants = tape_.participants
+    for t in ex.teams:
+        if team and t.id != team:
+            continue
+        found.append({"key": f"team:{t.id}", "label": f"{t.name} (the team)", "group": t.name})
+        for p in t.positions:
+            found.append({"key": f"seat:{t.id}/{p.id}", "label": f"{t.name}: {p.title}", "group": t.name})
+        for joined in participants.values():
+            if joined.kind == "player" and joined.team == t.id:
+                title = next((p.title for p in t.positions if p.id == joined.position), joined.position or "")
+                found.append({"key": f"p:{joined.participant}", "label": f"{joined.name} ({title})", "group": t.name})
+    if not team:
+        for joined in participants.values():
+            if joined.kind == "observer":
+                found.append(
+                    {"key": f"p:{joined.participant}", "label": f"{joined.name} (observer)", "group": "Observers"}
+                )
+    return found
+
+
+def viewer_for(tape_: Tape, key: str, team: str | None = None) -> Viewer | None:
+    """The viewer a key names (None: no such viewer, or not one a share link for `team` allows)."""
+    ex = tape_.exercise
+    teams = {t.id for t in ex.teams}
+    if key == "control":
+        return None if team else Viewer("control")
+    kind, _, rest = key.partition(":")
+    if kind == "team" and rest in teams:
+        found = Viewer("player", rest)
+    elif kind == "seat":
+        who, _, position = rest.partition("/")
+        if who not in teams or position not in {p.id for p in ex.team(who).positions}:
+            return None
+        found = Viewer("player", who, position=position)
+    elif kind == "p" and rest.isdigit() and len(rest) < 12:
+        joined = tape_.participants.get(int(rest))
+        if joined is None:
+            return None
+        found = viewer_of(joined)
+    else:
+        return None
+    if team and not (found.kind == "player" and found.team == team):
+        return None
+    return found
+
+
+# ----------------------------------------------------------------- moments
+def _seq_arg(value: Any) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 11 else None
+
+
+def relay_threads(views: list[dict[str, Any]], exercise: Exercise) -> list[dict[str, Any]]:
+    """The messages through a relay channel this viewer saw something of, from its own views only:
+    what it saw sent, what the intermediary did (held, forwarded, changed: only when the viewer was
+    sent it) and what arrived. Nobody sees more of a thread here than its live client was sent."""
+    relays = {c.id for c in exercise.channels if c.kind == "relay"}
+    threads: dict[int, dict[str, Any]] = {}
+    for item in views:
+        kind, p = item["type"], item["payload"]
+        if kind == ev.MESSAGE_SENT and p.get("relay"):
+            key = item["seq"]
+        elif kind in (ev.MESSAGE_RELAYED, ev.MESSAGE_DELIVERED, ev.RELAY_NOTE, ev.MESSAGE_READ_BACK):
+            key = p.get("message")
+            if not isinstance(key, int) or p.get("channel") not in relays:
+                continue
+        else:
+            continue
+        thread = threads.setdefault(key, {"message": key, "channel": p.get("channel"), "steps": []})
+        if kind == ev.MESSAGE_SENT:
+            thread.update(sent=p.get("text"), from_team=p.get("from_team"), name=p.get("name"), t=item["t"])
+        step: dict[str, Any] = {"seq": item["seq"], "t": item["t"], "type": kind}
+        for field in ("action", "text", "edited", "by", "name", "from_team", "team", "to"):
+            if field in p:
+                step[field] = p[field]
+        thread["steps"].append(step)
+        if kind == ev.MESSAGE_RELAYED and p.get("action") in ("forward", "edit") and "text" in p:
+            thread["forwarded"] = p["text"]
+        if kind == ev.MESSAGE_DELIVERED:
+            thread["delivered"] = p.get("text")
+        thread["last"] = item["seq"]
+    ordered = sorted(threads.values(), key=lambda th: th["last"])
+    for thread in ordered:
+        sent, passed = thread.get("sent"), thread.get("forwarded", thread.get("delivered"))
+        thread["changed"] = sent is not None and passed is not None and sent != passed
+        actions = [s.get("action") for s in thread["steps"] if s["type"] == ev.MESSAGE_RELAYED]
+        thread["held"] = "hold" in actions
+    return ordered[-RELAY_THREADS:]
+
+
+def belief_series(tape_: Tape, viewer: Viewer) -> list[dict[str, Any]]:
+    """Each team's picture of each key question over the whole log, as the viewer may see it: control
+    every team's, with the truth and the gap; a team only its own assessments (it was sent them)."""
+    ex = tape_.exercise
+    if not ex.key_questions:
+        return []
+    control = viewer.kind == "control"
+    _seqs, views = tape_.views_of(viewer)
+    series: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for item in views:
+        if item["type"] != ev.ASSESSMENT:
+            continue
+        p = item["payload"]
+        try:
+            question = ex.key_question(p["question"])
+        except KeyError:
+            continue
+        point = {
+            "seq": item["seq"],
+            "t": item["t"],
+            "answer": p["answer"],
+            "confidence": p["confidence"],
+            "by": p["by"],
+        }
+        if control:
+            point["gap"] = beliefs.gap(question, p["answer"], p["confidence"])
+        series.setdefault((p["question"], p["team"]), []).append(point)
+    shown = []
+    for question in ex.key_questions:
+        teams = beliefs.teams_asked(ex, question)
+        if viewer.kind == "player":
+            if viewer.team not in teams:
+                continue
+            teams = (viewer.team or "",)
+        item = beliefs.question_view(question, truth=control)
+        item["teams"] = [{"team": t, "points": series.get((question.id, t), [])} for t in teams]
+        shown.append(item)
+    return shown
+
+
+def moment(tape_: Tape, viewer: Viewer, seq: int | None, *, first: bool = False) -> dict[str, Any]:
+    """What `viewer` had seen at `seq` (the last event of the log: None), as the page draws it."""
+    seq = tape_.clamp(seq)
+    event = tape_.event_at(seq)
+    state = tape_.state_at(seq)
+    wall = event.wall if event is not None else time.time()
+    views, total = tape_.seen(viewer, seq, WINDOW)
+    _all, _count = tape_.seen(viewer, seq)
+    authority = 0
+    if viewer.kind == "player" and viewer.position:
+        try:
+            authority = tape_.exercise.position(viewer.position)[1].authority
+        except KeyError:
+            authority = 0
+    data: dict[str, Any] = {
+        "seq": seq,
+        "last_seq": tape_.last_seq,
+        "t": round(event.t, 3) if event is not None else 0,
+        "events": views,
+        "total": total,
+        "state": summary(state, viewer, wall, authority),
+        "relay": relay_threads(_all, tape_.exercise),
+    }
+    if first:
+        data["marks"] = [m.as_dict() for m in tape_.marks(viewer)]
+        data["beliefs"] = belief_series(tape_, viewer)
+        data["end_t"] = round(tape_.events[-1].t, 3) if tape_.events else 0
+        data["seqs"] = _timeline(tape_)
+    return data
+
+
+def _timeline(tape_: Tape) -> list[list[float]]:
+    """[seq, t] of every 1 event in n (at most 2,000 points): the scrubber maps time to sequence."""
+    step = max(1, len(tape_.events) // 2000)
+    points = [[e.seq, round(e.t, 1)] for e in tape_.events[::step]]
+    if tape_.events and points[-1][0] != tape_.events[-1].seq:
+        points.append([tape_.events[-1].seq, round(tape_.events[-1].t, 1)])
+    return points
+
+
+def _page(tape_: Tape, session_id: str, *, team: str | None, shared: str | None) -> Any:
+    key = request.args.get("as", "control" if team is None else f"team:{team}")[:64]
+    viewer = viewer_for(tape_, key, team)
+    if viewer is None:
+        key, viewer = ("control", Viewer("control")) if team is None else (f"team:{team}", Viewer("player", team))
+    first = moment(tape_, viewer, _seq_arg(request.args.get("seq")), first=True)
+    first["as"] = key
+    moment_url = (
+        url_for("tape.shared_moment", token=shared) if shared else url_for("tape.tape_moment", session_id=session_id)
+    )
+    teams = {t.id: t.name for t in tape_.exercise.teams}
+    offered = viewers(tape_, team)
+    groups: dict[str, list[dict[str, str]]] = {}
+    for item in offered:
+        groups.setdefault(item["group"], []).append(item)
+    return render_template(
+        "tape.html",
+        exercise=tape_.exercise,
+        session_id=session_id,
+        first=first,
+        viewers=offered,
+        viewer_groups=list(groups.items()),
+        teams=teams,
+        channels={c.id: c.name for c in tape_.exercise.channels},
+        moment_url=moment_url,
+        shared=shared,
+        projector=request.args.get("projector") == "1",
+        share_url=None if shared else url_for("tape.share", session_id=session_id),
+        shared_link=None,
+    )
+
+
+def _moment_json(tape_: Tape, team: str | None) -> Any:
+    key = request.args.get("as", "control")[:64]
+    viewer = viewer_for(tape_, key, team)
+    if viewer is None:
+        return error(404, "unknown_viewer", f"no such view '{key}' of this session")
+    seq = _seq_arg(request.args.get("seq"))
+    step = request.args.get("step")
+    if step in ("next", "prev") and seq is not None:
+        seq = tape_.step(viewer, seq, forward=step == "next")
+    data = moment(tape_, viewer, seq, first=request.args.get("first") == "1")
+    data["as"] = key
+    response = jsonify({"ok": True, **data})
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ------------------------------------------------------------------- routes
+@tape.get("/sessions/<session_id>/tape")
+@facilitator_page
+def tape_page(session_id: str) -> Any:
+    """The tape of a session (running or finished), as control or any team, seat or participant."""
+    found = tapes().get(session_id)
+    if found is None:
+        abort(404)
+    return _page(found, session_id, team=None, shared=None)
+
+
+@tape.get("/sessions/<session_id>/tape/moment")
+@facilitator_api
+def tape_moment(session_id: str) -> Any:
+    found = tapes().get(session_id)
+    if found is None:
+        return error(404, "unknown_session", f"unknown session '{session_id[:32]}'")
+    return _moment_json(found, None)
+
+
+# ------------------------------------------------------------------- sharing
+def _serializer(app: Flask) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SHARE_SALT)
+
+
+def share_token(app: Flask, session_id: str, hours: float, team: str | None) -> str:
+    """A signed, timestamped token naming a session, the views it opens (every view, or one team's)
+    and how many hours the link works."""
+    return _serializer(app).dumps({"s": session_id, "h": float(hours), "v": team or "*"})
+
+
+def read_share_token(app: Flask, token: str, now: float | None = None) -> tuple[tuple[str, str | None] | None, str]:
+    """((session, team or None), "") for a good token; (None, "expired" | "invalid") otherwise."""
+    try:
+        data, signed = _serializer(app).loads(token, max_age=MAX_SHARE_HOURS * 3600, return_timestamp=True)
+    except SignatureExpired:
+        return None, "expired"
+    except BadSignature:
+        return None, "invalid"
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("s"), str)
+        or not isinstance(data.get("h"), float)
+        or not isinstance(data.get("v"), str)
+    ):
+        return None, "invalid"
+    if (time.time() if now is None else now) - signed.timestamp() > data["h"] * 3600:
+        return None, "expired"
+    return (data["s"], None if data["v"] == "*" else data["v"]), ""
+
+
+@tape.post("/sessions/<session_id>/tape/share")
+@facilitator_page
+def share(session_id: str) -> Any:
+    """A read-only link to the tape that expires: every view, or one team's (form: hours, team)."""
+    found = tapes().get(session_id)
+    if found is None:
+        abort(404)
+    try:
+        hours = float(request.form.get("hours", "72"))
+    except ValueError:
+        hours = 0.0
+    team = request.form.get("team") or None
+    if not 0 < hours <= MAX_SHARE_HOURS or (team is not None and team not in {t.id for t in found.exercise.teams}):
+        return render_template(
+            "report/shared_error.html",
+            title="That link cannot be made",
+            text=f"Give a number of hours above 0 and at most {MAX_SHARE_HOURS}, and a team of the session.",
+        ), 400
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    token = share_token(app, session_id, hours, team)
+    expires = time.strftime("%d %b %Y %H:%M UTC", time.gmtime(time.time() + hours * 3600))
+    return render_template(
+        "tape_shared.html",
+        url=url_for("tape.shared_page", token=token, _external=True),
+        expires=expires,
+        team=team,
+        session_id=session_id,
+    )
+
+
+def _shared(token: str) -> tuple[Tape, str, str | None] | Any:
+    found, problem = read_share_token(current_app._get_current_object(), token[:600])  # type: ignore[attr-defined]
+    if found is None:
+        title = "This link has expired" if problem == "expired" else "This link is not valid"
+        text = (
+            "Ask the facilitator who sent it for a new one."
+            if problem == "expired"
+            else "Check that the whole link was copied."
+        )
+        return render_template("report/shared_error.html", title=title, text=text), 403 if problem == "expired" else 404
+    session_id, team = found
+    tape_ = tapes().get(session_id)
+    if tape_ is None:
+        return render_template(
+            "report/shared_error.html", title="This session is no longer available", text="It may have been removed."
+        ), 404
+    return tape_, session_id, team
+
+
+@tape.get("/tape/shared/<token>")
+def shared_page(token: str) -> Any:
+    """The shared tape, read-only: no account, no share button."""
+    found = _shared(token)
+    if not isinstance(found, tuple) or not isinstance(found[0], Tape):
+        return found
+    tape_, session_id, team = found
+    return _page(tape_, session_id, team=team, shared=token[:600])
+
+
+@tape.get("/tape/shared/<token>/moment")
+def shared_moment(token: str) -> Any:
+    found = _shared(token)
+    if not isinstance(found, tuple) or not isinstance(found[0], Tape):
+        return error(403, "link", "this link is not valid or has expired")
+    tape_, _session_id, team = found
+    return _moment_json(tape_, team)
