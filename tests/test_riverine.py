@@ -191,11 +191,11 @@ def test_round_2_restarts_the_ladder_whatever_round_1_did(game: Game) -> None:
     game.do("centcom-j3", "decide", inject="r1-posture", option="rescue", rationale="Be ready.")
     game.advance(5 * 60)
     game.do("centcom-j3", "decide", inject="r1-us-public", option="demand", rationale="Firm.")
-    assert game.state.escalation == 5
+    assert game.state.escalation == 4  # a rescue force readied; words do not move the ladder
     game.advance(ROUND_2 - 10 * 60)
     game.do("control", "start_move", move="r2-day")
     assert game.state.escalation == 2
-    assert "r2-ladder-down3" in game.released()
+    assert "r2-ladder-down2" in game.released()
 
 
 def test_the_morning_follows_the_iranian_decision_in_each_round(game: Game) -> None:
@@ -203,6 +203,7 @@ def test_the_morning_follows_the_iranian_decision_in_each_round(game: Game) -> N
     game.do("afgs-deputy", "decide", inject="r1-disposition", option="release", rationale="Nothing to gain.")
     game.advance(ROUND_2 - 16 * 60)
     assert "r1-released" in game.released() and "r1-still-held" not in game.released()
+    assert game.state.escalation == -1  # released, no force used: "Contained"
     game.do("control", "start_move", move="r2-day")
     game.advance(45 * 60)  # +01:15: the end; Round 2's decisions took their defaults (hold)
     released = game.released()
