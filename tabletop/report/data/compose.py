@@ -25,6 +25,7 @@ from .sections.objectives import objectives
 from .sections.people import people
 from .sections.relay_timing import relay_timing
 from .sections.timeline import control_items, key_messages, timeline
+from .sponsor import sponsor
 
 
 def build_report(
@@ -103,4 +104,5 @@ def build_report(
             **({"escalation": level.ladder} if level.ladder is not None else {}),
             **({"questions": asked} if asked else {}),
         },
+        sponsor=sponsor(exercise, log, names),
     )

@@ -71,6 +71,11 @@ class Message:
     to: str = ""
 
 
+#: Marks a field added after the golden fixtures (tests/data/logs/*.report.json) were written: the
+#: fixtures' projection leaves it out, so the report data of the old logs stays pinned whole.
+NEW = {"golden": False}
+
+
 @dataclass(frozen=True)
 class TimelineItem:
     t: float
@@ -82,6 +87,7 @@ class TimelineItem:
     detail: str = ""
     dir: str = "ltr"
     ref: str = ""  # `#seq` of a message in the log
+    seq: int = field(default=0, metadata=NEW)  # the event's sequence number (the replay tape's `?seq=`)
 
 
 @dataclass(frozen=True)
@@ -278,6 +284,8 @@ class ReportData:
     # the rungs' names beside the levels) and `questions` (the script's own hotwash questions, each a
     # `QuestionAnswers`).
     extras: dict[str, Any] = field(default_factory=dict)
+    # What the sponsor asks (issue 12), for every format; left out of the golden projection (`NEW`).
+    sponsor: Sponsor | None = field(default=None, metadata=NEW)
 
 
 @dataclass(frozen=True)
@@ -310,3 +318,188 @@ class QuestionAnswers:
     answers: tuple[Answer, ...]
     mean: float | None = None  # scale: the mean rating
     counts: tuple[tuple[int, int], ...] = ()  # scale: (rating 1-5, answers)
+
+
+# --------------------------------------------------------------- the sponsor's questions (issue 12)
+@dataclass(frozen=True)
+class ResearchAnswer:
+    """One of the script's research questions (or a standard one), answered from the log."""
+
+    id: str
+    question: str
+    measure: str  # the `answer` kind: first_contact, relay_fidelity...
+    answer: str  # the answer, one or two sentences
+    details: tuple[str, ...] = ()  # one line each: per incident, per intermediary...
+    section: str = ""  # the anchor of the section that shows the evidence
+
+
+@dataclass(frozen=True)
+class KeyFinding:
+    text: str
+    dir: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step after an incident on one channel: when it happened and how long after the incident."""
+
+    seq: int
+    t: float
+    time: str  # exercise time
+    after: str  # exercise time after the incident
+    after_s: float
+    scenario_after: str  # scenario time after the incident ("" without a scenario clock)
+    scenario_after_s: float | None
+    who: str  # sender (team), or the receiving team
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    """One channel after one incident: first message in, its delivery, the first answer back and its delivery."""
+
+    channel: str
+    name: str
+    line: bool  # a relay channel with an intermediary team: the line
+    first: Step | None
+    delivered: Step | None
+    answer: Step | None
+    answered: Step | None
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    what: str  # first contact | first answer
+    benchmark: str  # "30 min"
+    actual: str  # "27 min 12 s" or "not reached"
+    verdict: str  # met | missed | not reached
+
+
+@dataclass(frozen=True)
+class IncidentContacts:
+    inject: str
+    title: str
+    seq: int
+    t: float
+    time: str
+    scenario: str
+    move: str
+    rows: tuple[ContactRow, ...]
+    benchmarks: tuple[Benchmark, ...]
+
+
+@dataclass(frozen=True)
+class RelayVerdict:
+    """An edited message's classification, and what the receiver did next."""
+
+    seq: int
+    time: str
+    channel: str
+    intermediary: str
+    by: str
+    sender: str
+    kind: str  # substantive | cosmetic
+    hits: tuple[tuple[str, str], ...]  # (rule, what it saw)
+    next: str  # what the receiving team did next, or ""
+
+
+@dataclass(frozen=True)
+class RelayFigures:
+    """What one intermediary (or one of its people) did with the messages it was given; each message
+    counted once, by what finally became of it: the columns add up to `total`."""
+
+    intermediary: str
+    who: str  # "" for the intermediary's total row
+    control: bool  # played by control (a relay channel of control's), reported apart
+    total: int
+    unchanged: int
+    cosmetic: int
+    substantive: int
+    declined: int
+    waiting: int
+    held_first: int  # of all of them, held before being decided (not a separate outcome)
+
+
+@dataclass(frozen=True)
+class Seat:
+    name: str  # person, or "" for a seat nobody played
+    title: str
+    authority: int | None
+
+
+@dataclass(frozen=True)
+class RankPair:
+    seq: int
+    time: str
+    channel: str
+    sender: Seat
+    relayer: Seat | None
+    receivers: tuple[Seat, ...]  # the receiving team's seats that read the channel
+    receiver_team: str
+    outcome: str
+    flags: tuple[str, ...]  # mismatches against the script's channel rule; () when it matched
+
+
+@dataclass(frozen=True)
+class Received:
+    channel: str
+    count: int
+    last: str  # "#12 +0:10:05 Reza (IRGC Navy commander): text"
+
+
+@dataclass(frozen=True)
+class DecisionKnowledge:
+    seq: int
+    title: str
+    label: str
+    team: str
+    time: str
+    scenario: str
+    received: tuple[Received, ...]  # from the other side, by channel, before the decision
+    pending: tuple[str, ...]  # in flight, held or waiting with the intermediary at the decision
+    stopped: tuple[str, ...]  # declined by the intermediary before the decision (never arrived)
+    informed: bool  # it had received at least one message from the other side
+
+
+@dataclass(frozen=True)
+class Peak:
+    t: float
+    time: str
+    level: int
+    rung: str
+    cause: str
+
+
+@dataclass(frozen=True)
+class MovePart:
+    title: str
+    span: str  # exercise time
+    scenario: str  # scenario time span
+    happened: tuple[str, ...]
+    not_released: tuple[str, ...]
+    not_taken: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outage:
+    t: float
+    time: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Sponsor:
+    answers: tuple[ResearchAnswer, ...]
+    findings: tuple[KeyFinding, ...]
+    findings_by: str
+    incidents: tuple[IncidentContacts, ...]
+    verdicts: tuple[RelayVerdict, ...]
+    relay_figures: tuple[RelayFigures, ...]
+    ranks: tuple[RankPair, ...]
+    knowledge: tuple[DecisionKnowledge, ...]
+    peaks: tuple[Peak, ...]
+    moves: tuple[MovePart, ...]
+    move_marks: tuple[tuple[float, str], ...]  # (exercise time, title) of each move's start, for the charts
+    outages: tuple[Outage, ...]
+    public_private: tuple[TimelineItem, ...]  # public statements, line traffic and decisions, in time order
+    lanes: tuple[Lane, ...]  # public, line, decisions: the chart beside them
+    scripted: bool  # the questions are the script's own (else the standard set)

@@ -28,6 +28,7 @@ def branch_items(exercise: Exercise, log: ReportLog, clock: ScenarioClock) -> li
             "Control",
             f"Cancelled: {title(x.p.inject)}",
             x.p.reason,
+            seq=x.seq,
         )
         for x in log.cancelled
     ]
@@ -40,6 +41,7 @@ def branch_items(exercise: Exercise, log: ReportLog, clock: ScenarioClock) -> li
             "Control",
             f"{title(x.p.choice)}: " + (f"chose {title(x.p.inject)}" if x.p.inject else "nothing chosen"),
             x.p.reason + ("; sent by hand" if x.p.how == "by hand" else ""),
+            seq=x.seq,
         )
         for x in log.choices
     ]

@@ -40,6 +40,7 @@ def decisions(exercise: Exercise, log: ReportLog, names: Names) -> Decisions:
                 item.teams,
                 f"{item.title}: {item.label}",
                 item.how + (f" by {item.who}" if x.p.name else ""),
+                seq=x.seq,
             )
         )
     return Decisions(tuple(items), tuple(timeline))

@@ -39,6 +39,7 @@ def escalation(log: ReportLog, clock: ScenarioClock, rungs: Rungs | None = None)
                 "",
                 f"Escalation {x.p.delta:+d} to {level}{named(rungs, level)}",
                 x.p.reason,
+                seq=x.seq,
             )
         )
     points.append((log.played, float(level)))

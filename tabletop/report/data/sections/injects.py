@@ -59,6 +59,7 @@ def inject_item(x: Logged[ev.InjectReleased], to: list[str], names: Names, clock
         marked_title(p),
         detail,
         direction(p.body) if p.body else "ltr",
+        seq=x.seq,
     )
 
 

@@ -26,10 +26,12 @@ def control_items(log: ReportLog, names: Names, clock: ScenarioClock) -> list[Ti
         return t, format_log_offset(t), format_scenario_at(clock(t), t)
 
     items = [
-        TimelineItem(*at(x.t), "note", "Control", f"Note by {x.p.name}", short(x.p.text), direction(x.p.text))
+        TimelineItem(
+            *at(x.t), "note", "Control", f"Note by {x.p.name}", short(x.p.text), direction(x.p.text), seq=x.seq
+        )
         for x in log.notes
     ]
-    items += [TimelineItem(*at(x.t), "clock", "All", clock_change(x.p), x.p.by) for x in log.clock]
+    items += [TimelineItem(*at(x.t), "clock", "All", clock_change(x.p), x.p.by, seq=x.seq) for x in log.clock]
     items += [
         TimelineItem(
             *at(x.t),
@@ -37,6 +39,7 @@ def control_items(log: ReportLog, names: Names, clock: ScenarioClock) -> list[Ti
             "",
             f"{names.channel(x.p.channel)} jammed",
             f"for {format_span(x.p.for_)}" + (f", by {x.p.by}" if x.p.by else ""),
+            seq=x.seq,
         )
         for x in log.jams
     ]
@@ -48,6 +51,7 @@ def control_items(log: ReportLog, names: Names, clock: ScenarioClock) -> list[Ti
             "",
             f"{names.channel(x.p.channel)} {'opened' if isinstance(x.p, ev.ChannelOpened) else 'closed'}",
             f"by {x.p.by}" if x.p.by else f"by inject {x.p.inject}" if x.p.inject else "",
+            seq=x.seq,
         )
         for x in log.channel_changes
     ]
@@ -60,10 +64,14 @@ def move_item(x: Logged[MoveChange], names: Names, clock: ScenarioClock) -> Time
     p = x.p
     if isinstance(p, ev.MoveStarted):
         scenario = format_scenario_at(clock(x.t), x.t)
-        return TimelineItem(x.t, format_log_offset(x.t), scenario, "clock", "All", f"{p.title} begins", p.by or "")
+        return TimelineItem(
+            x.t, format_log_offset(x.t), scenario, "clock", "All", f"{p.title} begins", p.by or "", seq=x.seq
+        )
     ending = clock(max(0.0, float(p.at) - 0.001))
     title = f"Clock stopped for a plenary before {names.move(p.next)}"
-    return TimelineItem(x.t, format_log_offset(x.t), format_scenario_at(ending, float(p.at)), "clock", "All", title)
+    return TimelineItem(
+        x.t, format_log_offset(x.t), format_scenario_at(ending, float(p.at)), "clock", "All", title, seq=x.seq
+    )
 
 
 def clock_change(p: ClockChange) -> str:
@@ -103,6 +111,8 @@ def key_messages(exercise: Exercise, messages: Sequence[Message]) -> list[Timeli
             who = f"{m.sender} on {m.channel_name}"
             ref = f"#{m.seq} ({'; '.join(reasons)})"
             items.append(
-                TimelineItem(m.t, m.time, scenario, "message", m.from_team_name, who, short(m.text), m.dir, ref)
+                TimelineItem(
+                    m.t, m.time, scenario, "message", m.from_team_name, who, short(m.text), m.dir, ref, seq=m.seq
+                )
             )
     return items
