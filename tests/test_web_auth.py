@@ -182,7 +182,7 @@ def test_each_cli_module_owns_its_group():
     from tabletop.web.cli import exercise, facilitator, report, session
 
     assert set(exercise.exercise_cli.commands) == {
-        "validate", "schema", "timeline", "export-msel", "import-msel", "upgrade", "rehearse",
+        "validate", "lint", "schema", "timeline", "export-msel", "import-msel", "upgrade", "rehearse",
     }  # fmt: skip
     assert set(session.session_cli.commands) == {"create"}
     assert set(facilitator.facilitator_cli.commands) == {"create", "disable", "enable"}

@@ -32,6 +32,18 @@ def load_exercise(path: Path | str, *, library: Path | str = LIBRARY, display: s
     return _validate(doc.data, doc.positions, doc.problems, display or str(path), path.parent, library)
 
 
+def load_exercise_located(
+    path: Path | str, *, library: Path | str = LIBRARY, display: str | None = None
+) -> tuple[Exercise, Positions]:
+    """Load as `load_exercise`, and say where each value of the merged script was written (base file
+    and library injects included): `exercise lint` points its warnings there."""
+    path, library = Path(path), Path(library)
+    doc = read_yaml(path, display or str(path))
+    places: list[Positions] = []
+    exercise = _validate(doc.data, doc.positions, doc.problems, display or str(path), path.parent, library, places)
+    return exercise, places[0]
+
+
 def load_exercise_bytes(
     raw: bytes, display: str, *, script_dir: Path | str = EXERCISES, library: Path | str = LIBRARY
 ) -> Exercise:
@@ -42,7 +54,13 @@ def load_exercise_bytes(
 
 
 def _validate(
-    data: Any, positions: Positions, problems: list[Problem], display: str, script_dir: Path, library: Path
+    data: Any,
+    positions: Positions,
+    problems: list[Problem],
+    display: str,
+    script_dir: Path,
+    library: Path,
+    places: list[Positions] | None = None,
 ) -> Exercise:
     start = Mark(display, 1, 1)
     if problems and data is None:
@@ -63,6 +81,8 @@ def _validate(
     problems = list(problems)
     data, positions = _resolve_base(data, positions, library, problems)
     data = _resolve_includes(data, positions, library, problems)
+    if places is not None:
+        places.append(positions)
     exercise = None
     try:
         exercise = Exercise.model_validate(data)

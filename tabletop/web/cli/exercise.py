@@ -1,4 +1,5 @@
-"""Authoring tools: `flask --app app exercise validate|schema|timeline|export-msel|import-msel|upgrade|rehearse`."""
+"""Authoring tools: `flask --app app exercise` validate, lint, schema, timeline, export-msel, import-msel,
+upgrade, rehearse."""
 
 from __future__ import annotations
 
@@ -49,6 +50,40 @@ def validate(paths: tuple[str, ...]) -> None:
             f"{len(ex.channels)} channels, {len(ex.injects)} injects ({decisions} decisions), "
             f"duration {format_duration(ex.duration)}"
         )
+    sys.exit(1 if failed else 0)
+
+
+@exercise_cli.command("lint")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--slot", "slot_length", default="2h", show_default=True, help="the time the game is given")
+@click.option("--read-in", default="10m", show_default=True, help="the read-in before play")
+@click.option("--plenary", default="10m", show_default=True, help="each plenary, at a move that stops the clock")
+@click.option("--hotwash", default="25m", show_default=True, help="the hotwash after play")
+def lint_command(paths: tuple[str, ...], slot_length: str, read_in: str, plenary: str, hotwash: str) -> None:
+    """Warn where a valid script misleads as a game: clock times against scenario time, objectives
+    of another move, options scored by their channel, idle seats, play that overruns the slot (exit 1
+    when there is any warning or a script does not load)."""
+    from tabletop.script.durations import parse_duration
+    from tabletop.script.lint import Slot, lint_file
+
+    try:
+        slot = Slot(*(int(parse_duration(v)) for v in (slot_length, read_in, plenary, hotwash)))
+    except ValueError as exc:
+        fail(str(exc))
+    failed = False
+    for path in paths:
+        try:
+            found = lint_file(path, library=library(), slot=slot)
+        except ScriptError as exc:
+            failed = True
+            click.echo(str(exc), err=True)
+            click.echo(f"{path}: does not load (run validate)", err=True)
+            continue
+        for finding in found:
+            click.echo(str(finding))
+        failed |= bool(found)
+        count = len(found)
+        click.echo(f"{path}: " + (f"{count} warning{'s' if count != 1 else ''}" if count else "lint clean"))
     sys.exit(1 if failed else 0)
 
 
