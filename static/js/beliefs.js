@@ -44,7 +44,7 @@ export function picturesTable(question, teams, { control }) {
   const table = el("table", { class: "beliefs-table" },
     el("thead", {}, el("tr", {},
       el("th", { scope: "col" }, "Team"), el("th", { scope: "col" }, "Answer"), el("th", { scope: "col" }, "Confidence"),
-      control ? el("th", { scope: "col" }, "Gap") : null, el("th", { scope: "col" }, "By, when"))));
+      control ? el("th", { scope: "col" }, "Gap") : null, el("th", { scope: "col", class: "by" }, "By, when"))));
   const body = el("tbody");
   for (const p of rows) {
     body.append(el("tr", { "data-team": p.team },
@@ -52,7 +52,7 @@ export function picturesTable(question, teams, { control }) {
       el("td", { dir: "auto" }, answerText(p.answer)),
       el("td", {}, `${p.confidence}%`),
       control ? el("td", { class: gapClass(p.gap) }, p.gap === null || p.gap === undefined ? "–" : p.gap.toFixed(2)) : null,
-      el("td", { class: "small" }, `${p.by}, ${formatClock(p.t)}`)));
+      el("td", { class: "small by" }, `${p.by}, ${formatClock(p.t)}`)));
   }
   table.append(body);
   box.append(table);

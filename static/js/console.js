@@ -714,4 +714,5 @@ function addPublicPost(event) {
 
 renderPresence();
 renderEscalation();
+import("./beliefs.js").then((m) => m.bindConsole(client)); // issue 14: each team's picture beside the truth
 client.connect();

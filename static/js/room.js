@@ -819,4 +819,5 @@ function markFiction(node) {
   node.prepend(el("p", { class: "fiction-mark", role: "note" }, "Exercise event: invented for this exercise, not history"));
 }
 
+import("./beliefs.js").then((m) => m.bindRoom(client)); // issue 14: the team's assessment panel
 client.connect();

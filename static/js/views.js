@@ -7,6 +7,7 @@ import {
 } from "./events.js";
 import { CHOICE_MADE, INJECT_CANCELLED, PERSONA_POSTED } from "./events.js";
 import { CHANNEL_CLOSED, CHANNEL_OPENED, MOVE_ENDED, MOVE_STARTED } from "./events.js";
+import { ASSESSMENT } from "./events.js";
 import { el } from "./live.js";
 import { formatClock } from "./times.js";
 
@@ -156,6 +157,8 @@ export function describe(event, ctx) {
       return { kind: "msel", teams: [], title: `Choice ${p.choice}: ${p.inject ? `released ${p.inject}` : "nothing released"}${p.how === "by hand" ? " (sent by hand)" : ""}`, text: p.reason || "" };
     case PERSONA_POSTED:
       return { kind: "message", channel: p.channel, teams: p.team ? [p.team] : [], title: `${p.name} on ${channel} (persona${p.spoofed_by ? `, posted by ${p.spoofed_by}` : ""})`, text: p.text };
+    case ASSESSMENT:
+      return { kind: "assessment", teams: [p.team], title: `${teamLabel(teams, p.team)} assessment on ${p.question}: ${p.answer} (${p.confidence}% sure)`, text: p.by ? `By ${p.by}` : "" };
     default: return { kind: "other", teams: [], title: event.type.replaceAll("_", " "), text: "" };
   }
 }
