@@ -14,10 +14,13 @@ if os.environ.get("ASYNC_MODE", "gevent") == "gevent":  # must come before every
 
 import argparse
 import secrets
+import signal
+import sys
 
 from flask import Flask
 
 from tabletop.web import create_app, socketio
+from tabletop.web.logs import check_unclean_stop, clear_marker, configure_logging, note_unclean_stop, touch_marker
 
 __all__ = ["create_app", "main"]
 
@@ -56,18 +59,35 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")), help="port (default 5000)")
     args = parser.parse_args(argv)
+    configure_logging()  # LOG_LEVEL, LOG_FORMAT=json (tabletop/web/logs.py)
     app = create_app()
+    app.config["LISTEN_HOST"] = args.host  # the set-up page warns when players cannot reach it
+    app.config["LISTEN_PORT"] = args.port
     first_account(app)
+    last_alive = check_unclean_stop(app)  # a crash or a kill of the previous run: logged, and noted below
     runtime = app.extensions["tabletop"]
     runtime.start_scheduler()
+    if last_alive is not None:
+        note_unclean_stop(app, last_alive)
+
+    def heartbeat() -> None:
+        while True:
+            socketio.sleep(5)
+            touch_marker(app)
+
+    socketio.start_background_task(heartbeat)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # a clean stop: the marker goes
     app.extensions["tabletop.cluster"].start()  # presence heartbeat, revoked tokens' connections (cluster.py)
     socketio.start_background_task(runtime.reports.start)  # imports WeasyPrint once, off the request path
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host  # noqa: S104
     print(f"Tabletop is running: open http://{shown}:{args.port}/ in a browser (Ctrl+C to stop)", flush=True)
-    if app.config["ASYNC_MODE"] == "gevent":
-        serve_gevent(app, args.host, args.port)
-    else:
-        socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)
+    try:
+        if app.config["ASYNC_MODE"] == "gevent":
+            serve_gevent(app, args.host, args.port)
+        else:
+            socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, log_output=False)
+    finally:
+        clear_marker(app)
 
 
 if __name__ == "__main__":

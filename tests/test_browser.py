@@ -22,7 +22,7 @@ from .browser_helpers import TABLET, Seat, chromium, clock_text, join, log_in  #
 
 pytestmark = pytest.mark.slow
 
-ORIGINAL = "CENTCOM asks IRGC Navy HQ to call the boats off now."
+ORIGINAL = "CENTCOM asks the General Staff to have the boats keep 1,000 yards off now."
 EDITED = "CENTCOM asks that the boats keep 1,000 yards away. Please confirm."
 PERSIAN = "لطفا فاصله را حفظ کنید"
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><b>bold?</b>"
@@ -60,7 +60,7 @@ def test_a_whole_game_in_the_browser(server, browser):
         expect(page.get_by_text("Speedboat harassment: the northern Gulf, April 2020", exact=True)).to_be_visible()
         control.shot("01-library")
         page.click("a[href='/library/speedboat-harassment-2020']")
-        expect(page.locator("#inject-sb-close-approach")).to_contain_text("decision")
+        expect(page.locator("#inject-sb-line-call")).to_contain_text("decision")
         control.shot("02-msel-preview")
         page.click("main button[type=submit]")
         expect(page).to_have_url(re.compile(r"/console/\w+/setup$"))
@@ -72,12 +72,12 @@ def test_a_whole_game_in_the_browser(server, browser):
         assert page.locator("svg.qr").count() == 4
 
         # Three players and an observer join with their codes, each in a context of their own.
-        join(us, codes["us"], "Alice", "centcom-j3")
-        join(iran, codes["iran"], "Reza", "irgcn-commander")
+        join(us, codes["us"], "Alice", "us-line-colonel")
+        join(iran, codes["iran"], "Reza", "afgs-colonel")
         join(oman, codes["oman"], "Salim", "oman-liaison")
         join(observer, codes["observers"], "Eve")
         expect(page.locator("#people tr")).to_have_count(4)
-        expect(page.locator("#people")).to_contain_text("CENTCOM Director of Operations")
+        expect(page.locator("#people")).to_contain_text("CENTCOM officer on the Oman line")
         control.shot("03-setup")
 
         # The facilitator opens the console and starts the clock.
@@ -137,24 +137,24 @@ def test_a_whole_game_in_the_browser(server, browser):
         expect(oman.page.locator(".relay-item", has_text=PERSIAN).locator(".text")).to_have_attribute("dir", "auto")
         iran.shot("05-iran-room")
 
-        # A U.S. decision releases its triggered inject (at 10x the minute's delay is six seconds).
-        page.click("#msel-sb-close-approach button[data-action=release]")
-        decision = inject(us, "sb-close-approach")
+        # The line colonel's decision releases its triggered inject (at 10x the minute's delay is six seconds).
+        page.click("#msel-sb-line-call button[data-action=release]")
+        decision = inject(us, "sb-line-call")
         expect(decision.locator(".deadline")).to_contain_text("left")
-        decision.get_by_label("Hold course and ask Muscat now").check()
+        decision.get_by_label("A request that the General Staff").check()
         decision.locator("textarea").fill("Use the line before anyone fires.")
         us.shot("06-us-decision")
         decision.get_by_role("button", name="Decide").click()
-        expect(decision.locator(".decision-result")).to_contain_text("Decided: Hold course and ask Muscat now")
+        expect(decision.locator(".decision-result")).to_contain_text("Decided: A request that the General Staff")
         expect(page.locator("#msel-sb-line-go")).to_contain_text("due in")
         page.select_option("#speed", "10")
         page.click("#speed-set")
         expect(inject(us, "sb-line-go")).to_be_visible(timeout=20_000)
         expect(inject(iran, "sb-line-go")).to_have_count(0)
-        expect(inject(iran, "sb-warning-shots")).to_have_count(0)
+        expect(inject(iran, "sb-warning-passed")).to_have_count(0)
         page.select_option("#speed", "1")
         page.click("#speed-set")
-        expect(page.locator("#feed")).to_contain_text("Decision on sb-close-approach")
+        expect(page.locator("#feed")).to_contain_text("Decision on “What, if anything, goes on the Oman line?”")
         expect(page.locator("#relays")).to_contain_text("Nothing waiting")
         control.shot("07-console", full_page=False)
 
@@ -203,7 +203,9 @@ def test_a_whole_game_in_the_browser(server, browser):
         observer.page.fill("#obs-text", "The line worked; the edit softened the message.")
         observer.page.click("#observe button[type=submit]")
         expect(observer.page.locator("#observations")).to_contain_text("the edit softened")
-        expect(page.locator("#feed")).to_contain_text("Observation S on obj-contact by Eve")
+        expect(page.locator("#feed")).to_contain_text(
+            re.compile(r"Observation S on Move 1\. After the boats .*… by Eve")
+        )
         observer.shot("08-observer")
 
         # Tablet width.

@@ -58,4 +58,4 @@ def test_after_the_end_notes_observations_feedback_and_the_plan_are_accepted_and
 
 def test_the_commands_accepted_after_the_end_are_the_documented_ones():
     after_end = {name for name, spec in COMMANDS.items() if spec.after_end}
-    assert after_end == {"feedback", "note", "observe", "improvement_plan"}  # docs/protocol.md, `ended`
+    assert after_end == {"feedback", "note", "observe", "improvement_plan", "key_findings"}  # docs/protocol.md, `ended`

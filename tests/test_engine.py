@@ -58,7 +58,7 @@ def test_send_now_is_immediate_whatever_the_clock(game):
 def test_decision_by_authorised_position_releases_its_branch_after_the_delay(game):
     game.do("control", "clock", action="start")
     game.advance(600)
-    with pytest.raises(Refused, match="only j3 may take this decision"):
+    with pytest.raises(Refused, match="only J3 may take this decision"):
         game.do("us2", "decide", inject="options", option="strike")
     with pytest.raises(Refused, match="no open decision"):
         game.do("iran", "decide", inject="options", option="strike")

@@ -204,7 +204,7 @@ def test_joining_keeps_the_seat_across_reloads(client, app, rt):
     step = player.get(f"/join?code={code}").get_data(as_text=True)
     assert 'value="j3"' in step and 'value="liaison-us"' in step and "United States" in step
     wrong = take_seat(player, code, "Alice", "irgcn")
-    assert wrong.status_code == 400 and "choose a position of United States" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 400 and "Choose a position of United States" in wrong.get_data(as_text=True)
     response = take_seat(player, code, "Alice", "j3")
     assert response.headers["Location"] == f"/room/{session_id}"
     first = player.get(f"/room/{session_id}").get_data(as_text=True)

@@ -12,6 +12,8 @@ import { formatClock, formatCountdown, formatShortOffset } from "./times.js";
 import { describe, feedItem, filterFeed, teamLabel } from "./views.js";
 import { CHOICE_MADE, INJECT_CANCELLED, MESSAGE, MESSAGE_DELIVERED, PERSONA_POSTED } from "./events.js";
 import { publicPost } from "./views.js";
+import { bindHandoff } from "./handoff.js";
+import { bindCounts } from "./counts.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const app = appData();
@@ -21,12 +23,19 @@ const clock = new ExerciseClock();
 bindClock(clock);
 bindConnection(client);
 bindRefusals(client);
+bindCounts();
+const handoff = bindHandoff({ client, script, session: app.session, token: app.token });
 
 const teams = Object.fromEntries(script.teams.map((t) => [t.id, t.name]));
 const positionTitles = Object.fromEntries(script.teams.flatMap((t) => t.positions.map((p) => [p.id, p.title])));
 const channelNames = Object.fromEntries(script.channels.map((c) => [c.id, c.name]));
 const moveNames = Object.fromEntries((script.moves || []).map((m) => [m.id, m.title]));
-const ctx = { teams, channelNames, moveNames };
+const objectiveTexts = Object.fromEntries((script.objectives || []).map((o) => [o.id, o.text]));
+const objectiveText = (id) => {
+  const text = objectiveTexts[id] || id;
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+};
+const ctx = { teams, channelNames, moveNames, injectTitle: titleOnly, optionLabel, objectiveText };
 const $ = (id) => document.getElementById(id);
 
 let state = null;
@@ -45,6 +54,10 @@ $("clock-start").addEventListener("click", () => cmd("clock", { action: "start" 
 $("clock-pause").addEventListener("click", () => cmd("clock", { action: "pause" }));
 $("clock-resume").addEventListener("click", () => cmd("clock", { action: "resume" }));
 $("speed-set").addEventListener("click", () => cmd("clock", { action: "speed", speed: Number($("speed").value) }));
+// The sticky clock bar (tablet width): the same commands within reach whatever is scrolled.
+for (const button of document.querySelectorAll("[data-clock-action]")) {
+  button.addEventListener("click", () => cmd("clock", { action: button.dataset.clockAction }));
+}
 $("end").addEventListener("click", () => { $("end-confirm").hidden = false; $("end-yes").focus(); });
 $("end-no").addEventListener("click", () => { $("end-confirm").hidden = true; $("end").focus(); });
 $("end-yes").addEventListener("click", async () => {
@@ -57,6 +70,15 @@ function updateClockButtons() {
   $("clock-start").disabled = s !== "ready";
   $("clock-pause").disabled = s !== "running";
   $("clock-resume").disabled = s !== "paused" || Boolean(clock.waiting);
+  for (const button of document.querySelectorAll("[data-clock-action]")) {
+    button.disabled = $(`clock-${button.dataset.clockAction}`).disabled;
+  }
+  // Controls that cannot apply after the end: escalation, new injects, persona posts.
+  for (const node of document.querySelectorAll("#esc-form button, #esc-form input, #write button[type=submit], #persona-form button")) {
+    node.disabled = s === "ended";
+  }
+  for (const node of document.querySelectorAll("#esc-rungs button")) node.disabled = s === "ended";
+  $("esc-ended").hidden = s !== "ended";
   const next = clock.waitingMove();
   $("move-next").hidden = !next || s === "ended";
   if (next && $("move-start").dataset.starts !== next.id) {
@@ -108,19 +130,22 @@ function mselRow(def, number) {
     def.scenario ? `scenario ${def.scenario}` : "",
     def.move && def.due === null && movesById[def.move] ? `in ${movesById[def.move].title}` : "",
     (def.to || []).length ? `to ${def.to.map((t) => teamLabel(teams, t)).join(", ")}` : "",
-    def.release ? `release: ${def.release}` : "",
+    def.trigger && (def.trigger.inject || def.trigger.decision)
+      ? `release: ${triggerText(def.trigger)}${((def.release || "").match(/, (\+\S+)$/) || ["", ""])[1] ? `, ${def.release.match(/, (\+\S+)$/)[1]} later` : ""}`
+      : def.release ? `release: ${def.release}` : "",
     def.ack ? "ack" : "",
     def.decision ? `decision by ${(def.decision.by || []).map((p) => positionTitles[p] || p).join(", ") || "anyone"}` : "",
     (def.effects || []).join("; "),
   ].filter(Boolean).join(" · ");
+  const infoLine = el("div", { class: "info", dir: "auto" }, info);
   const node = el("li", { "data-inject": id, id: `msel-${id}` },
     el("span", { class: "time" }, def.time || "—"),
     el("div", {},
       el("div", {}, el("span", { class: "title", dir: "auto" }, `${number ? `${number}. ` : ""}${def.title}`), " ", status),
-      el("div", { class: "info", dir: "auto" }, info),
+      infoLine,
       outcome, ackLine),
     el("div", { class: "row-actions" }, ...Object.values(buttons), moveForm));
-  const view = { id, def, node, status, ackLine, outcome, buttons, moveForm };
+  const view = { id, def, node, status, ackLine, outcome, buttons, moveForm, infoLine, info, order: mselRows.size };
   format2Row(view);
   mselRows.set(id, view);
   mselList.append(node);
@@ -157,7 +182,7 @@ function renderMsel() {
   for (const [id, s] of Object.entries(state.injects || {})) {
     if (!mselRows.has(id)) {
       const def = written[id] || { inject: id, title: s.title, to: s.to };
-      mselRow({ ...def, inject: id, title: s.title, to: s.to, release: "written live", time: s.due !== null ? formatShortOffset(s.due) : "" }, 0);
+      mselRow({ ...def, inject: id, title: s.title, to: s.to, release: "written live", live: true, due: null, time: s.due !== null ? formatShortOffset(s.due) : "" }, 0);
     }
   }
   const now = clock.elapsed();
@@ -182,6 +207,12 @@ function renderMsel() {
       cls = "";
     }
     [text, cls] = conditionStatus(view.id, s, text, cls, now);
+    const dead = ["pending", "held"].includes(s.status) && !ended ? deadReason(view.def) : null;
+    if (dead) [text, cls] = [dead, "cancelled"];
+    const moved = s.status !== "released" && s.due !== null && s.due !== undefined && view.def.due !== null
+      && view.def.due !== undefined && Math.abs(s.due - view.def.due) >= 1;
+    const infoText = moved ? `${view.info}${view.info ? " · " : ""}moved to ${formatShortOffset(s.due)} (scripted ${formatShortOffset(view.def.due)})` : view.info;
+    if (view.infoLine.textContent !== infoText) view.infoLine.textContent = infoText;
     if (view.status.textContent !== text) view.status.textContent = text;
     view.status.className = `badge ${cls}`;
     view.node.className = `is-${s.status}`;
@@ -198,6 +229,7 @@ function renderMsel() {
     renderAcks(view);
   }
   $("msel-summary").textContent = `${released} of ${mselRows.size} released`;
+  orderMsel();
   if (!scrolled && clock.status !== "ready") {
     // On opening, show the next inject to come rather than the top of the list.
     scrolled = true;
@@ -206,6 +238,61 @@ function renderMsel() {
   }
 }
 let scrolled = false;
+
+// Rows in the order they happen: released ones at their release, the others at their due time (a
+// moved inject moves, an inject written live takes its place); a row without a time stays after the
+// row it followed in the script. Move headings keep their place at their move's start.
+function orderMsel() {
+  const keyed = [];
+  let last = -Infinity;
+  for (const node of mselList.children) {
+    const id = node.dataset.inject;
+    if (!id) {
+      const move = movesById[node.dataset.moveHeading];
+      keyed.push({ node, key: move ? move.at : last, tie: -1, order: -1 });
+      continue;
+    }
+    const view = mselRows.get(id);
+    const s = injectStatus(id);
+    let key = releasedAt[id] !== undefined ? releasedAt[id] : s.due !== null && s.due !== undefined ? s.due : view.def.due;
+    if (key === null || key === undefined) key = view.def.live ? Infinity : last;
+    else last = view.def.live ? last : key;
+    keyed.push({ node, key, tie: 0, order: view.order });
+  }
+  const sorted = [...keyed].sort((a, b) => a.key - b.key || a.tie - b.tie || a.order - b.order);
+  if (sorted.every((x, i) => x.node === keyed[i].node)) return;
+  const focused = document.activeElement;
+  for (const x of sorted) mselList.append(x.node);
+  if (focused && mselList.contains(focused)) focused.focus();
+}
+
+// An inject that follows another (a trigger) can no longer fire once that one was skipped or
+// cancelled, or its decision went another way, or it cannot fire itself.
+function deadReason(def, seen = new Set()) {
+  const t = def.trigger;
+  if (!t || (!t.inject && !t.decision)) return null;
+  const source = t.inject || t.decision;
+  if (seen.has(source)) return null;
+  seen.add(source);
+  const s = injectStatus(source);
+  const name = `“${titleOnly(source)}”`;
+  if (s.status === "skipped") return `cannot fire: ${name} was skipped`;
+  if (s.status === "cancelled") return `cannot fire: ${name} was cancelled`;
+  if (t.decision && t.option && decisions[t.decision] && decisions[t.decision].option !== t.option) {
+    return `cannot fire: ${name} was decided otherwise`;
+  }
+  if (s.status !== "released") {
+    const before = script.msel.find((d) => d.inject === source) || written[source];
+    if (before && deadReason(before, seen)) return `cannot fire: it follows ${name}, which cannot fire`;
+  }
+  return null;
+}
+
+function triggerText(t) {
+  if (t.decision) return `after the decision “${titleOnly(t.decision)}”${t.option ? `: ${optionLabel(t.decision, t.option)}` : ""}`;
+  if (t.inject) return `after “${titleOnly(t.inject)}”`;
+  return "";
+}
 
 function renderAcks(view) {
   const d = decisions[view.id];
@@ -498,6 +585,7 @@ function reportProgress(status, progress, error) {
   $("report-bar").hidden = false;
   $("report-bar").value = status === "done" ? 100 : progress || 0;
   if (status === "done") showDownload();
+  if (status === "done" || status === "failed") handoff.refreshReports();
   reportOpen = status !== "done" && status !== "failed";
   if (!reportOpen) $("report-build").disabled = false;
 }
@@ -603,7 +691,7 @@ client.on("event", (event, { live }) => {
     case RELAY_NOTE: case MESSAGE_READ_BACK: relayVoice(event); break;
     case ESCALATION_CHANGED:
       escalations.push({ t: event.t, level: p.level, delta: p.delta, reason: p.reason });
-      insertBySeq($("esc-history"), el("li", { dir: "auto" }, `${formatClock(event.t)} · ${p.delta > 0 ? "+" : ""}${p.delta} → ${levelLabel(p.level)}: ${p.reason || ""}${p.by ? ` (${p.by})` : ""}`), event.seq, true);
+      insertBySeq($("esc-history"), el("li", { dir: "auto" }, `${formatClock(event.t)} · ${p.delta > 0 ? "+" : ""}${p.delta} → ${levelLabel(p.level)}: ${reasonText(p.reason)}${p.by ? ` (${p.by})` : ""}`), event.seq, true);
       renderEscalation();
       break;
     case INJECT_CANCELLED: outcomes[p.inject] = `Cancelled at ${formatClock(event.t)}: ${p.reason}`; break;
@@ -633,9 +721,27 @@ client.on("event", (event, { live }) => {
 // feed, where control posts as the script's personas.
 const outcomes = {}; // inject -> what a cancellation or a choice made of it
 function titleOf(id) {
-  const row = script.msel.find((d) => d.inject === id);
-  return row ? `${row.title} (${id})` : id;
+  return titleOnly(id);
 }
+// Names, never ids: an inject's title, a decision option's label, an escalation reason in words.
+function titleOnly(id) {
+  const row = script.msel.find((d) => d.inject === id) || written[id];
+  return row ? row.title : (state && state.injects && state.injects[id] && state.injects[id].title) || id;
+}
+function optionLabel(inject, option) {
+  const row = script.msel.find((d) => d.inject === inject);
+  const found = row && row.decision ? (row.decision.options || []).find((o) => o.id === option) : null;
+  return found ? found.label : option;
+}
+function reasonText(reason) {
+  const text = String(reason || "");
+  let m = text.match(/^decision (\S+): (\S+)$/);
+  if (m) return `decision “${titleOnly(m[1])}”: ${optionLabel(m[1], m[2])}`;
+  m = text.match(/^inject (\S+)$/);
+  if (m) return `inject “${titleOnly(m[1])}”`;
+  return text;
+}
+ctx.reasonText = reasonText;
 
 function format2Row(view) {
   const def = view.def;

@@ -221,7 +221,7 @@ export class LiveClient {
     this.synced = false; // false from a disconnect until the next sync answers: live events wait
     this.syncing = false;
     this.buffer = [];
-    this.handlers = { prepare: [], event: [], state: [], status: [], presence: [], report: [], refused: [] };
+    this.handlers = { prepare: [], event: [], state: [], status: [], presence: [], report: [], refused: [], accepted: [] };
     this.refreshTimer = null;
     this.me = null;
     this.state = null;
@@ -379,6 +379,7 @@ export class LiveClient {
       }
     }
     if (!answer.ok) this.emitLocal("refused", name, answer.error || {});
+    else this.emitLocal("accepted", name);
     return answer;
   }
 
@@ -405,14 +406,40 @@ export function bindConnection(client) {
   });
 }
 
-// Refusals of commands, spoken and shown in the element with data-errors.
+// A refusal in plain words: without the command's name in front ("decide: ..."), with a capital.
+export function plainRefusal(name, error) {
+  let text = String((error && error.message) || "").trim();
+  if (name && text.startsWith(`${name}: `)) text = text.slice(name.length + 2);
+  if (!text) text = "The server refused this.";
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+// Refusals of commands, spoken and shown in the element with data-errors (its [data-error-text] part,
+// when it has one, beside a [data-error-close] button that dismisses it). A refusal clears itself
+// when its cause is gone: the next command that is accepted, or the next state after the events
+// that changed it (a decision taken, a channel opened, the clock moved).
 export function bindRefusals(client) {
+  let shownAt = 0;
+  const nodes = () => document.querySelectorAll("[data-errors]");
+  const clear = () => {
+    for (const node of nodes()) node.hidden = true;
+    shownAt = 0;
+  };
+  for (const node of nodes()) {
+    const close = node.querySelector("[data-error-close]");
+    if (close) close.addEventListener("click", clear);
+  }
   client.on("refused", (name, error) => {
-    const text = error.message || `${name} was refused`;
+    const text = plainRefusal(name, error);
     announce(text);
-    for (const node of document.querySelectorAll("[data-errors]")) {
-      node.textContent = text;
+    shownAt = Date.now();
+    for (const node of nodes()) {
+      const target = node.querySelector("[data-error-text]") || node;
+      target.textContent = text;
       node.hidden = false;
     }
   });
+  client.on("accepted", () => { if (shownAt) clear(); });
+  client.on("state", () => { if (shownAt && Date.now() - shownAt > 1500) clear(); });
+  return clear;
 }

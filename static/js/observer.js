@@ -6,7 +6,8 @@ import {
   CLOCK_EVENTS, CLOCK_RESUMED, CLOCK_STARTED, INJECT_RELEASED, OBSERVATION, SESSION_ENDED, SPEED_CHANGED,
 } from "./events.js";
 import { formatClock } from "./times.js";
-import { attachmentList, describe, feedItem, filterFeed } from "./views.js";
+import { attachmentList, describe, feedItem, filterFeed, teamLabel } from "./views.js";
+import { bindCounts } from "./counts.js";
 
 const app = appData();
 const script = jsonData("script-data");
@@ -15,11 +16,18 @@ const clock = new ExerciseClock();
 bindClock(clock);
 bindConnection(client);
 bindRefusals(client);
+bindCounts();
 
 const teams = Object.fromEntries(script.teams.map((t) => [t.id, t.name]));
 const channelNames = Object.fromEntries(script.channels.map((c) => [c.id, c.name]));
 const moveNames = Object.fromEntries((script.moves || []).map((m) => [m.id, m.title]));
-const ctx = { teams, channelNames, moveNames };
+const objectives = Object.fromEntries((script.objectives || []).map((o) => [o.id, o.text]));
+const objectiveText = (id) => {
+  const text = objectives[id] || id;
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
+};
+const injectTitles = Object.fromEntries((script.msel || []).map((d) => [d.inject, d.title]));
+const ctx = { teams, channelNames, moveNames, objectiveText, injectTitle: (id) => injectTitles[id] || id };
 const $ = (id) => document.getElementById(id);
 const feed = $("feed");
 const SKIP = new Set([CLOCK_STARTED, CLOCK_RESUMED, SPEED_CHANGED]);
@@ -50,6 +58,7 @@ client.on("event", (event, { live }) => {
   const info = describe(event, ctx);
   const item = feedItem(event, info);
   if (event.type === INJECT_RELEASED) {
+    injectTitles[event.payload.inject] = event.payload.title;
     const body = el("div", { class: "body prose small", dir: "auto" });
     body.innerHTML = event.payload.body_html || ""; // author Markdown, made safe by the server
     item.append(body);
@@ -68,10 +77,13 @@ $("observe").addEventListener("submit", async (ev) => {
   const payload = { rating: rating.value, text: $("obs-text").value };
   if ($("obs-objective").value) payload.objective = $("obs-objective").value;
   if ($("obs-team").value) payload.team = $("obs-team").value;
+  const finding = document.querySelector('input[name="finding"]:checked');
+  if (finding && finding.value) payload.finding = finding.value;
   const answer = await client.command("observe", payload);
   if (!answer.ok) return;
   recorded(answer.seq, clock.elapsed(), payload);
   $("obs-text").value = "";
+  document.querySelector('input[name="finding"][value=""]').checked = true;
   announce("Observation recorded");
 });
 
@@ -80,7 +92,7 @@ function recorded(seq, t, p) {
   const list = $("observations");
   if (list.querySelector(`[data-seq="${seq}"]`)) return;
   insertBySeq(list, el("li", { dir: "auto" },
-    el("span", { class: "muted small" }, `${formatClock(t)} · ${p.rating}${p.objective ? ` · ${p.objective}` : ""}${p.team ? ` · ${p.team}` : ""} `),
+    el("span", { class: "muted small" }, `${formatClock(t)} · ${p.rating}${p.finding ? ` · ${p.finding === "strength" ? "strength" : "area for improvement"}` : ""}${p.objective ? ` · ${objectiveText(p.objective)}` : ""}${p.team ? ` · ${teamLabel(teams, p.team)}` : ""} `),
     p.text), seq, true);
 }
 

@@ -1,6 +1,6 @@
 // The set-up page: who joins, in which position, and whether they are connected, as it happens.
 import { PARTICIPANT_JOINED, PARTICIPANT_REMOVED } from "./events.js";
-import { LiveClient, appData, el, jsonData } from "./live.js";
+import { LiveClient, appData, el, jsonData, plainRefusal } from "./live.js";
 
 const app = appData();
 const client = new LiveClient({ token: app.token, session: app.session, role: "control" });
@@ -13,8 +13,20 @@ function row(id) {
   return rows.querySelector(`tr[data-participant="${CSS.escape(String(id))}"]`);
 }
 
+// Who is connected now, on any worker (the sync's state), then each change as it happens: the
+// same "online" the console shows.
+function showPresence(tr, online) {
+  const badge = tr && tr.querySelector("[data-presence]");
+  if (!badge) return;
+  badge.textContent = online ? "online" : "offline";
+  badge.className = `badge ${online ? "online" : "offline"}`;
+}
 client.on("state", (state) => {
   document.getElementById("status").textContent = state.clock.status;
+  if (Array.isArray(state.presence)) {
+    const online = new Set(state.presence.map(String));
+    for (const tr of rows.querySelectorAll("tr[data-participant]")) showPresence(tr, online.has(tr.dataset.participant));
+  }
 });
 
 // Move a player to another seat, or remove someone (their token stops working at once).
@@ -28,7 +40,7 @@ async function seatCall(method, path, body) {
   });
   const answer = await response.json().catch(() => ({ ok: false, error: { message: `${response.status}` } }));
   if (!answer.ok) {
-    error.textContent = answer.error ? answer.error.message : "refused";
+    error.textContent = plainRefusal("", answer.error || { message: "The server refused this." });
     error.hidden = false;
   }
 }
@@ -73,21 +85,21 @@ client.on("event", (event) => {
     el("td", { dir: "auto" }, p.name),
     el("td", { dir: "auto" }, p.kind === "observer" ? "Observer" : teams[p.team] || p.team),
     el("td", { dir: "auto" }, p.kind === "observer" ? `watches ${(p.teams || []).map((t) => teams[t] || t).join(", ")}` : positions[p.position] || p.position),
-    el("td", {}, el("span", { class: "badge offline", "data-presence": "" }, "joined")),
+    el("td", {}, el("span", { class: "badge offline", "data-presence": "" }, "offline")),
     el("td", { "data-seat-controls": "" }));
   rows.append(tr);
   seatControls(tr);
+  if (pending.has(String(p.participant))) showPresence(tr, pending.get(String(p.participant)));
   document.getElementById("nobody").hidden = true;
 });
 
 for (const tr of rows.querySelectorAll("tr[data-participant]")) seatControls(tr);
 
+const pending = new Map(); // presence heard before its participant_joined
 client.on("presence", (data) => {
   const found = row(data.participant);
-  const badge = found && found.querySelector("[data-presence]");
-  if (!badge) return;
-  badge.textContent = data.online ? "online" : "offline";
-  badge.className = `badge ${data.online ? "online" : "offline"}`;
+  if (!found) pending.set(String(data.participant), data.online);
+  showPresence(found, data.online);
 });
 
 client.connect();

@@ -8,6 +8,7 @@ import {
 import { CHOICE_MADE, INJECT_CANCELLED, PERSONA_POSTED } from "./events.js";
 import { CHANNEL_CLOSED, CHANNEL_OPENED, MOVE_ENDED, MOVE_STARTED } from "./events.js";
 import { ASSESSMENT } from "./events.js";
+import { IMPROVEMENT_PLAN, KEY_FINDINGS, PARTICIPANT_REMOVED } from "./events.js";
 import { el } from "./live.js";
 import { formatClock } from "./times.js";
 
@@ -87,6 +88,10 @@ export function describe(event, ctx) {
   const from = p.from_team ? teamLabel(teams, p.from_team) : "";
   const who = p.name ? `${from}${from ? ", " : ""}${p.name}` : from;
   const to = (list) => (list || []).map((t) => teamLabel(teams, t)).join(", ");
+  // Names, never ids, where the page gives them: inject titles, option labels, objectives, reasons.
+  const inj = (id) => (ctx.injectTitle ? `“${ctx.injectTitle(id)}”` : id);
+  const why = (reason) => (ctx.reasonText ? ctx.reasonText(reason) : reason) || "";
+  const goal = (id) => (ctx.objectiveText ? ctx.objectiveText(id) : id);
   switch (event.type) {
     case INJECT_RELEASED:
       return {
@@ -94,10 +99,10 @@ export function describe(event, ctx) {
         text: [p.from ? `From ${p.from} (${p.medium})` : "", p.source ? `Source: ${p.source}` : ""].filter(Boolean).join(" · "),
       };
     case INJECT_ACKNOWLEDGED:
-      return { kind: "ack", teams: [p.team], title: `${teamLabel(teams, p.team)} acknowledged ${p.inject}`, text: p.name || "" };
+      return { kind: "ack", teams: [p.team], title: `${teamLabel(teams, p.team)} acknowledged ${inj(p.inject)}`, text: p.name || "" };
     case DECISION_MADE:
       return {
-        kind: "decision", teams: p.team ? [p.team] : [], title: `Decision on ${p.inject}: ${p.label || "none"}${p.by_default ? " (by default at the deadline)" : ""}`,
+        kind: "decision", teams: p.team ? [p.team] : [], title: `Decision on ${inj(p.inject)}: ${p.label || "none"}${p.by_default ? " (by default at the deadline)" : ""}`,
         text: [p.name ? `By ${p.name}` : "", p.rationale ? `Rationale: ${p.rationale}` : ""].filter(Boolean).join(" · "),
       };
     case MESSAGE:
@@ -118,7 +123,7 @@ export function describe(event, ctx) {
     case MESSAGE_RELAYED:
       return {
         kind: "relay", channel: p.channel, teams: [p.from_team, p.relay],
-        title: `${teamLabel(teams, p.relay)} ${{ forward: "forwarded verbatim", edit: "forwarded an edit of", hold: "holds", decline: "declined" }[p.action]} message #${p.message} on ${channel}`,
+        title: `${teamLabel(teams, p.relay)} ${{ forward: "forwarded verbatim", edit: "forwarded an edit of", hold: "holds", decline: "declined" }[p.action]} message #${p.message} on ${channel}${p.by ? ` (${p.by})` : ""}`,
         text: p.text && p.action === "edit" ? p.text : "",
       };
     case MESSAGE_DELIVERED:
@@ -132,7 +137,7 @@ export function describe(event, ctx) {
     case CHANNEL_OPENED:
     case CHANNEL_CLOSED: {
       const done = event.type === CHANNEL_OPENED ? "opened" : "closed";
-      return { kind: "channel", channel: p.channel, teams: [], title: `${channel} ${done}${p.by ? ` by ${p.by}` : p.inject ? ` by inject ${p.inject}` : ""}`, text: "" };
+      return { kind: "channel", channel: p.channel, teams: [], title: `${channel} ${done}${p.by ? ` by ${p.by}` : p.inject ? ` by the inject ${inj(p.inject)}` : ""}`, text: "" };
     }
     case MOVE_STARTED: return { kind: "clock", teams: [], title: `${p.title} started${p.by ? ` (${p.by})` : ""}`, text: "" };
     case MOVE_ENDED: return { kind: "clock", teams: [], title: `The clock stopped at ${formatClock(p.at)} for a plenary`, text: `Next: ${(ctx.moveNames || {})[p.next] || p.next}` };
@@ -143,18 +148,25 @@ export function describe(event, ctx) {
     case CLOCK_RESUMED: return { kind: "clock", teams: [], title: "Clock resumed", text: "" };
     case SPEED_CHANGED: return { kind: "clock", teams: [], title: `Speed ${p.speed}x`, text: "" };
     case SESSION_ENDED: return { kind: "clock", teams: [], title: "Session ended", text: "" };
-    case ESCALATION_CHANGED: return { kind: "escalation", teams: [], title: `Escalation ${p.delta > 0 ? "+" : ""}${p.delta} → ${ctx.levelLabel ? ctx.levelLabel(p.level) : `level ${p.level}`}`, text: p.reason || "" };
-    case INJECT_HELD: return { kind: "msel", teams: [], title: `Held ${p.inject}`, text: "" };
-    case INJECT_UNHELD: return { kind: "msel", teams: [], title: `Released the hold on ${p.inject}`, text: "" };
-    case INJECT_SKIPPED: return { kind: "msel", teams: [], title: `Skipped ${p.inject}`, text: "" };
-    case INJECT_MOVED: return { kind: "msel", teams: [], title: `Moved ${p.inject} to ${formatClock(p.at)}`, text: "" };
+    case ESCALATION_CHANGED: return { kind: "escalation", teams: [], title: `Escalation ${p.delta > 0 ? "+" : ""}${p.delta} → ${ctx.levelLabel ? ctx.levelLabel(p.level) : `level ${p.level}`}`, text: why(p.reason) };
+    case INJECT_HELD: return { kind: "msel", teams: [], title: `Held ${inj(p.inject)}`, text: "" };
+    case INJECT_UNHELD: return { kind: "msel", teams: [], title: `Released the hold on ${inj(p.inject)}`, text: "" };
+    case INJECT_SKIPPED: return { kind: "msel", teams: [], title: `Skipped ${inj(p.inject)}`, text: "" };
+    case INJECT_MOVED: return { kind: "msel", teams: [], title: `Moved ${inj(p.inject)} to ${formatClock(p.at)}`, text: "" };
     case INJECT_WRITTEN: return { kind: "msel", teams: p.definition ? p.definition.to : [], title: `New inject written: ${p.definition ? p.definition.title : ""}`, text: "" };
     case NOTE: return { kind: "note", teams: [], title: `Note by ${p.name}`, text: p.text };
-    case OBSERVATION: return { kind: "observation", teams: p.team ? [p.team] : [], title: `Observation ${p.rating}${p.objective ? ` on ${p.objective}` : ""} by ${p.name}`, text: p.text };
+    case OBSERVATION: return { kind: "observation", teams: p.team ? [p.team] : [], title: `Observation ${p.rating}${p.finding ? ` (${p.finding === "strength" ? "strength" : "area for improvement"})` : ""}${p.objective ? ` on ${goal(p.objective)}` : ""}${p.team ? `, ${teamLabel(teams, p.team)}` : ""} by ${p.name}`, text: p.text };
+    case PARTICIPANT_REMOVED:
+      return { kind: "people", teams: p.team ? [p.team] : [], title: `${p.name} ${p.moved_to ? "moved to another seat" : "removed"}${p.by ? ` by ${p.by}` : ""}`, text: "" };
+    case KEY_FINDINGS: return { kind: "note", teams: [], title: `Key findings saved by ${p.by}`, text: p.text || "" };
+    case IMPROVEMENT_PLAN: {
+      const n = (p.items || []).length;
+      return { kind: "note", teams: [], title: `Improvement plan saved by ${p.by}: ${n} item${n === 1 ? "" : "s"}`, text: (p.items || []).map((i) => i.issue).join("\n") };
+    }
     case FEEDBACK: return { kind: "feedback", teams: p.team ? [p.team] : [], title: `Hotwash from ${p.name}`, text: "" };
-    case INJECT_CANCELLED: return { kind: "msel", teams: [], title: `Cancelled ${p.inject}`, text: p.reason || "" };
+    case INJECT_CANCELLED: return { kind: "msel", teams: [], title: `Cancelled ${inj(p.inject)}`, text: p.reason || "" };
     case CHOICE_MADE:
-      return { kind: "msel", teams: [], title: `Choice ${p.choice}: ${p.inject ? `released ${p.inject}` : "nothing released"}${p.how === "by hand" ? " (sent by hand)" : ""}`, text: p.reason || "" };
+      return { kind: "msel", teams: [], title: `Choice ${inj(p.choice)}: ${p.inject ? `released ${inj(p.inject)}` : "nothing released"}${p.how === "by hand" ? " (sent by hand)" : ""}`, text: p.reason || "" };
     case PERSONA_POSTED:
       return { kind: "message", channel: p.channel, teams: p.team ? [p.team] : [], title: `${p.name} on ${channel} (persona${p.spoofed_by ? `, posted by ${p.spoofed_by}` : ""})`, text: p.text };
     case ASSESSMENT:

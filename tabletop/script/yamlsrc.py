@@ -160,6 +160,11 @@ def read_yaml(path: Path, display: str) -> Document:
     return parse_yaml(raw, display)
 
 
+def _at_end(mark: Any, text: str) -> bool:
+    """Whether a PyYAML mark is at the end of the text (only blank space after it)."""
+    return mark is None or not text[getattr(mark, "index", 0) :].strip()
+
+
 def parse_yaml(raw: bytes, display: str) -> Document:
     """Parse YAML bytes (UTF-8) into plain data with positions."""
     start = Mark(display, 1, 1)
@@ -173,8 +178,13 @@ def parse_yaml(raw: bytes, display: str) -> Document:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = Mark(display, mark.line + 1, mark.column + 1) if mark else start
         message = " ".join(s for s in (exc.context, exc.problem) if s)
+        if exc.context_mark is not None and _at_end(exc.problem_mark, text):
+            # Nothing is wrong at the end of the file: the problem starts where the unfinished thing
+            # (an unclosed quote, bracket or block) began, which is the context mark.
+            mark = exc.context_mark
+            message = f"{exc.context}, which is never closed: {exc.problem} (at the end of the file)"
+        where = Mark(display, mark.line + 1, mark.column + 1) if mark else start
         return Document(None, Positions(), [Problem(where, f"YAML syntax error: {message}")])
     except yaml.reader.ReaderError as exc:
         return Document(None, Positions(), [Problem(start, f"not a text file: {exc.reason} (byte {exc.position})")])

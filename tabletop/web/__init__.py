@@ -15,6 +15,7 @@ from .ai import init_ai
 from .cluster import client_manager, init_cluster
 from .extensions import limiter, socketio
 from .guard import largest_frame
+from .logs import init_request_logging
 from .production import check_production
 from .runtime import init_runtime
 
@@ -28,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     init_config(app, test_config)
+    init_request_logging(app)
     init_runtime(app)
     init_cli(app)
     init_routes(app)

@@ -149,7 +149,7 @@ def script_view(exercise: Exercise) -> dict[str, Any]:
                 for c in exercise.channels
             ),
         ],
-        "objectives": [{"id": o.id, "text": o.text} for o in exercise.objectives],
+        "objectives": [{"id": o.id, "text": o.text, "capability": o.capability or ""} for o in exercise.objectives],
         "moves": moves_view(exercise),
         "msel": msel_rows(exercise),
         # Format 2: the escalation ladder and the personas control may post as.
@@ -196,6 +196,8 @@ def store_upload(raw: bytes, filename: str, exercises_dir: Path, injects_dir: Pa
     """Validate an uploaded script; when valid, save it as exercises/<id>.yaml (never under the sent name)."""
     display = Path(filename or "upload.yaml").name[:100] or "upload.yaml"
     if not raw:
+        if filename:
+            return UploadResult(False, message=f"{display} is empty (0 bytes): choose the script file itself")
         return UploadResult(False, message="choose a YAML file to upload")
     if len(raw) > MAX_UPLOAD:
         return UploadResult(False, message="the file is larger than 1 MiB: is it really an exercise script?")

@@ -43,7 +43,7 @@ from .auth import (
     remember_facilitator,
     remember_seat,
 )
-from .cluster import revoke_token
+from .cluster import cluster, revoke_token
 from .extensions import failed, join_limit, limiter
 from .pagedata import library, may_fetch_attachment, moves_view, msel_rows, qr_svg, script_view, store_upload
 from .runtime import runtime
@@ -93,7 +93,8 @@ def login() -> Any:
             remember_facilitator(identity, runtime().store.issue_token("facilitator", identity.id))
             return redirect(_safe_next(request.args.get("next")))
         error = "Wrong username or password."
-    return render_template("login.html", error=error), 401 if error else 200
+    username = request.form.get("username", "")[:80] if request.method == "POST" else ""
+    return render_template("login.html", error=error, username=username), 401 if error else 200
 
 
 @pages.post("/logout")
@@ -149,9 +150,21 @@ def preview(exercise_id: str) -> Any:
         exercise=exercise,
         rows=msel_rows(exercise),
         moves=moves_view(exercise),
+        names=_names(exercise),
         summary_html=markdown_html(exercise.summary),
         briefs={t.id: markdown_html(t.brief) for t in exercise.teams},
     )
+
+
+def _names(exercise: Any) -> dict[str, str]:
+    """What a person reads for the ids of a script: team names, position titles, "Team: position"."""
+    names = {"control": "Exercise control"}
+    for team in exercise.teams:
+        names[team.id] = team.name
+        for position in team.positions:
+            names.setdefault(position.id, position.title)
+            names[f"{team.id}/{position.id}"] = f"{team.name}: {position.title}"
+    return names
 
 
 @pages.post("/sessions")
@@ -179,7 +192,7 @@ def _session_or_404(session_id: str) -> Any:
 def _codes(session_id: str) -> list[dict[str, Any]]:
     info = session_info(runtime().store, session_id)
     exercise = from_snapshot(_session_or_404(session_id).script)
-    base = request.host_url.rstrip("/")
+    base = public_base()
     codes = []
     for team in exercise.teams:
         code = info["codes"].get(team.id)
@@ -192,6 +205,27 @@ def _codes(session_id: str) -> list[dict[str, Any]]:
     return codes
 
 
+LOOPBACK = ("127.", "localhost", "::1", "[::1]")
+
+
+def public_base() -> str:
+    """Where players reach this server: the PUBLIC_URL setting, else the address the facilitator typed."""
+    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+
+
+def reach_warning() -> dict[str, str] | None:
+    """Why players may not reach the join links, and the fix: the server listens only on loopback, or the
+    links carry a loopback address (no PUBLIC_URL and the facilitator opened the page as localhost)."""
+    listen = str(current_app.config.get("LISTEN_HOST") or "")
+    public = str(current_app.config.get("PUBLIC_URL") or "")
+    host = urlsplit(public_base()).hostname or ""
+    if listen.startswith(LOOPBACK):
+        return {"kind": "listen", "listen": listen, "host": host}
+    if not public and host.startswith(LOOPBACK[:3]):
+        return {"kind": "links", "listen": listen, "host": host}
+    return None
+
+
 @pages.get("/console/<session_id>/setup")
 @facilitator_page
 def setup(session_id: str) -> Any:
@@ -201,6 +235,7 @@ def setup(session_id: str) -> Any:
     codes = [{**c, "qr": qr_svg(c["url"], f"QR code for {c['label']}: {c['url']}")} for c in _codes(row.id)]
     positions = {p.id: p.title for t in exercise.teams for p in t.positions}
     teams = {t.id: t.name for t in exercise.teams}
+    online = set(cluster().presence.online(row.id))  # connected to any worker now
     people = [
         {
             "id": p.id,
@@ -209,6 +244,7 @@ def setup(session_id: str) -> Any:
             "team": teams.get(p.team or "", ""),
             "position": positions.get(p.position or "", ""),
             "watches": ", ".join(teams.get(t, t) for t in p.teams),
+            "online": p.id in online,
         }
         for p in runtime().store.participants(row.id, removed=False)  # seated now
     ]
@@ -222,6 +258,7 @@ def setup(session_id: str) -> Any:
         observer_teams=info["observer_teams"],
         script=script_view(exercise),
         token=g.facilitator_token,
+        warning=reach_warning(),
     )
 
 
@@ -450,6 +487,13 @@ def attachment(session_id: str, name: str) -> Any:
             "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
         )
     return response
+
+
+@pages.app_template_filter("sentence")
+def sentence(text: str | None) -> str:
+    """A message as a sentence a person reads: it starts with a capital."""
+    text = str(text or "")
+    return text[:1].upper() + text[1:]
 
 
 @pages.app_template_filter("banner_class")
