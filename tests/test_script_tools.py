@@ -139,3 +139,16 @@ def test_timeline_prints_the_msel(runner, app):
     assert "inject shootdown" in titles[1]
     assert "decision options: strike, +5m" in titles[4]
     assert "Tanker seized" in titles[5] and "by hand" in titles[5]
+
+
+def test_timeline_gives_each_move_its_true_date(runner, app):
+    """Format 2: a branch row carries its move's date, and the moves are listed with their own clocks."""
+    app.config["INJECTS_DIR"] = str(DATA / "lib")
+    result = runner.invoke(args=["exercise", "timeline", str(DATA / "format2.yaml")])
+    assert result.exit_code == 0, result.output
+    after_strike = next(line for line in result.output.splitlines() if "Four weeks after the strikes" in line)
+    assert "18 Jul 2019" in after_strike and after_strike.rstrip().endswith("m2")  # released by its choice, in m2
+    moves = result.output.split("\nmoves:\n")[1].splitlines()
+    assert moves[0].split() == ["m1", "+00:00", "20", "Jun", "2019", "04:05", "(x20)", "Move", "1,", "the", "shootdown"]
+    assert moves[1].split()[:6] == ["m2", "+01:00", "18", "Jul", "2019", "10:00"] and "clock stops" in moves[1]
+    assert moves[2].split()[:6] == ["m3", "+01:30", "18", "Jul", "2019", "10:30"] and "(x2)" in moves[2]

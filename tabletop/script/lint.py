@@ -228,33 +228,9 @@ def check_clock_times(exercise: Exercise, places: _Places) -> list[Finding]:
 
 # ------------------------------------------------------------------------- objectives by move
 def inject_moves(exercise: Exercise) -> dict[str, Move]:
-    """The move each inject falls in: by its time when known, else its `move:`, else the move of
-    what releases it (a trigger's inject or decision, a choice)."""
-    if not exercise.moves:
-        return {}
-    known: dict[str, Move] = {}
-    for row in timeline(exercise):
-        if row.move is not None and (row.due is not None or row.inject.move is not None):
-            known[row.inject.id] = row.move
-
-    def find(inject: Inject, seen: frozenset[str]) -> Move | None:
-        if inject.id in known:
-            return known[inject.id]
-        source = None
-        if inject.trigger is not None:
-            source = inject.trigger.inject or inject.trigger.decision
-        elif (slot := exercise.choice_of(inject.id)) is not None:
-            source = slot.id
-        if source is None or source in seen:
-            return None
-        return find(exercise.inject(source), seen | {inject.id})
-
-    found = {}
-    for inject in exercise.injects:
-        move = find(inject, frozenset())
-        if move is not None:
-            found[inject.id] = move
-    return found
+    """The move each inject falls in, as the timeline places it: by its time when known, else its
+    `move:`, else the move of what releases it (a trigger's inject or decision, a choice)."""
+    return {row.inject.id: row.move for row in timeline(exercise) if row.move is not None}
 
 
 _MOVES_RE = re.compile(r"\bmoves?\s+(\d+(?:\s*(?:,|and|&|-|–|to)\s*\d+)*)", re.IGNORECASE)

@@ -14,7 +14,7 @@ class Row:
     inject: Inject
     due: int | None  # exercise seconds when known before play (timed, or chained to a timed inject)
     release: str  # how it is released, in words
-    move: Move | None = None  # the move it falls in (by its time when known, else its `move:`)
+    move: Move | None = None  # the move it falls in (its time, else its `move:`, else what releases it)
     clock: Scenario | None = None  # the scenario clock in force at `due` (see Exercise.clock_at)
 
     @property
@@ -60,11 +60,29 @@ def timeline(exercise: Exercise) -> list[Row]:
     branches = [i for i, d in known if d is None and (i.trigger or i.when or i.id in slots)]
     by_hand = [i for i, d in known if d is None and not (i.trigger or i.when or i.id in slots)]
     ordered = [(i, d) for d, _, i in scheduled] + [(i, None) for i in branches] + [(i, None) for i in by_hand]
+    moves: dict[str, Move] = {}
+    for inject, due in ordered:
+        if due is not None and (at := exercise.move_at(due)) is not None:
+            moves[inject.id] = at
+        elif inject.move is not None:
+            moves[inject.id] = exercise.move(inject.move)
+
+    def released_in(inject: Inject, seen: frozenset[str]) -> Move | None:
+        """A branch's move: that of the inject or decision that triggers it, or of its choice."""
+        if inject.id in moves:
+            return moves[inject.id]
+        source = None
+        if inject.trigger is not None:
+            source = inject.trigger.inject or inject.trigger.decision
+        elif inject.id in slots:
+            source = slots[inject.id]
+        if source is None or source in seen:
+            return None
+        return released_in(exercise.inject(source), seen | {inject.id})
+
     rows = []
     for n, (inject, due) in enumerate(ordered, start=1):
-        move = exercise.move_at(due) if due is not None else None
-        if move is None and inject.move is not None:
-            move = exercise.move(inject.move)
+        move = released_in(inject, frozenset()) if exercise.moves else None
         clock = exercise.clock_at(due) if due is not None else None
         rows.append(Row(n, inject, due, release_text(inject, slots.get(inject.id)), move, clock))
     return rows

@@ -15,7 +15,7 @@ from tabletop import ROOT
 from tabletop.script import Exercise, ScriptError, load_exercise
 from tabletop.script.schema import exercise_schema
 from tabletop.script.timeline import timeline
-from tabletop.script.times import format_duration, format_scenario_at
+from tabletop.script.times import format_duration, format_offset, format_scenario, format_scenario_at
 
 from .common import fail, library, writable
 
@@ -106,11 +106,14 @@ def show_timeline(path: str) -> None:
     rows = [header]
     for row in timeline(ex):
         inject = row.inject
+        scenario = format_scenario_at(row.clock, row.due)
+        if not scenario and row.move is not None and (anchor := ex.move_anchor(row.move)) is not None:
+            scenario = format_scenario(anchor)[:11]  # a branch: its move's date
         rows.append(
             (
                 str(row.number),
                 row.exercise_time,
-                format_scenario_at(row.clock, row.due),
+                scenario,
                 ", ".join(ex.recipients(inject)),
                 inject.from_ or "",
                 inject.medium,
@@ -126,6 +129,13 @@ def show_timeline(path: str) -> None:
         click.echo("  ".join(cells).rstrip())
         if n == 0:
             click.echo("  ".join("-" * w for w in widths))
+    if ex.moves:  # format 2: each move's own date and clock
+        click.echo("\nmoves:")
+        for move in ex.moves:
+            anchor = ex.move_anchor(move)
+            clock = f"x{move.time_scale:g}" + (", clock stops" if move.stop_clock else "")
+            when = format_scenario(anchor) if anchor is not None else "no scenario date"
+            click.echo(f"  {move.id}  {format_offset(move.at)}  {when}  ({clock})  {move.title}")
 
 
 # --- MSEL spreadsheets (see tabletop/script/msel.py for the columns and the cell grammar) ---
