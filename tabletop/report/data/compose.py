@@ -21,6 +21,7 @@ from .sections.hotwash import hotwash, questions
 from .sections.injects import injects
 from .sections.lanes import lanes
 from .sections.messages import exchanges
+from .sections.misperception import misperception
 from .sections.objectives import objectives
 from .sections.people import people
 from .sections.relay_timing import relay_timing
@@ -103,6 +104,7 @@ def build_report(
         extras={  # format 2, only where the script uses it (see ReportData.extras)
             **({"escalation": level.ladder} if level.ladder is not None else {}),
             **({"questions": asked} if asked else {}),
+            **({"misperception": m} if (m := misperception(exercise, events, names)) else {}),  # issue 14
         },
         sponsor=sponsor(exercise, log, names),
     )
