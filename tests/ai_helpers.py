@@ -99,7 +99,7 @@ def llama_server() -> Iterator[str]:
         [
             sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", MODEL_NAME,
             "--chat_format", "chatml", "--host", "127.0.0.1", "--port", str(port),
-            "--n_ctx", "2048", "--n_threads", "2",
+            "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -32,7 +32,7 @@ def model_url():
 
 
 def test_the_model_answers_in_the_schema(model_url):
-    client = ChatClient(AIConfig(base_url=model_url, model=MODEL_NAME, max_tokens=60))
+    client = ChatClient(AIConfig(base_url=model_url, model=MODEL_NAME, max_tokens=30, timeout=120))
     schema = {
         "type": "object",
         "properties": {"answer": {"enum": ["forward", "hold"]}},
@@ -51,7 +51,7 @@ def test_an_ai_intermediary_relays_through_the_rules_labelled(model_url, tmp_pat
     game = make_game(tmp_path, DATA / "relay.yaml")
     game.do("control", "clock", action="start")
     told: list[str] = []
-    config = AIConfig(base_url=model_url, model=MODEL_NAME, timeout=60)
+    config = AIConfig(base_url=model_url, model=MODEL_NAME, timeout=120)
     seats = Seats(game.live, config, tell=lambda session, text: told.append(text))
     seats.start_threads = False
     runner = seats.add(game.session, "oman", "omani-liaison", relay_actions=("forward", "edit"))

@@ -3,7 +3,8 @@
 It calls nothing else: no proxy from the environment, no redirect followed (a redirect to any
 URL is an error), only `POST {AI_BASE_URL}/chat/completions`. The answer is constrained to a JSON
 schema: first as OpenAI's `response_format: {"type": "json_schema", ...}` (vLLM, Ollama, llama.cpp's
-own server); a server that refuses that form (llama-cpp-python's) is asked again with
+own server); a server that refuses that form (llama-cpp-python's answers 500 naming `response_format`)
+is asked again with
 `{"type": "json_object", "schema": ...}`, and that form is kept for the client's life.
 """
 
@@ -91,7 +92,7 @@ class ChatClient:
                 raw = response.read(2_000_000)
         except urllib.error.HTTPError as exc:
             detail = exc.read(500).decode("utf-8", "replace") if exc.fp else ""
-            if exc.code == 422 or (exc.code == 400 and "response_format" in detail):
+            if exc.code == 422 or (exc.code in (400, 500) and "response_format" in detail):
                 raise _Refused(f"HTTP {exc.code}: {detail[:200]}") from None
             raise ModelError(f"the endpoint answered HTTP {exc.code}: {detail[:200]}") from None
         except (urllib.error.URLError, OSError, TimeoutError) as exc:

@@ -5,10 +5,18 @@ from __future__ import annotations
 from .schema import focus
 from .view import SeatView
 
-BRIEF = 900  # characters of the team brief the model is shown
+BRIEF = 400  # characters of the team brief the model is shown (the prompt is read on every call)
 
 
-def messages(view: SeatView, seat_name: str) -> list[dict[str, str]]:
+HOW = {
+    "forward": '"forward" passes it on as written',
+    "edit": '"edit" passes on your "text" instead',
+    "hold": '"hold" keeps it for now',
+    "decline": '"decline" refuses it',
+}
+
+
+def messages(view: SeatView, seat_name: str, relay_actions: tuple[str, ...] = tuple(HOW)) -> list[dict[str, str]]:
     """System and user messages for one turn (small: the prompt is evaluated on every call)."""
     teams = ", ".join(f"{name} ({ident})" for ident, name in view.teams.items())
     system = (
@@ -29,9 +37,9 @@ def messages(view: SeatView, seat_name: str) -> list[dict[str, str]]:
             state = " (you hold it)" if w.held else ""
             sender = view.teams.get(w.from_team, w.from_team)
             lines.append(f"- message {w.message} from {sender}{state}: {w.text}{extra}")
+        choices = "; ".join(HOW[a] for a in relay_actions if a in HOW)
         lines.append(
-            'For each, choose: {"do": "relay", "message": ID, "action": "forward"} passes it on as written; '
-            '"edit" passes on your "text" instead; "hold" keeps it for now; "decline" refuses it. '
+            f'For each, answer {{"do": "relay", "message": ID, "action": ...}}: {choices}. '
             'You may also write a note to one side: {"do": "note", "channel": ID, "to": TEAM, "text": ...}.'
         )
     elif kind == "duty":

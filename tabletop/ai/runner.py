@@ -64,7 +64,7 @@ class ModelBrain:
 
     def decide(self, view: SeatView, seat_name: str, relay_actions: tuple[str, ...]) -> tuple[list[Command], int]:
         asked = schema.action_schema(view, relay_actions)
-        messages = prompt.messages(view, seat_name)
+        messages = prompt.messages(view, seat_name, relay_actions)
         spent = 0
         problem = ""
         for _attempt in (1, 2):

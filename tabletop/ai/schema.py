@@ -18,7 +18,8 @@ from typing import Any
 from .view import SeatView
 
 MAX_ACTIONS = 3
-MAX_TEXT = 400
+MAX_TEXT = 400  # characters of text an action may carry (what validate keeps)
+MODEL_TEXT = 160  # characters of text the schema lets the model write: short answers come back sooner
 RELAY_ACTIONS = ("forward", "edit", "hold", "decline")
 Command = tuple[str, dict[str, Any]]
 
@@ -37,7 +38,7 @@ def focus(view: SeatView) -> str:
 
 
 def _text(min_length: int = 1) -> dict[str, Any]:
-    return {"type": "string", "minLength": min_length, "maxLength": MAX_TEXT}
+    return {"type": "string", "minLength": min_length, "maxLength": MODEL_TEXT}
 
 
 def action_schema(view: SeatView, relay_actions: tuple[str, ...] = RELAY_ACTIONS) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def action_schema(view: SeatView, relay_actions: tuple[str, ...] = RELAY_ACTIONS
                 "action": {"enum": list(relay_actions)},
                 "text": _text(0),
             },
-            ("message", "action", "text"),
+            ("message", "action"),
         )
         sides = sorted({m for _id, _name, members in view.relays for m in members})
         variant(

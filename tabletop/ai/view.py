@@ -15,9 +15,9 @@ from tabletop.script.models import TEAM_CHANNEL
 from tabletop.script.times import format_offset
 
 #: How many of the latest events the model is shown (the prompt stays small and quick).
-RECENT = 12
+RECENT = 8
 #: Characters of one event's text the model is shown.
-SNIPPET = 300
+SNIPPET = 200
 
 
 @dataclass(frozen=True)
