@@ -36,6 +36,9 @@ def exercise_schema() -> dict[str, Any]:
     _either(schema, "teams", "base")
     schema["$defs"]["Inject"]["required"].append("to")
     _either(schema["$defs"]["Inject"], "to", "choose")
+    # A team without positions adds to the base's team of that id, and may leave out its name (the loader
+    # checks that there is such a team).
+    schema["$defs"]["Team"]["required"] = ["id"]
     _allow_include(schema)
     schema.pop("title", None)
     return {
