@@ -168,7 +168,9 @@ def test_the_ministers_line_is_open_in_round_1_and_closed_in_round_2(game: Game)
         game.do("centcom-j3", "send_message", channel="ministers", text="J3 here")
     assert no.value.code == "forbidden"
 
-    game.advance(ROUND_2 - 60)  # +00:30: the plenary stops the clock before Round 2
+    game.advance(15 * 60)  # +00:16: the line was used, so it can leak
+    assert "r1-leak" in game.released()
+    game.advance(ROUND_2 - 16 * 60)  # +00:30: the plenary stops the clock before Round 2
     assert game.state.waiting == "r2-day" and game.state.is_open("ministers")
     game.do("control", "start_move", move="r2-day")
     assert {"r2-ministers-closed", "r2-boats-lost"} <= set(game.released())
@@ -209,5 +211,6 @@ def test_the_morning_follows_the_iranian_decision_in_each_round(game: Game) -> N
     released = game.released()
     assert "r2-still-held" in released and "r2-released" not in released
     assert "r2-morning-decision" in released
-    # Nobody wrote on the Oman line in Round 2: the leak has nothing to expose and is cancelled.
-    assert "r2-leak" not in released
+    # Nobody wrote on the ministers' line in Round 1, nor on the Oman line in Round 2: neither
+    # leak has anything to expose, and both are cancelled.
+    assert "r1-leak" not in released and "r2-leak" not in released
