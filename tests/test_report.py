@@ -44,14 +44,17 @@ from .report_helpers import (
 )
 
 SECTIONS = (
+    "Executive summary",
     "1. Summary in figures",
     "2. Overview",
-    "3. Timeline",
+    "3. Timeline and moves",
     "4. Channels",
     "5. The relay",
-    "6. Response times",
-    "7. Decisions",
-    "8. Objectives and improvement plan",
+    "6. Rank pairing",
+    "7. Contact and response times",
+    "8. Decisions",
+    "9. Public and private",
+    "10. Objectives and improvement plan",
     "Appendix A: Participants",
     "Appendix B: Timeline of play",
     "Appendix C: Every message through an intermediary",

@@ -11,19 +11,23 @@ move 2 (the press inject released late); the facilitator's key findings after th
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tabletop.engine import Actor, ManualTime
+from tabletop.engine import Actor, ManualTime, NewEvent
+from tabletop.engine.events import PARTICIPANT_JOINED
 from tabletop.live import Live
 from tabletop.report.data import build_report
-from tabletop.report.render import render_pdf
+from tabletop.report.render import document, render_pdf
 from tabletop.script import load_exercise
-from tabletop.script.models import snapshot
+from tabletop.script.models import from_snapshot, snapshot
 from tabletop.store import Store
 
 from .engine_helpers import DATA, Game
+from .log_fixtures import events_of, load_log
+from .report_helpers import pdf_text, squeeze
 from .test_conditions import at
 
 SCRIPT = DATA / "sponsor.yaml"
@@ -58,9 +62,6 @@ def make(tmp_path: Path) -> Game:
         pid = store.add_participant(session, "player", person, team, position, [])
         actors[key] = Actor("player", pid, person, team, position)
         payload = {"participant": pid, "kind": "player", "name": person, "team": team, "position": position}
-        from tabletop.engine import NewEvent
-        from tabletop.engine.events import PARTICIPANT_JOINED
-
         live.record(session, NewEvent(PARTICIPANT_JOINED, payload, (team,), actor=pid))
     return Game(store, live, time, session, actors)
 
@@ -131,7 +132,196 @@ def pdf(data, tmp_path_factory):
     return path
 
 
-def test_the_data_answers_every_research_question(data):
+@pytest.fixture(scope="module")
+def text(pdf):
+    return pdf_text(pdf)
+
+
+def by_seq(data, seq):
+    return next(v for v in data.sponsor.verdicts if v.seq == seq)
+
+
+# ------------------------------------------------------------------ the data
+def test_research_questions_are_answered_from_the_log(data):
     s = data.sponsor
-    assert s.scripted and [a.id for a in s.answers][:2] == ["rq-contact", "rq-answer"]
-    assert all(a.answer for a in s.answers)
+    assert s.scripted
+    answers = {a.measure: a for a in s.answers}
+    assert [a.id for a in s.answers] == [
+        "rq-contact",
+        "rq-answer",
+        "rq-fidelity",
+        "rq-rank",
+        "rq-informed",
+        "rq-peak",
+        "rq-public",
+        "rq-share",
+    ]
+    assert answers["first_contact"].answer == (
+        "After 2 of 2 incidents, a first message through the line reached the other side; within the benchmark "
+        "(30 min of scenario time) after 2."
+    )
+    assert "After 1 of 2 incidents, an answer came back" in answers["first_answer"].answer
+    assert answers["relay_fidelity"].answer.startswith(
+        "Of 5 messages given to Sultanate of Oman, 3 passed unchanged, 0 with cosmetic edits only and 1 changed in "
+        "substance; 1 declined and 0 never passed on (1 held first)."
+    )
+    assert "played by control (reported apart): 1 message, 1 edited" in " ".join(answers["relay_fidelity"].details)
+    assert answers["peak_escalation"].answer == (
+        "Peak 4 (Force used), reached at +0:07:00: decision: The President asks for options: Limited strike "
+        "(United States)."
+    )
+    assert answers["decisions_informed"].answer.startswith("2 of 2 decisions came after the deciding team had heard")
+    assert answers["public_signals"].details == ("Islamic Republic of Iran: 1",)
+    assert answers["line_share"].answer == "5 of the 8 messages between the sides (62%) went through the line."
+
+
+def test_key_findings_from_the_console(data):
+    s = data.sponsor
+    assert [f.text for f in s.findings] == [
+        "The line worked, but Oman softened the U.S. warning.",
+        "Rank did not match: a two-star wrote to a colonel.",
+    ]
+    assert s.findings_by == "White Cell"
+
+
+def test_contact_times_per_incident_in_exercise_and_scenario_time_beside_the_benchmark(data):
+    shootdown, boxer = data.sponsor.incidents
+    line = shootdown.rows[0]
+    assert (line.name, line.line) == ("Oman line", True)
+    assert (line.first.after, line.first.scenario_after) == ("1 min 20 s", "5 min 20 s")  # 4x in move 1
+    assert (line.delivered.after, line.delivered.scenario_after) == ("2 min 20 s", "9 min 20 s")
+    assert (line.answer.seq, line.answered.scenario_after) == (line.answer.seq, "14 min 40 s")
+    assert [(b.what, b.benchmark, b.actual, b.verdict) for b in shootdown.benchmarks] == [
+        ("first contact", "30 min", "9 min 20 s", "met"),
+        ("first answer", "1 h", "14 min 40 s", "met"),
+    ]
+    others = {r.name: r for r in shootdown.rows[1:]}
+    assert others["Bridge-to-bridge (VHF 16)"].delivered.after == "3 min 40 s"
+    assert others["Swiss channel"].delivered.after == "7 min 20 s"
+    assert boxer.move == "Move 2: USS Boxer" and boxer.rows[0].delivered.scenario_after == "1 min 20 s"  # 1x
+    assert boxer.benchmarks[1].verdict == "not reached"
+
+
+def test_a_substantive_edit_names_its_rules_and_what_the_receiver_did_next(data):
+    first = data.sponsor.verdicts[0]
+    assert first.kind == "substantive" and first.intermediary == "Sultanate of Oman" and first.by == "Salim Al-Harthy"
+    assert first.hits[:2] == (("modality", "will -> may"), ("condition", "dropped: unless"))
+    assert first.next.startswith("+0:05:20 Bahram Tehrani (IRGC Navy commander), Islamic Republic of Iran on Oman line")
+
+
+def test_relay_figures_add_up_and_control_is_apart(data):
+    rows = data.sponsor.relay_figures
+    for f in rows:
+        assert f.total == f.unchanged + f.cosmetic + f.substantive + f.declined + f.waiting, f
+    oman = [f for f in rows if f.intermediary == "Sultanate of Oman"]
+    assert oman[0].who == "" and oman[0].total == sum(f.total for f in oman[1:]) == 5
+    assert oman[0].held_first == 1  # held, then forwarded: counted once, as a forward
+    (control,) = [f for f in rows if f.control]
+    assert (control.total, control.substantive) == (1, 1)
+
+
+def test_rank_pairing_flags_mismatches(data):
+    ranks = {r.seq: r for r in data.sponsor.ranks}
+    reply = next(r for r in ranks.values() if r.sender.name == "Bahram Tehrani")
+    assert (reply.sender.authority, reply.relayer.name, reply.relayer.authority) == (3, "Khalid Al-Busaidi", 2)
+    assert "relayed by a lower rank (authority 2 for 3)" in reply.flags
+    assert [s.title for s in reply.receivers] == ["CENTCOM J3 (two-star)", "Line officer (Colonel)"]  # not the ship
+    assert "rank gap: the sender's authority 3, the receiving seats' highest 4" in reply.flags
+
+
+def test_what_each_decider_knew(data):
+    us, iran = data.sponsor.knowledge
+    assert (us.title, us.label, us.team, us.informed) == (
+        "The President asks for options",
+        "Limited strike",
+        "United States",
+        True,
+    )
+    assert {r.channel: r.count for r in us.received} == {"Public statements": 1, "Oman line": 1}
+    assert {r.channel for r in iran.received} == {"Oman line", "Bridge-to-bridge (VHF 16)"}
+    (held,) = iran.pending
+    assert "held by Sultanate of Oman since +0:06:50: Our forces remain on alert." in held
+
+
+def test_peaks_moves_outages_and_the_public_private_timeline(data):
+    s = data.sponsor
+    (peak,) = s.peaks
+    assert (peak.level, peak.rung, peak.time) == (4, "Force used", "+0:07:00")
+    one, two = s.moves
+    assert "The White House calls for calm (its branch was not taken)" in one.not_released
+    assert "The Oman line goes quiet (contingency)" in one.not_released
+    assert any(
+        b.startswith("The President asks for options: Restraint and a message through Oman") for b in one.not_taken
+    )
+    assert two.title == "Move 2: USS Boxer" and two.scenario.startswith("18 Jul 2019 10:00")
+    assert s.move_marks == ((1800.0, "Move 2: USS Boxer"),)
+    (outage,) = s.outages
+    assert outage.time == "+0:50:00" and "came 30 s late" in outage.text
+    kinds = [i.kind for i in s.public_private]
+    assert kinds[:3] == ["incident", "public", "line"] and kinds.count("decision") == 2
+
+
+def test_every_timeline_item_carries_its_sequence_number(game, data):
+    events = {e.seq: e for e in game.store.events_after(game.session)}
+    assert data.timeline and all(i.seq in events for i in data.timeline)
+    decision = next(i for i in data.timeline if i.kind == "decision")
+    assert events[decision.seq].type == "decision_made"
+
+
+# ------------------------------------------------------------------- the PDF
+def test_the_executive_summary_is_the_first_page_after_the_cover(pdf):
+    second = subprocess.run(
+        ["pdftotext", "-f", "2", "-l", "2", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert second.lstrip().split("\n")[1].startswith("Executive summary") or "Executive summary" in second[:200]
+    assert "How soon after an incident did the two sides make contact through Oman?" in " ".join(second.split())
+    assert "Key findings" in second and "Oman softened the U.S. warning." in second
+
+
+def test_the_pdf_reads_back_every_new_section(text):
+    flat = squeeze(text)
+    for title in (
+        "Executive summary",
+        "Contact times per incident",
+        "What the relay changed",
+        "6. Rank pairing",
+        "What Islamic Republic of Iran knew when it decided.",
+        "Move by move",
+        "Server outages",
+        "9. Public and private",
+        "Appendix D: Public and private, one timeline",
+        "Appendix E: Rank pairing of every message through a relay",
+    ):
+        assert squeeze(title) in flat, title
+
+
+def test_the_pdf_flags_a_substantive_edit_with_its_rule(text):
+    assert squeeze("Substantive: modality (will -> may); condition (dropped: unless)") in squeeze(text)
+
+
+def test_the_pdf_sets_a_contact_time_beside_its_benchmark(text):
+    assert squeeze("Benchmark, first contact through the line within 30 min (scenario time): 9 min 20 s, met.") in (
+        squeeze(text)
+    )
+
+
+def test_the_pdf_shows_a_rank_mismatch(text):
+    assert squeeze("MISMATCH: relayed by a lower rank (authority 2 for 3)") in squeeze(text)
+
+
+def test_the_pdf_shows_a_decision_with_what_was_known(text):
+    flat = squeeze(text)
+    assert squeeze("What United States knew when it decided.") in flat
+    assert squeeze("Oman line: 1 message; the last: #") in flat
+    assert squeeze("held by Sultanate of Oman since +0:06:50: Our forces remain on alert.") in flat
+
+
+def test_a_format_1_log_gets_the_standard_questions():
+    log = load_log("global-hawk-rehearsal")
+    data = build_report(from_snapshot(log["script"]), events_of(log), session_id=log["session"])
+    s = data.sponsor
+    assert not s.scripted and len(s.answers) == 8 and all(a.answer for a in s.answers)
+    assert any(v.kind == "substantive" and "modality" in dict(v.hits) for v in s.verdicts)
+    assert any(v.kind == "cosmetic" and dict(v.hits).get("attribution") for v in s.verdicts)
+    html = document(data, ["main"])
+    assert "The sponsor&#39;s standard questions" in html or "The sponsor's standard questions" in html

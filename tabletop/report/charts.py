@@ -60,7 +60,48 @@ def _axis(x0: float, x1: float, y: float, span: float, top: float) -> list[str]:
     ]
 
 
-def swim_lanes(lanes: Sequence[Lane], span: float, bins: int = 60) -> str:
+#: Where each move began: (exercise time, title); drawn on every chart (issue 12).
+Moves = Sequence[tuple[float, str]]
+#: Spans when the server was down or stalled: (from, to) in exercise time.
+Gaps = Sequence[tuple[float, float]]
+
+
+def _moves(x0: float, x1: float, top: float, bottom: float, span: float, moves: Moves, gaps: Gaps = ()) -> list[str]:
+    """Move boundaries as dashed vertical lines labelled with the move's title (cut to the room before
+    the next one), and outages as a red band."""
+    body: list[str] = []
+    scale = (x1 - x0) / span
+    for a, b in gaps:
+        xa, xb = x0 + min(a, span) * scale, x0 + min(b, span) * scale
+        body.append(
+            f'<rect x="{xa:.1f}" y="{top}" width="{max(xb - xa, 1.5):.1f}" height="{bottom - top:.1f}" '
+            'fill="#a50021" fill-opacity="0.18"/>'
+        )
+    lines = []
+    xs = [x0 + min(t, span) * scale for t, _ in moves]
+    for n, ((_t, title), x) in enumerate(zip(moves, xs, strict=True)):
+        lines.append(f"M{x:.1f} {top}V{bottom}")
+        room = (xs[n + 1] if n + 1 < len(xs) else x1) - x - 4
+        chars = max(0, int(room / 4.6))
+        if chars >= 4:
+            label = title if len(title) <= chars else title[: chars - 1] + "…"
+            body.append(_text(x + 2, top + 8, label, 'fill="#7030a0"', 'font-size="7.5"'))
+    if lines:
+        body.insert(0, f'<path d="{"".join(lines)}" stroke="#7030a0" stroke-width="0.8" stroke-dasharray="4 2"/>')
+    return body
+
+
+LEGEND = ("inject received", "decision", "messages written", "facilitator note")
+
+
+def swim_lanes(
+    lanes: Sequence[Lane],
+    span: float,
+    bins: int = 60,
+    moves: Moves = (),
+    gaps: Gaps = (),
+    legend: Sequence[str] = LEGEND,
+) -> str:
     """One lane per team (and control): injects received, decisions, and message density.
 
     Few SVG nodes whatever the number of events (one path per kind of mark and lane): drawing an
@@ -100,6 +141,7 @@ def swim_lanes(lanes: Sequence[Lane], span: float, bins: int = 60) -> str:
                 decisions.append(f"M{x:.1f} {y + 9}l4 4-4 4-4-4z")
             elif mark.kind == "note":
                 notes.append(f"M{x - 2:.1f} {y + lane_h / 2 - 2:.1f}h4v4h-4z")
+    body += _moves(left, right, top, bottom, span, moves, gaps)
     body += [
         f'<path d="{"".join(bars)}" fill="#9dc3e6"/>',
         f'<path d="{"".join(injects)}" fill="#c55a11"/>',
@@ -107,27 +149,24 @@ def swim_lanes(lanes: Sequence[Lane], span: float, bins: int = 60) -> str:
         f'<path d="{"".join(notes)}" fill="#7030a0"/>',
     ]
     ly = height - 8
-    body += [
-        f'<path d="M{left} {ly - 7}l-3.5 6h7z" fill="#c55a11"/>',
-        _text(left + 8, ly, "inject received"),
-        f'<path d="M{left + 110} {ly - 9}l4 4-4 4-4-4z" fill="#1f4e79"/>',
-        _text(left + 118, ly, "decision"),
-        f'<path d="M{left + 180} {ly - 8}h6v8h-6z" fill="#9dc3e6"/>',
-        _text(left + 190, ly, "messages written"),
-        f'<path d="M{left + 298} {ly - 5.5}h4v4h-4z" fill="#7030a0"/>',
-        _text(left + 306, ly, "facilitator note"),
+    keys = [
+        (f'<path d="M{left} {ly - 7}l-3.5 6h7z" fill="#c55a11"/>', _text(left + 8, ly, legend[0])),
+        (f'<path d="M{left + 110} {ly - 9}l4 4-4 4-4-4z" fill="#1f4e79"/>', _text(left + 118, ly, legend[1])),
+        (f'<path d="M{left + 180} {ly - 8}h6v8h-6z" fill="#9dc3e6"/>', _text(left + 190, ly, legend[2])),
+        (f'<path d="M{left + 298} {ly - 5.5}h4v4h-4z" fill="#7030a0"/>', _text(left + 306, ly, legend[3])),
     ]
+    body += [part for (mark, label), name in zip(keys, legend, strict=True) if name for part in (mark, label)]
     return _svg(height, body, "Events per team over exercise time")
 
 
-def traffic(series: Sequence[Series], span: float) -> str:
+def traffic(series: Sequence[Series], span: float, moves: Moves = (), gaps: Gaps = ()) -> str:
     """Messages per channel over exercise time, one line per channel."""
     span = max(span, 60.0)
     left, right, top, plot_h = 40.0, WIDTH - 190.0, 10.0, 160.0
     bottom = top + plot_h
     height = int(max(bottom + 30, top + 16 * len(series) + 10))
     peak = max((v for s in series for _t, v in s.points), default=0.0) or 1.0
-    body = _axis(left, right, bottom, span, top)
+    body = _axis(left, right, bottom, span, top) + _moves(left, right, top, bottom, span, moves, gaps)
     for frac in (0.5, 1.0):
         y = bottom - plot_h * frac
         body.append(_text(left - 4, y + 3, f"{peak * frac:.0f}", 'text-anchor="end"', 'fill="#444"'))
@@ -151,9 +190,18 @@ def _bin_text(span: float, bins: int) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
-def escalation(curve: Series, span: float, marks: Sequence[float] = (), rungs: Sequence[tuple[int, str]] = ()) -> str:
+def escalation(
+    curve: Series,
+    span: float,
+    marks: Sequence[float] = (),
+    rungs: Sequence[tuple[int, str]] = (),
+    moves: Moves = (),
+    peaks: Sequence[tuple[float, int, str]] = (),
+    gaps: Gaps = (),
+) -> str:
     """The escalation level as a step line; the times of decisions marked along the time axis; the
-    script's named rungs (format 2) as dashed lines with their names, within the levels played."""
+    script's named rungs (format 2) as dashed lines with their names, within the levels played; move
+    boundaries; each peak annotated with its cause (time, level, label)."""
     span = max(span, 60.0)
     left, right, top, plot_h = 40.0, WIDTH - 10.0, 12.0, 150.0
     bottom = top + plot_h
@@ -165,7 +213,7 @@ def escalation(curve: Series, span: float, marks: Sequence[float] = (), rungs: S
     def y(v: float) -> float:
         return bottom - plot_h * (v - lo) / (hi - lo)
 
-    body = _axis(left, right, bottom + 0, span, top)
+    body = _axis(left, right, bottom + 0, span, top) + _moves(left, right, top, bottom, span, moves, gaps)
     for level in sorted({int(lo + pad), 0, int(hi - pad)}):
         at = y(level)
         body.append(f'<line x1="{left}" y1="{at:.1f}" x2="{right}" y2="{at:.1f}" stroke="#eee" stroke-width="0.5"/>')
@@ -189,5 +237,14 @@ def escalation(curve: Series, span: float, marks: Sequence[float] = (), rungs: S
     diamonds = "".join(f"M{left + (right - left) * min(t, span) / span:.1f} {bottom - 9}l4 4-4 4-4-4z" for t in marks)
     if diamonds:
         body.append(f'<path d="{diamonds}" fill="#1f4e79"/>')
+    for t, level, label in peaks:
+        x, at = left + (right - left) * min(t, span) / span, y(level)
+        body.append(f'<circle cx="{x:.1f}" cy="{at:.1f}" r="2.6" fill="#a50021"/>')
+        late = x > (left + right) / 2
+        chars = max(12, int(((x - left) if late else (right - x)) / 4.3))
+        text = label if len(label) <= chars else label[: chars - 1] + "…"
+        anchor = 'text-anchor="end"' if late else 'text-anchor="start"'
+        dx = -5 if late else 5
+        body.append(_text(x + dx, max(at - 5, top + 16), text, anchor, 'fill="#a50021"', 'font-size="8"'))
     height = int(bottom + 24)
     return _svg(height, body, "Escalation level over exercise time")

@@ -44,6 +44,8 @@ from tabletop.text import markdown_html
 
 from . import charts
 from .data import Message, RelayItem, ReportData, TimelineItem
+from .data.models import RankPair, Seat
+from .data.relaydiff import RULES
 from .progress import OnProgress, Progress, ignore
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,7 @@ def environment() -> Environment:
 
 
 CHUNK = 25  # lines per block in the long lists
+PUBLIC_LINES = 40  # lines of the public-and-private timeline in the body (all of them in their appendix)
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,29 @@ def relay_line(x: RelayItem) -> str:
     )
 
 
+def pp_line(i: TimelineItem) -> str:
+    """A line of the public-and-private timeline: the lane first, so the three read apart."""
+    when = f"{i.time}  {i.scenario}" if i.scenario else i.time
+    detail = f": {isolate(flat(i.detail), i.dir)}" if i.detail else ""
+    return f"{when}  {i.kind.upper():<8}  {i.ref}  {i.teams}, {i.title}{detail}"
+
+
+def seat_text(s: Seat | None) -> str:
+    if s is None:
+        return "nobody (never decided)"
+    rank = f", authority {s.authority}" if s.authority is not None else ""
+    return f"{s.name + ', ' if s.name else ''}{s.title}{rank}"
+
+
+def rank_line(r: RankPair) -> str:
+    seats = "; ".join(seat_text(s) for s in r.receivers) or "nobody reads it"
+    flags = f"  MISMATCH: {'; '.join(r.flags)}" if r.flags else "  matched"
+    return (
+        f"#{r.seq} {r.time} {r.channel}, {r.outcome}: from {seat_text(r.sender)}; relayed by "
+        f"{seat_text(r.relayer)}; to {r.receiver_team} ({seats}).{flags}"
+    )
+
+
 def letters() -> list[str]:
     single = list(string.ascii_uppercase[1:])  # A is the participants
     return single + [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]
@@ -185,7 +211,7 @@ def appendices(data: ReportData) -> list[Appendix]:
             "messages (the first on each channel, public statements, spoofs, relayed messages edited or declined, "
             "jammed sends). Each line: exercise time, scenario time, what, teams, then the event; # numbers point "
             "into the logs.",
-            [timeline_line(i) for i in data.timeline],
+            _timeline(data, keep_messages=True),
         )
     ]
     if data.relays:
@@ -196,6 +222,29 @@ def appendices(data: ReportData) -> list[Appendix]:
                 "Log number, time written, sender, receivers, channel: what the intermediary did, after how long, "
                 "how long it was held; then the text as written (section 5 shows the edits).",
                 [relay_line(x) for x in data.relays],
+            )
+        )
+    sponsor = data.sponsor
+    if sponsor is not None and sponsor.public_private:
+        found.append(
+            (
+                "public-private",
+                "Public and private, one timeline",
+                "The incidents, every public statement, every message on the line and every decision, in the order "
+                "of the log. Each line: exercise time, scenario time, what (INCIDENT, PUBLIC, LINE, DECISION), log "
+                "number, who, where, then the text as written (what the relay made of it is in brackets).",
+                [pp_line(i) for i in sponsor.public_private],
+            )
+        )
+    if sponsor is not None and sponsor.ranks:
+        found.append(
+            (
+                "ranks",
+                "Rank pairing of every message through a relay",
+                "Log number, time, channel, what became of it: the sender's seat, the relayer's, the receiving team's "
+                "seats that read the channel (name, position, authority), and any mismatch against the script's "
+                "channel rule (section 6 explains them).",
+                [rank_line(r) for r in sponsor.ranks],
             )
         )
     for log in data.logs:
@@ -212,28 +261,72 @@ def appendices(data: ReportData) -> list[Appendix]:
 
 
 SECTIONS = (
+    ("executive-summary", "Executive summary"),
     ("summary", "1. Summary in figures"),
     ("overview", "2. Overview"),
-    ("timeline", "3. Timeline"),
+    ("timeline", "3. Timeline and moves"),
     ("channels", "4. Channels"),
     ("relay", "5. The relay"),
-    ("responses", "6. Response times"),
-    ("decisions", "7. Decisions"),
-    ("objectives", "8. Objectives and improvement plan"),
+    ("ranks", "6. Rank pairing"),
+    ("responses", "7. Contact and response times"),
+    ("decisions", "8. Decisions"),
+    ("public-private", "9. Public and private"),
+    ("objectives", "10. Objectives and improvement plan"),
     ("participants", "Appendix A: Participants"),
 )
+#: The section that holds the evidence for an answer of the executive summary (data: `ResearchAnswer.section`).
+SEE = {
+    "contacts": "7",
+    "relay-changes": "5",
+    "ranks": "6",
+    "knew": "8",
+    "decisions": "8",
+    "public-private": "9",
+    "channels": "4",
+}
 
 
 def _charts(data: ReportData) -> dict[str, Markup]:
     span = max(data.played_s, 60.0)
+    sponsor = data.sponsor
+    moves = sponsor.move_marks if sponsor is not None else ()
+    gaps = [(o.t, o.until) for o in sponsor.outages] if sponsor is not None else []
+    peaks = []
+    for p in sponsor.peaks if sponsor is not None else ():
+        if p.t > 0:
+            cause = p.cause.removeprefix("decision: ").removeprefix("inject: ")
+            peaks.append((p.t, p.level, f"peak {p.level}: {cause}"))
     # Our own SVG, built with every label escaped (charts.py): safe to insert as markup.
-    return {
-        "lanes": Markup(charts.swim_lanes(data.lanes, span)),  # noqa: S704
-        "traffic": Markup(charts.traffic(data.traffic, span)),  # noqa: S704
+    found = {
+        "lanes": Markup(charts.swim_lanes(data.lanes, span, moves=moves, gaps=gaps)),  # noqa: S704
+        "traffic": Markup(charts.traffic(data.traffic, span, moves=moves, gaps=gaps)),  # noqa: S704
         "escalation": Markup(  # noqa: S704
-            charts.escalation(data.escalation, span, [d.t for d in data.decisions], rung_lines(data))
+            charts.escalation(
+                data.escalation,
+                span,
+                [d.t for d in data.decisions],
+                rung_lines(data),
+                moves=moves,
+                peaks=peaks,
+                gaps=gaps,
+            )
         ),
     }
+    if sponsor is not None:
+        legend = ("incident", "decision", "messages", "")
+        found["public"] = Markup(  # noqa: S704
+            charts.swim_lanes(sponsor.lanes, span, moves=moves, gaps=gaps, legend=legend)
+        )
+    return found
+
+
+def _timeline(data: ReportData, keep_messages: bool = False) -> list[str]:
+    """The timeline's lines (the body's leaves the key messages out), with the server's outages marked."""
+    items = [i for i in data.timeline if keep_messages or i.kind != "message"]
+    if data.sponsor is not None:
+        items += [TimelineItem(o.t, o.time, "", "outage", "", o.text, seq=0) for o in data.sponsor.outages]
+        items.sort(key=lambda i: i.t)
+    return [timeline_line(i) for i in items]
 
 
 def rung_lines(data: ReportData) -> list[tuple[int, str]]:
@@ -261,7 +354,12 @@ def fragment(data: ReportData, part: str, apps: Sequence[Appendix]) -> str:
             **_context(data, apps),
             summary_html=summary,
             charts=_charts(data),
-            major=chunked([timeline_line(i) for i in data.timeline if i.kind != "message"]),
+            major=chunked(_timeline(data)),
+            public_lines=[pp_line(i) for i in data.sponsor.public_private[:PUBLIC_LINES]] if data.sponsor else [],
+            verdicts={v.seq: v for v in data.sponsor.verdicts} if data.sponsor is not None else {},
+            see=SEE,
+            rules=RULES,
+            flagged=[r for r in data.sponsor.ranks if r.flags][:40] if data.sponsor is not None else [],
             stopped=chunked([relay_line(x) for x in data.relays if x.outcome in ("declined", "waiting") or x.held]),
             edited=[x for x in data.relays if x.outcome == "edited"],
             appendix={a.key: a for a in apps},
@@ -331,6 +429,8 @@ def plan_groups(data: ReportData, apps: Sequence[Appendix], jobs: int) -> list[l
     """
     edited = sum(1 for x in data.relays if x.outcome == "edited")
     main_cost = 1200 + 6 * edited + 5 * len(data.responses) + 0.5 * len(data.timeline) + 2 * len(data.decisions)
+    if data.sponsor is not None:  # the sponsor's sections: a verdict per edit, contact tables, what deciders knew
+        main_cost += 200 + 2 * edited + 40 * len(data.sponsor.incidents) + 6 * len(data.decisions)
     costs = {MAIN: main_cost, **{a.letter: 1.2 * len(a.lines) + 20 for a in apps}}
     if jobs <= 1 or len(costs) == 1:
         return [list(costs)]

@@ -481,9 +481,10 @@ class MovePart:
 
 @dataclass(frozen=True)
 class Outage:
-    t: float
+    t: float  # exercise time when something fell due and was not done
     time: str
     text: str
+    until: float = 0.0  # exercise time when it was done (the server back)
 
 
 @dataclass(frozen=True)

@@ -251,9 +251,9 @@ def outages(exercise: Exercise, log: ReportLog) -> tuple[Outage, ...]:
             f"Server outage or stall: {what} was due at {format_log_offset(at)} and came {format_span(late_wall)} "
             f"late (wall time)" + (f", from about {since} to {until}" if since else "")
         )
-        if found and found[-1].t >= at - 1:  # the same outage
+        if found and at <= found[-1].until:  # fell due during the outage already found
             continue
-        found.append(Outage(at, format_log_offset(at), text))
+        found.append(Outage(at, format_log_offset(at), text, happened))
     return tuple(found)
 
 

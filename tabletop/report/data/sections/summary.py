@@ -154,7 +154,7 @@ def _fidelity(verdicts: Sequence[RelayVerdict], figures: Sequence[RelayFigures])
     details = [f"Rules that fired: {', '.join(f'{r} {n}' for r, n in rules.most_common())}."] if rules else []
     for c in (f for f in figures if f.control):
         details.append(
-            f"{c.intermediary}'s relay (played by control, reported apart): {plural(c.total, 'message')}, "
+            f"The relay played by control (reported apart): {plural(c.total, 'message')}, "
             f"{c.cosmetic + c.substantive} edited ({c.substantive} in substance)."
         )
     return text, details
@@ -245,7 +245,12 @@ def _contact(kind: str, flow: Flow, incidents: Sequence[IncidentContacts]) -> tu
         against = f"; benchmark {mark.benchmark}: {mark.verdict}" if mark is not None else ""
         details.append(f"{inc.title} ({inc.time}): {_took(s)}{against}")
     marked = [b for inc in incidents for b in inc.benchmarks if b.what == label]
-    text = f"The line carried a {label} after {reached} of {len(incidents)} incidents"
+    what = (
+        "a first message through the line reached the other side"
+        if which == "delivered"
+        else ("an answer came back through the line")
+    )
+    text = f"After {reached} of {plural(len(incidents), 'incident')}, {what}"
     if marked:
-        text += f", within the benchmark ({marked[0].benchmark}) after {met}"
+        text += f"; within the benchmark ({marked[0].benchmark} of scenario time) after {met}"
     return text + ".", details
