@@ -144,37 +144,44 @@ class ScriptPlayer:
         return " and ".join(names) if names else "all"
 
     def _derived(self, seat: Seat, channel: str, cue: Cue | None) -> str:
+        """A line made from the script: candidates from the inject (or the team's brief and its
+        channels), one not said yet when there is one."""
         ex = self.exercise
         team = ex.team(seat.team)
         kind = "team" if channel == TEAM_CHANNEL else ex.channel(channel).kind
         released = cue.released if cue is not None else None
+        candidates: list[str] = []
         if released is None:
-            said = sentences(team.brief)
-            gist = self.rng.choice(said) if said else f"{team.name} is on the line and listening."
+            relays = [c.name for c in ex.channels if c.relay == team.id]
             if kind == "team":
-                return f"From our brief: {gist}"
-            if kind == "broadcast":
-                return f"{team.name}: we are following events closely and will say more when we can."
-            name = ex.channel(channel).name
-            return f"{team.name} to {self._others(seat, channel)}: we are on the {name} and ready to talk."
-        facts = sentences(released.body) or [plain(released.title) + "."]
-        fact = self.rng.choice(facts[:3])
-        title = plain(released.title)
-        if kind == "team":
-            choices = [f"{title}: {fact}"]
-            if released.expect:
+                candidates = [f"From our brief: {s}" for s in sentences(team.brief)]
+                candidates += [f"The {name} is manned; nothing waiting to pass on." for name in relays]
+                candidates = candidates or [f"{team.name} standing by."]
+            elif kind == "broadcast":
+                candidates = [f"{team.name}: we are following events closely and will say more when we can."]
+            else:
+                name = ex.channel(channel).name
+                candidates = [f"{team.name} to {self._others(seat, channel)}: we are on the {name} and ready to talk."]
+        else:
+            facts = (sentences(released.body) or [plain(released.title) + "."])[:4]
+            title = plain(released.title)
+            if kind == "team":
+                candidates = [f"{title}: {fact}" for fact in facts]
                 todo = sentences(released.expect, 15)
-                if todo:
-                    choices.append(f"What we need now: {_lower_first(todo[0])}")
-            if released.decision is not None:
-                option = self.rng.choice(released.decision.options)
-                choices.append(f"On '{plain(released.decision.prompt)}' I lean to: {option.label}.")
-            return self.rng.choice(choices)
-        if kind == "broadcast":
-            return f"Statement by {team.name} on '{title}': {fact}"
-        others = self._others(seat, channel)
-        asks = ("Please acknowledge.", "Request your account.", "Confirm you have this.", "What do you see?")
-        return f"{team.name} to {others}, on '{title}': {fact} {self.rng.choice(asks)}"
+                candidates += [f"What we need now: {_lower_first(todo[0])}"] if todo else []
+                if released.decision is not None:
+                    prompt = plain(released.decision.prompt)
+                    candidates += [f"On '{prompt}' I lean to: {o.label}." for o in released.decision.options]
+            elif kind == "broadcast":
+                candidates = [f"Statement by {team.name} on '{title}': {fact}" for fact in facts]
+            else:
+                others = self._others(seat, channel)
+                asks = ("Please acknowledge.", "Request your account.", "Confirm you have this.", "What do you see?")
+                candidates = [f"{team.name} to {others}, on '{title}': {fact} {ask}" for fact in facts for ask in asks]
+        fresh = [c for c in candidates if c not in self.used] or candidates
+        chosen = self.rng.choice(fresh)
+        self.used.add(chosen)
+        return chosen
 
     # -- deciding
     def decide(self, seat: Seat, cue: Cue) -> tuple[str, str] | None:

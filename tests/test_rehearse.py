@@ -81,3 +81,130 @@ def test_rehearse_command(runner, tmp_path):
     assert out.read_bytes().startswith(b"%PDF")
     missing = runner.invoke(args=["exercise", "rehearse", str(tmp_path / "nope.yaml")])
     assert missing.exit_code != 0 and "Traceback" not in missing.output
+
+
+# --- bots speak the scenario ---------------------------------------------------------------------
+
+DATA = ROOT / "tests" / "data"
+GLOBAL_HAWK = ROOT / "exercises" / "global-hawk-2019.yaml"
+# What the bots of earlier versions said in every scenario, whatever it was about.
+SPEEDBOAT_PHRASES = (
+    "keep your boats beyond 1,000 yards",
+    "29 10N 049 40E",
+    "rules of engagement have changed after the post",
+    "four fast boats closing from the north-east",
+    "Keeps the crews safe and leaves room to talk through Muscat.",
+    "Tension after the post",
+    "Muscat passes on:",
+)
+
+
+def _texts(game, team=None):
+    return [
+        e.payload.text
+        for e in game.events()
+        if isinstance(e.payload, ev.Message | ev.MessageSent)
+        and not getattr(e.payload, "spoofed", False)
+        and (team is None or e.payload.from_team == team)
+    ]
+
+
+@pytest.fixture(scope="module")
+def lines_game():
+    return rehearse(DATA / "rehearsal.yaml", players=2, seed=2)
+
+
+def test_bots_say_the_injects_rehearsal_lines(lines_game):
+    from tabletop.script import load_exercise
+
+    script = load_exercise(DATA / "rehearsal.yaml")
+    authored = {line.text: line for i in script.injects for line in i.rehearsal if line.option is None}
+    said = [t for t in _texts(lines_game) if t.split('". ')[-1] in authored]
+    assert len({t.split('". ')[-1] for t in said}) >= 2, _texts(lines_game)
+    for e in lines_game.events():  # a line for one team and one channel is said by that team, there
+        if isinstance(e.payload, ev.Message | ev.MessageSent) and e.payload.text.split('". ')[-1] in authored:
+            line = authored[e.payload.text.split('". ')[-1]]
+            assert line.team in (None, e.payload.from_team) and line.channel in (None, e.payload.channel)
+    rationales = {line.text for i in script.injects for line in i.rehearsal if line.option}
+    decided = [e.payload for e in lines_game.events() if isinstance(e.payload, ev.DecisionMade) and e.payload.rationale]
+    assert decided and all(d.rationale in rationales for d in decided)
+    for d in decided:  # the rationale given is the one written for the option taken
+        assert next(line.option for i in script.injects for line in i.rehearsal if line.text == d.rationale) == d.option
+
+
+def test_without_lines_bots_speak_from_the_scripts_text(tmp_path):
+    import yaml
+
+    data = yaml.safe_load((DATA / "rehearsal.yaml").read_text(encoding="utf-8"))
+    for inject in data["injects"]:
+        inject.pop("rehearsal", None)
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert "rehearsal:" not in plain.read_text(encoding="utf-8")
+    game = rehearse(plain, players=1, seed=2)
+    said = _texts(game)
+    assert said
+    words = ("Marigold", "lighthouse", "tug", "pilot", "Blue Coast Guard", "Red Navy", "broker's line", "brief")
+    assert all(any(w.lower() in t.lower() for w in words) for t in said), said
+    assert not any(p.lower() in t.lower() for t in said for p in SPEEDBOAT_PHRASES)
+
+
+def test_a_contingency_inject_is_released_in_a_rehearsal(lines_game):
+    released = [e.payload for e in lines_game.events() if isinstance(e.payload, ev.InjectReleased)]
+    assert [p.how for p in released if p.inject == "pilot-missing"] == ["by hand"]
+
+
+def test_the_observer_rates_what_happened(lines_game):
+    observations = [e.payload for e in lines_game.events() if isinstance(e.payload, ev.Observation)]
+    rated = [(o.objective, o.team) for o in observations if o.objective]
+    assert rated and len(rated) == len(set(rated))  # one rating per objective and team: no contradictions
+    for o in observations:
+        if o.objective:
+            assert o.text.startswith("Tested by ") and o.rating in "PSMU"
+            if o.rating == "P":
+                assert "held, declined or jammed" not in o.text and "left to the default" not in o.text.replace(
+                    "0 left to the default", ""
+                )
+            if o.rating == "U":
+                assert "Nothing reached the other side." in o.text
+
+
+def test_no_speedboat_phrase_and_no_test_string_in_a_global_hawk_rehearsal():
+    game = rehearse(GLOBAL_HAWK, players=2, seed=7)
+    texts = [str(v) for e in game.events() for v in e.payload_json.values() if isinstance(v, str)]
+    for phrase in SPEEDBOAT_PHRASES:
+        assert not any(phrase in t for t in texts), phrase
+    for hostile in HOSTILE:
+        assert not any(hostile in t for t in texts)
+    assert not any("<script" in t or "<img" in t for t in _texts(game))
+    released = {e.payload.inject: e.payload.how for e in game.events() if isinstance(e.payload, ev.InjectReleased)}
+    contingencies = [i.id for i in game.exercise.injects if i.release == "contingency" and not i.is_choice]
+    contingencies = [i for i in contingencies if game.exercise.choice_of(i) is None]
+    assert contingencies and all(released.get(i) == "by hand" for i in contingencies)
+
+
+def test_a_seat_can_be_played_by_another_player():
+    """The bot seat is one `Player`; another (an AI seat) takes any seat through `player_for`."""
+    from tabletop.rehearse import ScriptPlayer
+
+    class Scripted(ScriptPlayer):
+        def say(self, seat, channel, cue):
+            return f"{seat.position} speaking on {channel}"
+
+    game_script = DATA / "rehearsal.yaml"
+    made = []
+
+    def player_for(seat):
+        if seat.team != "red":
+            return None
+        from tabletop.script import load_exercise
+
+        player = Scripted(load_exercise(game_script), __import__("random").Random(1))
+        made.append(seat)
+        return player
+
+    game = rehearse(game_script, players=1, seed=4, player_for=player_for)
+    assert [s.team for s in made] == ["red"]
+    red = _texts(game, "red")
+    assert red and all(t.startswith("red-hq speaking on ") for t in red)
+    assert not any("speaking on" in t for t in _texts(game, "blue"))
