@@ -17,6 +17,7 @@ from tabletop.engine import Actor, ManualTime, Refused
 from tabletop.engine import events as ev
 from tabletop.live import Live
 from tabletop.script import load_exercise
+from tabletop.script.lint import lint_file
 from tabletop.script.models import snapshot
 from tabletop.store import Store
 
@@ -60,6 +61,10 @@ def test_the_scenario_validates_with_two_rounds_of_true_or_marked_dates() -> Non
     for inject in ex.injects:
         if inject.id.startswith("r2-") and not inject.choose and not inject.id.startswith("r2-ladder-"):
             assert inject.fiction or inject.id in announcements, inject.id
+
+
+def test_the_scenario_lints_clean_in_a_120_minute_slot() -> None:
+    assert [str(f) for f in lint_file(SCRIPT)] == []
 
 
 def _decisions(ex) -> dict[str, object]:
