@@ -15,12 +15,13 @@ and `sync` use: the tape shows a seat exactly what its live client received.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import OrderedDict
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from tabletop.engine import Viewer, beliefs
@@ -37,11 +38,11 @@ tape = Blueprint("tape", __name__)
 SHARE_SALT = "tabletop.tape-share"
 MAX_SHARE_HOURS = 24 * 30
 #: Views of events sent with a moment: the latest ones up to it (the page asks for earlier ones).
-WINDOW = 300
+WINDOW = 120
 #: Tapes kept in memory (one per session, extended as its log grows).
 MAX_TAPES = 8
 #: Relay threads shown with a moment (the latest).
-RELAY_THREADS = 60
+RELAY_THREADS = 30
 
 
 # ------------------------------------------------------------------ the tapes
@@ -302,7 +303,10 @@ def _moment_json(tape_: Tape, team: str | None) -> Any:
         seq = tape_.step(viewer, seq, forward=step == "next")
     data = moment(tape_, viewer, seq, first=request.args.get("first") == "1")
     data["as"] = key
-    response = jsonify({"ok": True, **data})
+    # Compact and unsorted (jsonify sorts keys): a moment of a 2,000-exchange session is large.
+    response = current_app.response_class(
+        json.dumps({"ok": True, **data}, separators=(",", ":"), ensure_ascii=False), mimetype="application/json"
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
