@@ -178,7 +178,12 @@ def test_format1_snapshots_of_the_committed_logs_serialise_exactly_as_before(nam
 
 
 @pytest.mark.parametrize(
-    "path", [DATA / "minimal.yaml", *sorted((ROOT / "exercises").glob("*.yaml"))], ids=lambda p: p.name
+    "path",
+    [
+        DATA / "minimal.yaml",
+        *(p for p in sorted((ROOT / "exercises").glob("*.yaml")) if "\nformat: 1\n" in p.read_text()),
+    ],
+    ids=lambda p: p.name,
 )
 def test_format1_snapshots_hold_no_format2_field(path):
     library = DATA / "lib" if path.parent == DATA else ROOT / "injects"
