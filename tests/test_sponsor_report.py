@@ -226,7 +226,11 @@ def test_rank_pairing_flags_mismatches(data):
     assert (reply.sender.authority, reply.relayer.name, reply.relayer.authority) == (3, "Khalid Al-Busaidi", 2)
     assert "relayed by a lower rank (authority 2 for 3)" in reply.flags
     assert [s.title for s in reply.receivers] == ["CENTCOM J3 (two-star)", "Line officer (Colonel)"]  # not the ship
-    assert "rank gap: the sender's authority 3, the receiving seats' highest 4" in reply.flags
+    assert not any(f.startswith("rank gap") for f in reply.flags), "the Oman line's read and write lists set its layers"
+    swiss = next(r for r in ranks.values() if r.channel == "Swiss channel")
+    assert swiss.flags == ("rank gap: the sender's authority 2, the receiving seats' highest 4",)  # no layers set
+    line = [r for r in ranks.values() if r.channel == "Oman line"]
+    assert [bool(r.flags) for r in line] == [False, True, True, False, False]
 
 
 def test_what_each_decider_knew(data):

@@ -154,7 +154,9 @@ def ranks(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tuple
                 if exercise.can_read(channel, pos.id)
             ]
         top = max((r.authority for r in receivers if r.authority is not None), default=None)
-        if top is not None and sender.authority is not None and top != sender.authority:
+        designed = channel.read is not None or channel.write is not None
+        if top is not None and sender.authority is not None and top != sender.authority and not designed:
+            # Without read or write lists the script sets no layers: the line is taken to join equals.
             flags.append(f"rank gap: the sender's authority {sender.authority}, the receiving seats' highest {top}")
         found.append(
             RankPair(

@@ -4,7 +4,7 @@ statements beside the line's traffic and the decisions on one timeline.
 
 An *outage* is read from the log: something the scheduler makes happen at a known exercise time (a
 timed inject, a triggered inject's delay, a decision's deadline) that happened more than
-`LATE_WALL` seconds of wall time after it fell due; the clock ran on while nothing was released, so
+`LATE_WALL` (16) seconds of wall time after it fell due; the clock ran on while nothing was released, so
 the outage is the span from when it fell due to when it was released. An outage during which
 nothing fell due leaves no trace in the log.
 """
@@ -27,7 +27,9 @@ from ..text import direction, short
 from .escalation import rung_name
 from .flow import Flow
 
-LATE_WALL = 5.0  # wall seconds after its due time at which a scheduled release marks an outage
+# Wall seconds after its due time at which a scheduled release marks an outage: a live scheduler wakes
+# within a second of what falls due; a rehearsal (tabletop/rehearse.py) steps its clock 15 s at a time.
+LATE_WALL = 16.0
 
 
 def cause(exercise: Exercise, log: ReportLog, names: Names, x: ev.EscalationChanged) -> str:

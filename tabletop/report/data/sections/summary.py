@@ -38,6 +38,7 @@ STANDARD = {
     "public_signals": "Did public statements come before or after the private line?",
     "line_share": "How much of the traffic between the sides went through the line?",
 }
+DETAILS = 5  # detail lines under an answer at most (the section holds them all)
 SECTION = {
     "first_contact": "contacts",
     "first_answer": "contacts",
@@ -98,6 +99,8 @@ def answers(
     found = []
     for q in asked:
         answer, details = measure(q.answer, names, flow, incidents, verdicts, figures, ranks, knew, peaks)
+        if len(details) > DETAILS:
+            details = [*details[: DETAILS - 1], f"and {len(details) - DETAILS + 1} more: see the section"]
         found.append(ResearchAnswer(q.id, q.question, q.answer, answer, tuple(details), SECTION[q.answer]))
     return tuple(found), scripted
 
@@ -167,8 +170,8 @@ def _ranks(flow: Flow, ranks: Sequence[RankPair]) -> tuple[str, list[str]]:
     off = [r for r in line if r.flags]
     kinds = Counter(flag.split(":")[0].split(" (")[0] for r in off for flag in r.flags)
     text = (
-        f"{len(off)} of {plural(len(line), 'exchange')} through the line paired unequal ranks or broke the "
-        "channel's rule."
+        f"{len(off)} of {plural(len(line), 'exchange')} through the line had a rank or authority mismatch "
+        "against the channel's rule."
     )
     return text, [f"{k}: {n}" for k, n in kinds.most_common()]
 
@@ -184,10 +187,11 @@ def _informed(flow: Flow, knew: Sequence[DecisionKnowledge]) -> tuple[str, list[
         f"side ({len(through)} through the line); {len(pending)} with a message from the other side still in "
         "flight or held by the intermediary."
     )
+    unheard = [k for k in knew if not k.informed or k.pending]
     return text, [
         f"{k.title}: {k.label} ({k.team}, {k.time}): "
-        + ("had heard from the other side" if k.informed else "nothing received from the other side")
-        for k in knew
+        + ("nothing received from the other side" if not k.informed else f"{len(k.pending)} message(s) in flight")
+        for k in unheard
     ]
 
 
