@@ -3,7 +3,7 @@
 // in the log by the `key_findings` and `improvement_plan` commands and read back from it after a
 // reload; and this session's reports, with their share links.
 import { announce, el } from "./live.js";
-import { IMPROVEMENT_PLAN, KEY_FINDINGS } from "./events.js";
+import { IMPROVEMENT_PLAN, KEY_FINDINGS, SESSION_ENDED } from "./events.js";
 import { formatClock } from "./times.js";
 
 const $ = (id) => document.getElementById(id);
@@ -94,10 +94,26 @@ export function bindHandoff({ client, script, session, token }) {
     const p = event.payload;
     if (event.type === IMPROVEMENT_PLAN) {
       if (!planDirty) fill(p.items || []);
+      $("plan-summary").textContent = `(${(p.items || []).length} saved)`;
       $("plan-saved").textContent = `Saved at ${formatClock(event.t)} by ${p.by}: ${(p.items || []).length} item${(p.items || []).length === 1 ? "" : "s"}.`;
     } else if (event.type === KEY_FINDINGS) {
       if (!findingsDirty) $("findings-text").value = p.text;
       $("findings-saved").textContent = `Saved at ${formatClock(event.t)} by ${p.by}.`;
+    }
+  });
+
+  // After the end the plan is what is left to do: it opens by itself (once: the facilitator may fold it).
+  let opened = false;
+  client.on("state", (state) => {
+    if (!opened && state.clock && state.clock.status === "ended") {
+      opened = true;
+      $("plan-details").open = true;
+    }
+  });
+  client.on("event", (event) => {
+    if (!opened && event.type === SESSION_ENDED) {
+      opened = true;
+      $("plan-details").open = true;
     }
   });
 

@@ -52,11 +52,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-def configure_logging(level: str | None = None, fmt: str | None = None) -> None:
-    """One handler on the root logger, to stdout (idempotent: a second app replaces it)."""
+def configure_logging(level: str | None = None, fmt: str | None = None, stream: Any = None) -> None:
+    """One handler on the root logger, to stdout (idempotent: a second call replaces it)."""
     level = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
     fmt = (fmt or os.environ.get("LOG_FORMAT") or "text").lower()
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.addFilter(RequestIdFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -64,7 +64,7 @@ def configure_logging(level: str | None = None, fmt: str | None = None) -> None:
         formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
         formatter.converter = time.gmtime
         formatter.default_time_format = "%Y-%m-%dT%H:%M:%S"
-        formatter.default_msec_format = "%sZ"
+        formatter.default_msec_format = "%s.%03dZ"
         handler.setFormatter(formatter)
     handler.set_name("tabletop")
     root = logging.getLogger()

@@ -266,13 +266,13 @@ def setup(session_id: str) -> Any:
 @facilitator_page
 def observer_teams(session_id: str) -> Any:
     row = _session_or_404(session_id)
-    teams = [t.id for t in from_snapshot(row.script).teams]
-    chosen = [t for t in request.form.getlist("teams") if t in teams]
+    names = {t.id: t.name for t in from_snapshot(row.script).teams}
+    chosen = [t for t in request.form.getlist("teams") if t in names]
     if not chosen:
         flash("Observers must watch at least one team.", "error")
     else:
         runtime().store.set_observer_teams(row.id, chosen)
-        flash("Observers who join from now on watch: " + ", ".join(chosen) + ".", "ok")
+        flash("Observers who join from now on watch: " + ", ".join(names[t] for t in chosen) + ".", "ok")
     return redirect(url_for("pages.setup", session_id=row.id))
 
 
