@@ -88,6 +88,7 @@ def test_the_rounds_play_the_same_incident() -> None:
     by_id = {i.id: i for i in ex.injects}
     pairs = ["boats-lost", "boats-held", "vhf", "oman-offer", "posture", "withholding", "state-media", "us-public"]
     pairs += ["telephone", "disposition", "ships-seen", "rescue-ready", "regret-cost", "demand-read", "flag-opens"]
+    pairs += ["legitimacy"]
     for name in pairs:
         one, two = by_id[f"r1-{name}"], by_id[f"r2-{name}"]
         assert one.body == two.body and one.to == two.to, name
@@ -132,6 +133,7 @@ def test_the_library_holds_at_least_eight_risk_injects() -> None:
         "un-offer",
         "congressional-inquiry",
         "career-risk",
+        "legitimacy-trap",
     } <= names
 
 
