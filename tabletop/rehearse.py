@@ -40,7 +40,7 @@ from tabletop.engine.events import Event
 from tabletop.live import Live
 from tabletop.rehearse_lines import Cue, Debrief, Player, ScriptPlayer, Seat, plain, soften
 from tabletop.script import Exercise, load_exercise
-from tabletop.script.models import TEAM_CHANNEL, snapshot
+from tabletop.script.models import TEAM_CHANNEL, Inject, Position, Team, snapshot
 from tabletop.script.times import format_log_offset
 from tabletop.store import Store
 
@@ -277,7 +277,7 @@ class _Bots:
         self.counter = itertools.count()
         self.control = Actor("control", None, "White Cell Director")
         self.control2 = Actor("control", None, "Deputy Controller")
-        self.bot = ScriptPlayer(self.ex, rng, list(extra_lines))
+        self.bot = ScriptPlayer(self.ex, rng, list(extra_lines), repeat=exchanges is not None)
         self.seats: list[Seat] = []
         self.players: dict[int, Player] = {}
         self.relay_turn = 0
@@ -288,23 +288,61 @@ class _Bots:
         self.observer = self._join_observer()
 
     # ------------------------------------------------------------------ seating
+    def ranked(self, team: Team) -> list[Position]:
+        """A team's positions in the order bots take them: each next seat covers most of what the seats
+        before it cannot do (the decisions it may take, the channels it may write on), then by authority."""
+        tasks: dict[str, dict[str, float]] = {}
+        for p in team.positions:
+            found = {
+                f"decision:{i.id}": 1.0
+                for i in self.ex.injects
+                if i.decision and team.id in self.ex.recipients(i) and (not i.decision.by or p.id in i.decision.by)
+            }
+            for c in self.ex.channels:  # an open relay (the line) weighs most
+                if self.ex.can_write(c, p.id):
+                    open_relay = c.kind == "relay" and c.initially == "open" and c.relay != "control"
+                    found[f"channel:{c.id}"] = 6.0 if open_relay else 0.5 if c.kind == "broadcast" else 2.0
+            tasks[p.id] = found
+        left, order = list(team.positions), []
+        covered: set[str] = set()
+
+        def gain(p: Position) -> tuple[float, float, int, str]:
+            new = sum(w for k, w in tasks[p.id].items() if k not in covered)
+            return new, sum(tasks[p.id].values()), p.authority, p.id
+
+        while left:
+            best = max(left, key=gain)
+            order.append(best)
+            covered |= set(tasks[best.id])
+            left.remove(best)
+        return order
+
     def _seat_players(self, players: int, player_for: Callable[[Seat], Player | None] | None) -> None:
-        decision_positions = Counter(p for i in self.ex.injects if i.decision for p in i.decision.by)
         for n, team in enumerate(self.ex.teams):
-            ranked = sorted(team.positions, key=lambda p: (-decision_positions[p.id], -p.authority, p.id))
+            ranked = self.ranked(team)
             names = NAMES.get(n, tuple(f"{team.name} player {k}" for k in range(1, 7)))
             for k in range(players):
                 position = ranked[k % len(ranked)]
                 name = names[k % len(names)] + (f" {k // len(names) + 1}" if k >= len(names) else "")
                 pid = self.g.store.add_participant(self.g.session, "player", name, team.id, position.id, [])
+                seat = Seat(Actor("player", pid, name, team.id, position.id), team.id, position.id, position.authority)
+                chosen = player_for(seat) if player_for is not None else None
+                ai = getattr(chosen, "ai", None)  # an AI seat (tabletop/ai/rehearsal.py): labelled, as in a live game
+                if ai is not None:
+                    name = f"{name} (AI: {ai.model})"[:80]
+                    seat = Seat(
+                        Actor("player", pid, name, team.id, position.id), team.id, position.id, position.authority
+                    )
                 joined = ev.ParticipantJoined(
-                    participant=pid, kind="player", name=name, team=team.id, position=position.id
+                    participant=pid,
+                    kind="player",
+                    name=name,
+                    team=team.id,
+                    position=position.id,
+                    **({"ai": ai} if ai else {}),
                 )
                 self.g.live.record(self.g.session, NewEvent.of(joined, (team.id,), actor=pid))
-                actor = Actor("player", pid, name, team.id, position.id)
-                seat = Seat(actor, team.id, position.id, position.authority)
                 self.seats.append(seat)
-                chosen = player_for(seat) if player_for is not None else None
                 self.players[id(seat)] = chosen if chosen is not None else self.bot
 
     def player(self, seat: Seat) -> Player:
@@ -370,7 +408,7 @@ class _Bots:
         if channel is None or channel not in [c for c, _ in options]:
             channel = self.rng.choices([c for c, _ in options], [w for _, w in options])[0]
         text = self.player(seat).say(seat, channel, cue or self.cue(seat.team))
-        if text:
+        if text:  # nothing new to say: the seat stays quiet
             self.do(seat.actor, "send_message", channel=channel, text=text)
 
     # --------------------------------------------------------------- reactions
@@ -489,10 +527,15 @@ class _Bots:
         self.do(self.control, "spoof", channel=channel, as_team=as_team, text=text)
 
     def plan_contingencies(self, duration: float) -> None:
-        """Release every contingency inject by hand once, in its move when it names one, so authors see it."""
-        by_hand = [
-            i for i in self.ex.injects if i.release == "contingency" and not i.is_choice and not self.ex.choice_of(i.id)
-        ]
+        """Release every contingency inject by hand once, in its move when it names one, so authors see it.
+        Contingencies of one move whose titles share what comes before a colon ("Adjudication: the
+        strikes go in", "Adjudication: the strikes are recalled") are alternatives: one of them is released."""
+        groups: dict[tuple[str | None, str], list[Inject]] = {}
+        for i in self.ex.injects:
+            if i.release == "contingency" and not i.is_choice and not self.ex.choice_of(i.id):
+                head = i.title.split(":", 1)[0].strip().lower() if ":" in i.title else i.id
+                groups.setdefault((i.move, head), []).append(i)
+        by_hand = [self.rng.choice(group) for group in groups.values()]
         for n, inject in enumerate(by_hand):
             start, end = 0.0, duration
             if inject.move is not None:

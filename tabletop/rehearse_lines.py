@@ -104,13 +104,17 @@ class ScriptPlayer:
     exercise: Exercise
     rng: random.Random
     extra_lines: list[str] = field(default_factory=list)  # tests slip in markup and other scripts
+    repeat: bool = False  # say something even when every line has been said (the benchmark's message counts)
     used: set[str] = field(default_factory=set)
 
     # -- saying
     def say(self, seat: Seat, channel: str, cue: Cue | None) -> str:
+        """A line for this seat on this channel; empty when it has nothing new to say."""
         if self.extra_lines and self.rng.random() < 0.08:
             return self.extra_lines.pop(0)
         text = self._authored(seat, channel, cue) or self._derived(seat, channel, cue)
+        if not text:
+            return ""
         if cue is not None and cue.reply_to:
             text = f'Copy your "{clip(plain(cue.reply_to), 70)}". {text}'
         return clip(text)
@@ -121,7 +125,9 @@ class ScriptPlayer:
         fits = [line for line in cue.scripted.rehearsal if self._fits(line, seat, channel)]
         if not fits:
             return None
-        fresh = [line for line in fits if line.text not in self.used] or fits
+        fresh = [line for line in fits if line.text not in self.used] or (fits if self.repeat else [])
+        if not fresh:
+            return None
         # Lines written for this team or this channel come before lines for anyone.
         best = [line for line in fresh if line.team or line.channel] or fresh
         chosen = self.rng.choice(best).text
@@ -171,14 +177,37 @@ class ScriptPlayer:
                 candidates += [f"What we need now: {_lower_first(todo[0])}"] if todo else []
                 if released.decision is not None:
                     prompt = plain(released.decision.prompt)
-                    candidates += [f"On '{prompt}' I lean to: {o.label}." for o in released.decision.options]
-            elif kind == "broadcast":
-                candidates = [f"Statement by {team.name} on '{title}': {fact}" for fact in facts]
+                    mine = not released.decision.by or seat.position in released.decision.by
+                    lean = "I lean to" if mine else "I expect"
+                    candidates += [f"On '{prompt}' {lean}: {o.label}." for o in released.decision.options]
+            elif kind == "broadcast":  # in public only what is public already; else a line that gives nothing away
+                if released.medium in ("news", "social"):
+                    candidates = [f"Statement by {team.name} on '{title}': {fact}" for fact in facts]
+                else:
+                    candidates = [
+                        f"{team.name} calls for calm and will answer through the proper channels.",
+                        f"{team.name} is following events closely and will say more when it can.",
+                    ]
             else:
+                # To the other side: the figures (positions, times, distances) a team passes on, a
+                # question about a public report; never its own deliberations.
                 others = self._others(seat, channel)
-                asks = ("Please acknowledge.", "Request your account.", "Confirm you have this.", "What do you see?")
-                candidates = [f"{team.name} to {others}, on '{title}': {fact} {ask}" for fact in facts for ask in asks]
-        fresh = [c for c in candidates if c not in self.used] or candidates
+                said = [f for f in facts if any(c.isdigit() for c in f)]
+                asks = ("Please acknowledge.", "Request your account.", "Confirm you have this.", "Read back, please.")
+                candidates = [f"{team.name} to {others}: {fact} {ask}" for fact in said for ask in asks]
+                if released.medium in ("news", "social"):
+                    candidates.append(
+                        f"{team.name} to {others}: we have seen the report '{title}'. Does it state your position?"
+                    )
+                name = ex.channel(channel).name
+                candidates += [
+                    f"{team.name} to {others}: we ask for your account of events and will answer on the {name}.",
+                    f"{team.name} to {others}: we have no hostile intent. State your intentions.",
+                    f"{team.name} to {others}: message received; we are passing it to our superiors.",
+                ]
+        fresh = [c for c in candidates if c not in self.used] or (candidates if self.repeat else [])
+        if not fresh:
+            return ""
         chosen = self.rng.choice(fresh)
         self.used.add(chosen)
         return chosen
@@ -195,16 +224,23 @@ class ScriptPlayer:
         authored = [line.text for line in (cue.scripted.rehearsal if cue.scripted else ()) if line.option == option_id]
         if authored:
             return option_id, self.rng.choice(authored)
-        label = next(o.label for o in released.decision.options if o.id == option_id)
         levels = sorted({o.escalation for o in options})
         level = next((o.escalation for o in options if o.id == option_id), 0)
+        whys: tuple[str, ...]
         if len(levels) > 1 and level == levels[0]:
-            why = f"{label}: the least escalatory choice we have, and it keeps the other side talking."
+            whys = (
+                "The least escalatory choice we have, and it keeps the other side talking.",
+                "Lowest risk of a clash while we learn more.",
+            )
         elif len(levels) > 1 and level == levels[-1]:
-            why = f"{label}: anything less would be read as weakness."
+            whys = ("Anything less would be read as weakness.", "They must see that this has a cost.")
         else:
-            why = f"{label}: it keeps our options open."
-        return option_id, why
+            whys = (
+                "It keeps our options open.",
+                "It buys time without closing a door.",
+                "It answers without raising the stakes.",
+            )
+        return option_id, self.rng.choice(whys)
 
     # -- relaying
     def relay(self, seat: Seat | None, channel: str, text: str, turn: int) -> tuple[str, str | None]:

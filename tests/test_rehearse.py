@@ -178,9 +178,14 @@ def test_no_speedboat_phrase_and_no_test_string_in_a_global_hawk_rehearsal():
         assert not any(hostile in t for t in texts)
     assert not any("<script" in t or "<img" in t for t in _texts(game))
     released = {e.payload.inject: e.payload.how for e in game.events() if isinstance(e.payload, ev.InjectReleased)}
-    contingencies = [i.id for i in game.exercise.injects if i.release == "contingency" and not i.is_choice]
-    contingencies = [i for i in contingencies if game.exercise.choice_of(i) is None]
-    assert contingencies and all(released.get(i) == "by hand" for i in contingencies)
+    groups: dict[tuple, list[str]] = {}  # contingencies of a move titled "Same head: ..." are alternatives
+    for i in game.exercise.injects:
+        if i.release == "contingency" and not i.is_choice and game.exercise.choice_of(i.id) is None:
+            head = i.title.split(":", 1)[0].lower() if ":" in i.title else i.id
+            groups.setdefault((i.move, head), []).append(i.id)
+    assert groups
+    for ids in groups.values():
+        assert [released.get(i) for i in ids].count("by hand") == 1, ids
 
 
 def test_a_seat_can_be_played_by_another_player():
@@ -207,4 +212,4 @@ def test_a_seat_can_be_played_by_another_player():
     assert [s.team for s in made] == ["red"]
     red = _texts(game, "red")
     assert red and all(t.startswith("red-hq speaking on ") for t in red)
-    assert not any("speaking on" in t for t in _texts(game, "blue"))
+    assert not any(t.startswith("red-hq speaking on") for t in _texts(game, "blue"))  # blue may quote red
