@@ -62,3 +62,13 @@ def test_a_script_without_key_questions_has_no_section(tmp_path):
     game.do("control", "clock", action="start")
     data = build_report(game.state.exercise, game.store.events_after(game.session, 0))
     assert "misperception" not in data.extras
+
+
+def test_the_report_timeline_links_each_time_to_the_tape(played):
+    events = played.store.events_after(played.session, 0)
+    data = build_report(played.state.exercise, events, session_id=played.session)
+    html = document(data)
+    released = next(e for e in events if e.type == "inject_released" and e.payload.inject == "shootdown")
+    assert f'<a href="/sessions/{played.session}/tape?seq={released.seq}">+0:06:00</a>' in html
+    # Without a session (a report built from a bare log) the lines stay plain text.
+    assert "/tape?seq=" not in document(build_report(played.state.exercise, events))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -320,13 +320,25 @@ def _charts(data: ReportData) -> dict[str, Markup]:
     return found
 
 
-def _timeline(data: ReportData, keep_messages: bool = False) -> list[str]:
-    """The timeline's lines (the body's leaves the key messages out), with the server's outages marked."""
+def _timeline(data: ReportData, keep_messages: bool = False, tape: bool = False) -> list[str]:
+    """The timeline's lines (the body's leaves the key messages out), with the server's outages marked;
+    with `tape`, each line's time links to the tape at its event (issue 14: `/sessions/ID/tape?seq=N`)."""
     items = [i for i in data.timeline if keep_messages or i.kind != "message"]
     if data.sponsor is not None:
         items += [TimelineItem(o.t, o.time, "", "outage", "", o.text, seq=0) for o in data.sponsor.outages]
         items.sort(key=lambda i: i.t)
+    if tape and data.session_id:
+        return [tape_line(i, data.session_id) for i in items]
     return [timeline_line(i) for i in items]
+
+
+def tape_line(i: TimelineItem, session_id: str) -> str:
+    """A timeline line whose time opens the tape at its event (escaped text around our own link)."""
+    line = timeline_line(i)
+    if not i.seq or not line.startswith(i.time):
+        return line
+    href = f"/sessions/{quote(session_id, safe='')}/tape?seq={int(i.seq)}"
+    return Markup('<a href="{}">{}</a>{}').format(href, i.time, line[len(i.time) :])
 
 
 def rung_lines(data: ReportData) -> list[tuple[int, str]]:
@@ -354,7 +366,7 @@ def fragment(data: ReportData, part: str, apps: Sequence[Appendix]) -> str:
             **_context(data, apps),
             summary_html=summary,
             charts=_charts(data),
-            major=chunked(_timeline(data)),
+            major=chunked(_timeline(data, tape=True)),
             public_lines=[pp_line(i) for i in data.sponsor.public_private[:PUBLIC_LINES]] if data.sponsor else [],
             verdicts={v.seq: v for v in data.sponsor.verdicts} if data.sponsor is not None else {},
             see=SEE,
