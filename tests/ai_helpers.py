@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_NAME = "gemma-3-270m-q4_k_m"
 
@@ -125,6 +127,20 @@ def llama_server() -> Iterator[str]:
         process.terminate()
         try:
             process.wait(10)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # busy with a request: it would finish it first
             process.kill()
+            process.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def model_url() -> Iterator[str]:
+    """The real model server for the session's AI tests: skipped without it, except on CI (CI=true),
+    where a missing server fails the run."""
+    missing = llama_server_missing()
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI: the AI seat tests need the model server: {missing}")
+        pytest.skip(missing)
+    with llama_server() as url:
+        yield url

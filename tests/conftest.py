@@ -8,6 +8,8 @@ import pytest
 
 from tabletop import ROOT
 
+from .ai_helpers import model_url  # noqa: F401 (the real model server, started once for the AI seat tests)
+
 DATA = Path(__file__).parent / "data"
 
 

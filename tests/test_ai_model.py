@@ -6,29 +6,16 @@ missing server fails the run."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tabletop.ai import AIConfig, Seats
 from tabletop.ai.client import ChatClient
 from tabletop.engine import events as ev
 
-from .ai_helpers import MODEL_NAME, llama_server, llama_server_missing
+from .ai_helpers import MODEL_NAME
 from .engine_helpers import DATA, make_game
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def model_url():
-    missing = llama_server_missing()
-    if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI: the AI seat tests need the model server: {missing}")
-        pytest.skip(missing)
-    with llama_server() as url:
-        yield url
 
 
 def test_the_model_answers_in_the_schema(model_url):

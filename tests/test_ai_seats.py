@@ -202,3 +202,33 @@ def test_a_paused_seat_does_nothing_and_a_resumed_one_catches_up(tmp_path):
     assert not runner.step() and relayed(game) == []
     seats.set_status(game.session, runner.actor.participant, "resume")
     assert runner.step() and len(relayed(game)) == 1
+
+
+# ------------------------------------------------------------------ the report
+def test_the_report_names_the_ai_seats_and_says_they_are_not_predictions(tmp_path):
+    from tabletop.report.data.compose import build_report
+    from tabletop.report.render import document
+
+    game = game_on_the_line(tmp_path)
+    seats, _ = seats_for(game)
+    runner = seats.add(game.session, "oman", "omani-liaison", kind="bot")
+    game.do("us", "send_message", channel="oman-line", text=LINE)
+    runner.step()
+    game.do("control", "note", text="AI seats: a made-up trouble")  # not by the "AI seats" author: not counted
+    data = build_report(game.state.exercise, game.store.events_after(game.session), session_id=game.session)
+    ai = data.extras["ai_seats"]
+    assert [(s.name, s.model, s.told, s.actions) for s in ai.seats] == [
+        (runner.actor.name, "scripted bot", True, (("relay actions", 1),))
+    ]
+    html = document(data)
+    assert "Method: seats played by software" in html
+    assert "AI seats are for rehearsal and staffing, not prediction" in html
+    assert "Omani liaison (bot: scripted bot)" in html
+
+
+def test_a_report_without_ai_seats_has_no_such_section(tmp_path):
+    from tabletop.report.data.compose import build_report
+
+    game = game_on_the_line(tmp_path)
+    data = build_report(game.state.exercise, game.store.events_after(game.session), session_id=game.session)
+    assert "ai_seats" not in data.extras

@@ -14,7 +14,7 @@ class AIConfig:
     model: str = ""  # AI_MODEL: the model's name as that server knows it
     api_key: str = ""  # AI_API_KEY: sent as a bearer token when set
     timeout: float = 30.0  # AI_TIMEOUT: seconds one model call may take
-    max_tokens: int = 120  # AI_MAX_TOKENS: tokens one answer may hold
+    max_tokens: int = 96  # AI_MAX_TOKENS: tokens one answer may hold
     seat_tokens: int = 40_000  # AI_SEAT_TOKENS: tokens one seat may spend in a session
     session_tokens: int = 150_000  # AI_SESSION_TOKENS: tokens all AI seats of a session may spend
     actions_per_minute: int = 12  # AI_ACTIONS_PER_MINUTE: commands one seat may send (wall clock)

@@ -311,7 +311,8 @@ class SeatRunner:
             return
         self._told[kind] = now
         try:
-            self.tell_facilitator(self.session_id, f"AI seat {self.actor.name} ({self.brain.label}): {text}")
+            label = "" if self.brain.label in self.actor.name else f" ({self.brain.label})"
+            self.tell_facilitator(self.session_id, f"AI seat {self.actor.name}{label}: {text}")
         except Exception:
             log.exception("telling the facilitator about AI seat %s failed", self.actor.name)
 
@@ -403,11 +404,12 @@ class Seats:
         name: str = "",
         told: bool = True,
         relay_actions: tuple[str, ...] = RELAY_ACTIONS,
-        talk: bool = True,
+        talk: bool | None = None,
         brain: Brain | None = None,
     ) -> SeatRunner:
         """Seat an AI (or a scripted bot) in a position: a participant, its `participant_joined` (with `ai`:
-        the model, and whether players are told), and its runner, started."""
+        the model, and whether players are told), and its runner, started. `talk`: whether it also
+        answers messages when nothing waits on it (default: yes, except for an intermediary's seats)."""
         state = self.live.current(session_id)
         if state.ended:
             raise ValueError("this session has ended")
@@ -432,7 +434,15 @@ class Seats:
         self.live.record(session_id, NewEvent.of(joined, (team,), actor=pid))
         actor = Actor("player", pid, display, team, position)
         runner = SeatRunner(
-            self.live, session_id, actor, brain, self.config, self.budget(session_id), self.tell, relay_actions, talk
+            self.live,
+            session_id,
+            actor,
+            brain,
+            self.config,
+            self.budget(session_id),
+            self.tell,
+            relay_actions,
+            not found_team.intermediary if talk is None else talk,
         )
         with self.lock:
             self.runners.setdefault(session_id, {})[pid] = runner

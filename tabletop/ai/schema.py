@@ -19,7 +19,7 @@ from .view import SeatView
 
 MAX_ACTIONS = 3
 MAX_TEXT = 400  # characters of text an action may carry (what validate keeps)
-MODEL_TEXT = 160  # characters of text the schema lets the model write: short answers come back sooner
+MODEL_TEXT = 100  # characters of text the schema lets the model write: short answers come back sooner
 RELAY_ACTIONS = ("forward", "edit", "hold", "decline")
 Command = tuple[str, dict[str, Any]]
 
@@ -131,6 +131,8 @@ def validate(raw: str | Any, view: SeatView, relay_actions: tuple[str, ...] = RE
         if not isinstance(action, dict) or not isinstance(action.get("do"), str):
             raise Invalid(f"action {n} is not an object with 'do'")
         commands += _command(n, action, view, relay_actions)
+    if focus(view) == "relay" and not any(a.get("do") == "relay" for a in actions):
+        raise Invalid("say what becomes of the waiting message: one 'relay' action at least")
     return commands
 
 

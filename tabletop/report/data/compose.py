@@ -12,6 +12,7 @@ from tabletop.script.times import format_scenario_at, format_span
 from .log import read_log
 from .models import RELAY_OUTCOMES, ReportData
 from .names import Names
+from .sections.ai_seats import ai_seats
 from .sections.branches import branch_items, persona_posts
 from .sections.channels import channels
 from .sections.decisions import decisions
@@ -105,6 +106,7 @@ def build_report(
             **({"escalation": level.ladder} if level.ladder is not None else {}),
             **({"questions": asked} if asked else {}),
             **({"misperception": m} if (m := misperception(exercise, events, names)) else {}),  # issue 14
+            **({"ai_seats": a} if (a := ai_seats(exercise, events)) else {}),  # issue 15
         },
         sponsor=sponsor(exercise, log, names),
     )

@@ -4,8 +4,10 @@ upgrade, rehearse."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -262,8 +264,18 @@ def upgrade_command(path: str, output: str) -> None:
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="the report PDF to write")
 @click.option("--no-report", is_flag=True, help="play only; build no report")
+@click.option(
+    "--ai", "ai_seats", multiple=True, metavar="TEAM[/POSITION]", help="a seat the model plays (AI_BASE_URL, AI_MODEL)"
+)
 def rehearse_command(
-    path: str, players: int, seed: int, exchanges: int | None, app_db: bool, output: str | None, no_report: bool
+    path: str,
+    players: int,
+    seed: int,
+    exchanges: int | None,
+    app_db: bool,
+    output: str | None,
+    no_report: bool,
+    ai_seats: tuple[str, ...] = (),
 ) -> None:
     """Play a script at full speed with bot players through the real engine, then build its report."""
     from tabletop.rehearse import rehearse
@@ -286,6 +298,7 @@ def rehearse_command(
             exchanges=exchanges,
             url=cfg["DATABASE_URL"] if app_db else None,
             library=Path(cfg["INJECTS_DIR"]),
+            **({"player_for": (chosen := model_seats(path, ai_seats, cfg))} if ai_seats else {}),
         )
     except ScriptError as exc:
         fail(str(exc))
@@ -296,7 +309,32 @@ def rehearse_command(
         f"final escalation {summary['escalation']}, {summary['observations']} observations, "
         f"{summary['hotwash']} hotwash answers"
     )
+    if ai_seats:
+        model = chosen.player  # type: ignore[attr-defined]
+        click.echo(
+            f"AI seats ({', '.join(ai_seats)}, {model.config.model}): {model.counts['answered']} answers, "
+            f"{model.counts['failed']} failed (the bot's answer stood)"
+        )
     if no_report:
         return
     pdf = build_in_worker(game.store, game.session, Path(output) if output else None)
     click.echo(f"wrote {pdf} and {Path(pdf).with_suffix('.html').name}")
+
+
+def model_seats(path: str, seats: tuple[str, ...], cfg: Any) -> Any:
+    """`rehearse --ai`: the seats the model plays (tabletop/ai/rehearsal.py), or the command fails."""
+    import random
+
+    from tabletop.ai import AIConfig
+    from tabletop.ai.rehearsal import ai_players
+    from tabletop.rehearse_lines import ScriptPlayer
+
+    config = AIConfig.from_mapping({**os.environ, **{k: v for k, v in cfg.items() if k.startswith("AI_") and v}})
+    if not config.enabled:
+        fail("--ai needs AI_BASE_URL and AI_MODEL: the model server to play the seats (docs/ai-seats.md)")
+    exercise = load_exercise(path, library=Path(cfg["INJECTS_DIR"]))
+    fallback = ScriptPlayer(exercise, random.Random(0))  # noqa: S311 bots, not secrets
+    try:
+        return ai_players(exercise, seats, config, fallback)
+    except ValueError as exc:
+        fail(str(exc))
