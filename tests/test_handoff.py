@@ -57,3 +57,29 @@ def test_an_observation_may_be_marked_a_strength_or_an_improvement(tmp_path):
     assert "finding" not in plain.events[0].payload.to_json()
     with pytest.raises(Refused):
         game.do("observer", "observe", rating="P", text="x", finding="maybe")
+
+
+def test_the_report_shows_the_plan_in_full_and_files_observations_by_their_finding(tmp_path):
+    from tabletop.report.data.compose import build_report
+
+    game = make_game(tmp_path)
+    game.do(
+        "observer", "observe", objective="obj-contact", rating="S", text="Held it, told nobody.", finding="improvement"
+    )
+    game.do(
+        "observer", "observe", objective="obj-contact", rating="M", text="Asked for a read-back.", finding="strength"
+    )
+    game.do("observer", "observe", objective="obj-contact", rating="P", text="Quick answer.")
+    item = {"issue": "Late first call", "objective": "obj-contact", "contact": "Col. Reed", "start": "2027-01-15"}
+    game.do("control", "improvement_plan", items=[item, {"issue": "No map", "capability": "Situational awareness"}])
+    data = build_report(game.live.current(game.session).exercise, game.store.events_after(game.session, 0))
+    (goal,) = data.objectives
+    assert [x.text for x in goal.strengths] == ["Asked for a read-back.", "Quick answer."]
+    assert [x.text for x in goal.improvements] == ["Held it, told nobody."]
+    first, second = data.plan
+    assert (first.contact, first.start, first.objective_text) == (
+        "Col. Reed",
+        "2027-01-15",
+        "Open contact through Oman.",
+    )
+    assert second.capability == "Situational awareness" and second.objective == ""

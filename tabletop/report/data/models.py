@@ -174,6 +174,8 @@ class Observation:
     dir: str
     team: str
     name: str
+    # The observer's own mark, beside the rating (issue 13): "strength", "improvement" or "".
+    finding: str = field(default="", metadata=NEW)
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,12 @@ class PlanItem:
     organisation: str
     due: str
     objective: str
+    # Filled in from the console (issue 13): the objective's text, a capability in words, the point of
+    # contact and the start date (`due` is the end date).
+    objective_text: str = field(default="", metadata=NEW)
+    capability: str = field(default="", metadata=NEW)
+    contact: str = field(default="", metadata=NEW)
+    start: str = field(default="", metadata=NEW)
 
 
 @dataclass(frozen=True)

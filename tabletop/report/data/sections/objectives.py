@@ -23,7 +23,21 @@ class Objectives:
 
 
 def objectives(exercise: Exercise, log: ReportLog, names: Names) -> Objectives:
-    plan = tuple(PlanItem(i.issue, i.action, i.organisation, i.due, i.objective or "") for i in log.plan)
+    texts = {o.id: o.text for o in exercise.objectives}
+    plan = tuple(
+        PlanItem(
+            i.issue,
+            i.action,
+            i.organisation,
+            i.due,
+            i.objective or "",
+            objective_text=texts.get(i.objective or "", ""),
+            capability=i.capability,
+            contact=i.contact,
+            start=i.start,
+        )
+        for i in log.plan
+    )
     observed: dict[str | None, list[Observation]] = defaultdict(list)
     for x in log.observations:
         p = x.p
@@ -35,6 +49,7 @@ def objectives(exercise: Exercise, log: ReportLog, names: Names) -> Objectives:
                 direction(p.text),
                 names.team(p.team) if p.team else "",
                 p.name,
+                finding=p.finding or "",
             )
         )
     items = tuple(
@@ -62,7 +77,8 @@ def objective_item(
         capability,
         tuple((r, counted.get(r, 0)) for r in RATINGS),
         overall,
-        tuple(x for x in found if x.rating in ("P", "S")),
-        tuple(x for x in found if x.rating in ("M", "U")),
+        # The observer's own mark decides where an observation goes; without one, its rating does.
+        tuple(x for x in found if x.finding == "strength" or (not x.finding and x.rating in ("P", "S"))),
+        tuple(x for x in found if x.finding == "improvement" or (not x.finding and x.rating in ("M", "U"))),
         tuple(item for item in plan if item.objective == ident),
     )
