@@ -310,7 +310,10 @@ def test_the_pdf_sets_a_contact_time_beside_its_benchmark(text):
 
 
 def test_the_pdf_shows_a_rank_mismatch(text):
-    assert squeeze("MISMATCH: relayed by a lower rank (authority 2 for 3)") in squeeze(text)
+    flat = squeeze(text)
+    assert squeeze("MISMATCH: relayed by a lower rank (authority 2 for 3)") in flat  # appendix E
+    assert squeeze("Who wrote to whom, through whom") in flat and squeeze("The mismatches") in flat
+    assert squeeze("relayed by a lower rank (authority 3 for 4)") in flat
 
 
 def test_the_pdf_shows_a_decision_with_what_was_known(text):

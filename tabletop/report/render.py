@@ -193,6 +193,34 @@ def rank_line(r: RankPair) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Pairing:
+    """Messages through a relay with the same seats at both ends and in the middle."""
+
+    channel: str
+    sender: str
+    relayer: str
+    receivers: str
+    messages: int
+    flagged: int
+
+
+def pairings(ranks: Sequence[RankPair]) -> list[Pairing]:
+    """The rank pairing grouped: who wrote, who relayed, which seats read, how often, how many flagged."""
+    groups: dict[tuple[str, str, str, str], list[RankPair]] = {}
+    for r in ranks:
+        relayer = f"{r.relayer.title} ({r.relayer.authority})" if r.relayer and r.relayer.authority else ""
+        if r.relayer and not r.relayer.authority:
+            relayer = r.relayer.title
+        seats = "; ".join(f"{s.title} ({s.authority})" for s in r.receivers)
+        key = (r.channel, f"{r.sender.title} ({r.sender.authority})", relayer or "never decided", seats)
+        groups.setdefault(key, []).append(r)
+    return [
+        Pairing(*key, len(items), sum(1 for r in items if r.flags))
+        for key, items in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    ]
+
+
 def letters() -> list[str]:
     single = list(string.ascii_uppercase[1:])  # A is the participants
     return single + [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]
@@ -372,6 +400,7 @@ def fragment(data: ReportData, part: str, apps: Sequence[Appendix]) -> str:
             see=SEE,
             rules=RULES,
             flagged=[r for r in data.sponsor.ranks if r.flags][:40] if data.sponsor is not None else [],
+            pairings=pairings(data.sponsor.ranks) if data.sponsor is not None else [],
             stopped=chunked([relay_line(x) for x in data.relays if x.outcome in ("declined", "waiting") or x.held]),
             edited=[x for x in data.relays if x.outcome == "edited"],
             appendix={a.key: a for a in apps},

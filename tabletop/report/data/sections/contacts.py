@@ -47,16 +47,9 @@ def contacts(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tu
 
         def step(p: Passage, t: float, who: str, t0: float = t0) -> Step:
             span = scenario_span(exercise, t0, t)
-            return Step(
-                p.seq,
-                t,
-                format_log_offset(t),
-                format_span(t - t0),
-                t - t0,
-                format_span(span) if span is not None else "",
-                span,
-                who,
-            )
+            later = exercise.moves and exercise.move_at(t) != exercise.move_at(t0)
+            shown = long_span(span) + (" (in a later move)" if later else "") if span is not None else ""
+            return Step(p.seq, t, format_log_offset(t), format_span(t - t0), t - t0, shown, span, who)
 
         rows = []
         for c in channels:
@@ -102,6 +95,14 @@ def contacts(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tu
             )
         )
     return tuple(found)
+
+
+def long_span(seconds: float) -> str:
+    """`format_span`, with days beyond two days of scenario time (`28 d 06 h`)."""
+    if seconds < 48 * 3600:
+        return format_span(seconds)
+    days, rest = divmod(round(seconds), 86400)
+    return f"{days} d {rest // 3600:02d} h"
 
 
 def _between_sides(members: Sequence[str], flow: Flow, kind: str) -> bool:

@@ -53,7 +53,10 @@ def next_act(log: ReportLog, names: Names, flow: Flow, p: Passage) -> str:
     if p.arrived is None:
         return ""
     teams = set(p.to) & flow.sides
-    wrote = next((q for q in flow.passages if q.t >= p.arrived and q.seq > p.seq and q.from_team in teams), None)
+    wrote = next(
+        (q for q in flow.passages if q.t >= p.arrived and q.seq > p.seq and q.from_team in teams and flow.genuine(q)),
+        None,
+    )
     decided = next(
         (d for d in log.decisions if d.t >= p.arrived and d.p.team in teams and not d.p.by_default),
         None,
