@@ -6,6 +6,7 @@ import { el, jsonData } from "./live.js";
 import { formatClock, formatScenarioClock } from "./times.js";
 import { describe, feedItem } from "./views.js";
 import { drawTape } from "./beliefs.js";
+import { MESSAGE_READ_BACK, MESSAGE_RELAYED, RELAY_NOTE } from "./events.js";
 
 const root = document.getElementById("tape-app");
 const data = jsonData("tape-data");
@@ -159,12 +160,12 @@ function drawRelay(moment) {
     item.append(el("div", { class: "meta" }, head.join(" · ")));
     if (th.sent !== undefined) item.append(el("div", { class: "said" }, el("span", { class: "label" }, "Sent: "), el("span", { class: "text", dir: "auto" }, th.sent)));
     for (const step of th.steps) {
-      if (step.type === "message_relayed") {
+      if (step.type === MESSAGE_RELAYED) {
         const words = `${formatClock(step.t)} · the intermediary ${ACTIONS[step.action] || step.action}${step.by ? ` (${step.by})` : ""}`;
         item.append(el("div", { class: `step ${step.action}` }, words));
-      } else if (step.type === "relay_note") {
+      } else if (step.type === RELAY_NOTE) {
         item.append(el("div", { class: "step note" }, `${formatClock(step.t)} · note from the intermediary: `, el("span", { dir: "auto" }, step.text || "")));
-      } else if (step.type === "message_read_back") {
+      } else if (step.type === MESSAGE_READ_BACK) {
         item.append(el("div", { class: "step" }, `${formatClock(step.t)} · read back by ${teams[step.team] || step.team || ""}`));
       }
     }
