@@ -962,6 +962,12 @@ def test_the_gulf_base_file_follows_the_briefing(tmp_path):
     assert not gulf.can_write(line, "centcom-j3") and not gulf.can_write(line, "irgcn-commander")
     assert not gulf.can_read(flag, "oman-liaison") and gulf.can_relay(flag, "oman-general")
     assert gulf.escalation.rung(0) is not None and len(gulf.hotwash.questions) == 4 and gulf.personas
+    # The authority convention (docs/exercise-format.md): the Iranian half ends at the General Staff, the
+    # Swiss channel is the ministries' alone, public statements need authority 4.
+    assert not gulf.can_read(line, "irgcn-commander") and not gulf.can_read(flag, "irgcn-commander")
+    assert not gulf.can_read(swiss, "centcom-j3") and gulf.can_read(swiss, "iran-mfa")
+    assert {rank[p] for p in ("us-state", "iran-mfa", "centcom-j3", "afgs-deputy", "sof-cos")} == {4}
+    assert gulf.channel("public").min_authority == 4 and all(t.brief for t in gulf.teams)
 
 
 def test_a_team_without_positions_adds_a_brief_to_the_base_team(tmp_path):
