@@ -217,6 +217,7 @@ def test_the_morning_follows_the_iranian_decision_in_each_round(game: Game) -> N
     assert "r1-released" in game.released() and "r1-still-held" not in game.released()
     assert game.state.escalation == -1  # released, no force used: "Contained"
     game.do("control", "start_move", move="r2-day")
+    assert game.state.escalation == 2 and "r2-ladder-up3" in game.released()
     game.advance(45 * 60)  # +01:15: the end; Round 2's decisions took their defaults (hold)
     released = game.released()
     assert "r2-still-held" in released and "r2-released" not in released
