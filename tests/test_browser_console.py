@@ -278,7 +278,16 @@ def test_the_console_hand_off_and_the_rough_edges(server, browser):
         path.write_bytes(pdf.body())
         text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
         plan = " ".join(text[text.rindex("Improvement plan") :].split())  # §8's table, cells in reading order
-        for typed in (ISSUE, ACTION, "CENTCOM J3", "Observers had no map"):
+        assert FINDINGS in " ".join(text.split())  # the report's summary
+        for typed in (
+            ISSUE,
+            ACTION,
+            "CENTCOM J3",
+            "Col. Dana Reed",
+            "2027-01-15",
+            "2027-03-31",
+            "Observers had no map",
+        ):
             assert " ".join(typed.split()) in plan or all(w in plan for w in typed.split()), (typed, plan[:800])
         page.goto("/reports")
         violations += axe(control, "reports")
