@@ -211,6 +211,21 @@ class Tally:
             facts.append("Nothing reached the other side.")
         return rating, " ".join(facts)
 
+    def deciders(self, released: ev.InjectReleased, made: ev.DecisionMade) -> set[str]:
+        """The teams a decision was up to: who took it, else the teams of the positions that may."""
+        if made.team and not made.by_default:
+            return {made.team}
+        spec = released.decision
+        if spec is None or not spec.by:
+            return set(released.to)
+        teams = set()
+        for position in spec.by:
+            try:
+                teams.add(self.exercise.position(position)[0].id)
+            except KeyError:
+                continue
+        return teams & set(released.to)
+
     # -- what a team (or everyone, team None) went through, for the hotwash and the plan
     def debrief(self, team: str | None) -> Debrief:
         mine = [s for s in self.sent.values() if team is None or s.team == team]
@@ -236,18 +251,22 @@ class Tally:
             if lost:
                 improvements.append(f"{len(lost)} of {whose} messages on the {name} were held, declined or jammed.")
             if edited:
-                improvements.append(f"Nobody checked how our wording changed on the {name}: ask for a read-back.")
+                wording = "our wording" if team else "the wording"
+                improvements.append(f"Nobody checked how {wording} changed on the {name}: ask for a read-back.")
         if team is None or self.team_chat[team]:
             ratings[TEAM_CHANNEL] = 4
         for inject, (_t, made) in self.decisions.items():
             released = self.released.get(inject)
-            if released is None or released[1].decision is None or (team is not None and team not in released[1].to):
+            if released is None or released[1].decision is None:
                 continue
+            if team is not None and team not in self.deciders(released[1], made):
+                continue  # another team's decision
             prompt = plain(released[1].decision.prompt)
             if made.by_default or made.lapsed:
                 improvements.append(f"'{prompt}' went to its default ({made.label or 'none'}): nobody decided in time.")
             else:
-                strengths.append(f"We decided '{prompt}' ourselves ({made.label}) before the deadline.")
+                who = "We" if team else self.team_name(made.team or "")
+                strengths.append(f"{who} decided '{prompt}' ({made.label}) before the deadline.")
         for inject, (_t, p) in self.released.items():
             for who in p.to if team is None else [team]:
                 if p.ack and who in p.to and (inject, who) not in self.acks:
