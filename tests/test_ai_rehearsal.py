@@ -50,3 +50,16 @@ def test_a_dead_endpoint_leaves_the_rehearsal_to_the_bot(tmp_path):
     player_for = ai_players(exercise, ["oman/omani-liaison"], config, ScriptPlayer(exercise, random.Random(0)))
     game = rehearse(script, library=DATA / "lib", player_for=player_for, exchanges=6)
     assert game.summary()["relayed"] > 0 and player_for.player.counts["failed"] > 0  # type: ignore[attr-defined]
+
+
+def test_the_command_line_names_the_seats_the_model_plays(app, runner, tmp_path):
+    app.config["INJECTS_DIR"] = str(DATA / "lib")
+    args = ["exercise", "rehearse", str(DATA / "relay.yaml"), "--ai", "oman", "--no-report", "--exchanges", "6"]
+    refused = runner.invoke(args=args)
+    assert refused.exit_code == 1 and "needs AI_BASE_URL and AI_MODEL" in refused.output
+    with fake_endpoint(constrained) as (url, _requests):
+        app.config.update(AI_BASE_URL=url, AI_MODEL="peer-model")
+        assert runner.invoke(args=[*args[:4], "nowhere", *args[5:]]).exit_code == 1  # an unknown seat
+        played = runner.invoke(args=args)
+    assert played.exit_code == 0, played.output
+    assert "AI seats (oman, peer-model):" in played.output and " 0 failed" in played.output

@@ -310,7 +310,7 @@ def rehearse_command(
         f"{summary['hotwash']} hotwash answers"
     )
     if ai_seats:
-        model = chosen.player  # type: ignore[attr-defined]
+        model = chosen.player
         click.echo(
             f"AI seats ({', '.join(ai_seats)}, {model.config.model}): {model.counts['answered']} answers, "
             f"{model.counts['failed']} failed (the bot's answer stood)"
