@@ -88,6 +88,7 @@ def test_scrub_switch_to_iran_and_never_see_what_iran_did_not(server, browser):
     page.select_option(".tape-share select[name=team]", "iran")
     page.click(".tape-share button[type=submit]")
     link = page.locator("#tape-link").input_value()
+    seat.shot("tape-share-link")
     assert "/tape/shared/" in link
     guest = Seat(browser, server, "guest")
     guest.page.goto(link)
@@ -96,6 +97,8 @@ def test_scrub_switch_to_iran_and_never_see_what_iran_did_not(server, browser):
     assert "control" not in options and all(":iran" in o or o.startswith("p:") for o in options), options
     assert US_CHAT not in guest.page.locator("main").inner_text()
     expect(guest.page.locator(".tape-share")).to_have_count(0)
+    guest.shot("tape-shared-iran")
+    assert guest.errors == [] and guest.contrast == [], (guest.errors, guest.contrast)
     moment = guest.page.request.get(f"{link}/moment?as=control&seq=1")
     assert moment.status == 404
     assert guest.page.request.get(link[:-3] + "xyz").status == 404

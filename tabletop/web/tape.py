@@ -388,6 +388,7 @@ def share(session_id: str) -> Any:
         url=url_for("tape.shared_page", token=token, _external=True),
         expires=expires,
         team=team,
+        team_name=found.exercise.team(team).name if team else "",
         session_id=session_id,
     )
 
