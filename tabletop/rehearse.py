@@ -267,7 +267,9 @@ class Tally:
             else:
                 who = "We" if team else self.team_name(made.team or "")
                 strengths.append(f"{who} decided '{prompt}' ({made.label}) before the deadline.")
-        for inject, (_t, p) in self.released.items():
+        for inject, (t, p) in self.released.items():
+            if t > self.exercise.duration - 120:
+                continue  # released as play ended: nobody had the time
             for who in p.to if team is None else [team]:
                 if p.ack and who in p.to and (inject, who) not in self.acks:
                     improvements.append(f"'{plain(p.title)}' was never acknowledged by {self.team_name(who)}.")
