@@ -86,6 +86,10 @@ def test_a_facilitator_seats_an_ai_intermediary_that_relays_and_controls_it(app)
     pid = seat["participant"]
     paused = client.post(f"/api/sessions/{session}/ai/{pid}", json={"action": "pause"}, headers=auth).get_json()
     assert paused["seat"]["status"] == "paused"
+    taken = client.post(f"/api/sessions/{session}/ai/{pid}", json={"action": "take_over"}, headers=auth).get_json()
+    assert taken["seat"]["status"] == "taken_over"
+    room = client.get(taken["room"])  # this browser now sits in the seat
+    assert room.status_code == 200 and seat["name"] in room.get_data(as_text=True)
     handed = client.post(f"/api/sessions/{session}/ai/{pid}", json={"action": "hand_over"}, headers=auth).get_json()
     assert handed["seat"]["status"] == "handed_over" and handed["code"]
     assert any(

@@ -188,6 +188,7 @@ class SeatRunner:
         self.thread: threading.Thread | None = None
         self._told: dict[str, float] = {}
         self._stop = threading.Event()
+        self.halt = threading.Event()  # the registry's: the app is closing
 
     # ------------------------------------------------------------------ the thread
     def start(self) -> None:
@@ -206,12 +207,12 @@ class SeatRunner:
             self.queue.put_nowait(time.monotonic())
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not (self._stop.is_set() or self.halt.is_set()):
             try:
                 woken = self.queue.get(timeout=POLL)
             except queue.Empty:
                 woken = None
-            if self._stop.is_set():
+            if self._stop.is_set() or self.halt.is_set():
                 break
             try:
                 self.step(woken)
@@ -366,9 +367,12 @@ def seat_name(title: str, label: str, told: bool, name: str = "") -> str:
 class Seats:
     """The AI and bot seats this process plays, per session (a registry the web layer keeps on its runtime)."""
 
-    def __init__(self, live: Live, config: AIConfig, tell: Tell | None = None) -> None:
+    def __init__(
+        self, live: Live, config: AIConfig, tell: Tell | None = None, halt: threading.Event | None = None
+    ) -> None:
         self.live = live
         self.config = config
+        self.halt = halt or threading.Event()  # set: every seat's thread ends (the app is closing)
         self.tell = tell or self._note
         self.runners: dict[str, dict[int, SeatRunner]] = {}
         self.budgets: dict[str, Budget] = {}
@@ -446,6 +450,7 @@ class Seats:
         )
         with self.lock:
             self.runners.setdefault(session_id, {})[pid] = runner
+        runner.halt = self.halt
         if self.start_threads:
             runner.start()
         return runner

@@ -46,7 +46,7 @@ def init_ai(app: Flask) -> None:
         if app.config.get(name) in (None, "") and os.environ.get(name):
             app.config[name] = os.environ[name]
     rt = app.extensions["tabletop"]
-    registry = Seats(rt.live, AIConfig.from_mapping(app.config))
+    registry = Seats(rt.live, AIConfig.from_mapping(app.config), halt=rt.stop)  # Runtime.close ends the seats
     app.extensions["tabletop.ai"] = registry
     publish = rt.live.publish
 
