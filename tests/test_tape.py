@@ -63,6 +63,20 @@ def test_the_fold_at_a_seq_is_the_fold_of_the_log_up_to_it(name):
     assert tape.state_at(events[5].seq).seq == events[5].seq
 
 
+def test_the_borrowed_fold_follows_jumps_and_plays_forward():
+    tape, events = tape_of("global-hawk-rehearsal", every=9)
+    rng = random.Random(8)
+    last = events[-1].seq
+    walk = [rng.randint(0, last) for _ in range(15)] + list(range(40, 80, 3)) + [last, 5, 6, 200]
+    for seq in walk:
+        expected = SessionState(tape.exercise)
+        for event in events:
+            if event.seq <= seq:
+                expected.apply(event)
+        assert state_projection(tape.state_for(seq)) == state_projection(expected), seq
+    assert state_projection(tape.state_at(last)) == state_projection(tape.state_for(last))
+
+
 def test_extending_a_running_session_and_stepping():
     log = load_log("global-hawk-rehearsal")
     events = events_of(log)

@@ -24,9 +24,10 @@ view of an event may differ from their class's): the web layer gives `web.feed.v
 from __future__ import annotations
 
 import copy
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, is_dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -84,11 +85,10 @@ def clone(value: Any, memo: dict[int, Any]) -> Any:
         out = set(value)  # members are hashable: text, numbers, tuples of them
     elif kind is frozenset:
         out = value
-    elif is_dataclass(value) and not isinstance(value, type):
-        out = copy.copy(value)
+    elif is_dataclass(value) and not isinstance(value, type) and hasattr(value, "__dict__"):
+        out = object.__new__(kind)
         memo[id(value)] = out
-        for f in fields(value):
-            object.__setattr__(out, f.name, clone(getattr(value, f.name), memo))
+        out.__dict__.update({k: clone(v, memo) for k, v in value.__dict__.items()})
         return out
     else:
         out = copy.deepcopy(value, memo)
@@ -134,6 +134,8 @@ class Tape:
         self._checkpoints: list[SessionState] = []  # the fold after events[k * every - 1]; [0] is empty
         self._checkpoints.append(self._copy(self._fold))
         self._views: dict[Viewer, tuple[list[int], list[View]]] = {}  # per class: seqs and views seen
+        self._scratch: tuple[SessionState | None, int] = (None, 0)  # `state_for`'s fold, of events[:n]
+        self.lock = threading.Lock()  # held while a moment is made (`state_for` lends its state)
         self._seen_upto: dict[Viewer, int] = {}  # per class: how many events of the log it has viewed
         self.extend(events)
 
@@ -178,6 +180,20 @@ class Tape:
         return self.events[n - 1] if n else None
 
     # ---------------------------------------------------------------- the state
+    def state_for(self, seq: int) -> SessionState:
+        """The fold of the events up to `seq`, *borrowed*: read it, do not change it, and do not keep it
+        past the next call (callers hold `lock`). Moving forward within a stretch of the log folds on
+        in place, without a copy (playing the tape); a jump copies the nearest checkpoint."""
+        n = self.count_upto(seq)
+        scratch, done = self._scratch
+        if scratch is None or not (done <= n and n - done < 2 * self.every):
+            k = n // self.every
+            scratch, done = self._copy(self._checkpoints[k]), k * self.every
+        for event in self.events[done:n]:
+            scratch.apply(event)
+        self._scratch = (scratch, n)
+        return scratch
+
     def state_at(self, seq: int) -> SessionState:
         """The fold of the events up to `seq`: a copy of the nearest checkpoint, plus what follows it."""
         n = self.count_upto(seq)

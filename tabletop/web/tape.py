@@ -41,6 +41,8 @@ MAX_SHARE_HOURS = 24 * 30
 WINDOW = 120
 #: Tapes kept in memory (one per session, extended as its log grows).
 MAX_TAPES = 8
+#: Seconds a tape is trusted to hold the whole log before the store is asked again (a running session).
+FRESH = 1.0
 #: Relay threads shown with a moment (the latest).
 RELAY_THREADS = 30
 
@@ -51,6 +53,7 @@ class Tapes:
 
     def __init__(self) -> None:
         self._tapes: OrderedDict[str, Tape] = OrderedDict()
+        self._checked: dict[str, float] = {}  # session -> when its log's length was last looked at
         self._lock = threading.Lock()
         self.locks: dict[str, threading.Lock] = {}
 
@@ -60,6 +63,8 @@ class Tapes:
             found = self._tapes.get(session_id)
             lock = self.locks.setdefault(session_id, threading.Lock())
         with lock:
+            with self._lock:
+                found = self._tapes.get(session_id)  # another request may have built it meanwhile
             if found is None:
                 row = store.get_session(session_id[:32])
                 if row is None:
@@ -67,8 +72,13 @@ class Tapes:
                 found = Tape(
                     from_snapshot(row.script), store.events_after(session_id, 0), view=view, personal=personal_to
                 )
-            elif store.last_seq(session_id) > found.last_seq:
-                found.extend(store.events_after(session_id, found.last_seq))
+                self._checked[session_id] = time.monotonic()
+            elif time.monotonic() - self._checked.get(session_id, 0.0) > FRESH:
+                self._checked[session_id] = time.monotonic()
+                if store.last_seq(session_id) > found.last_seq:  # a running session: what was appended since
+                    appended = store.events_after(session_id, found.last_seq)
+                    with found.lock:
+                        found.extend(appended)
             with self._lock:
                 self._tapes[session_id] = found
                 self._tapes.move_to_end(session_id)
@@ -142,42 +152,61 @@ def _seq_arg(value: Any) -> int | None:
     return int(text) if text.isdigit() and len(text) < 11 else None
 
 
+def _thread_key(item: dict[str, Any], relays: set[str]) -> int | None:
+    """The relayed message (its `message_sent`'s seq) a view is a step of, or None."""
+    kind, p = item["type"], item["payload"]
+    if kind == ev.MESSAGE_SENT:
+        return item["seq"] if p.get("relay") else None
+    if kind in (ev.MESSAGE_RELAYED, ev.MESSAGE_DELIVERED, ev.RELAY_NOTE, ev.MESSAGE_READ_BACK):
+        key = p.get("message")
+        return key if isinstance(key, int) and p.get("channel") in relays else None
+    return None
+
+
 def relay_threads(views: list[dict[str, Any]], exercise: Exercise) -> list[dict[str, Any]]:
-    """The messages through a relay channel this viewer saw something of, from its own views only:
-    what it saw sent, what the intermediary did (held, forwarded, changed: only when the viewer was
-    sent it) and what arrived. Nobody sees more of a thread here than its live client was sent."""
+    """The latest messages through a relay channel this viewer saw something of (`views`: its views up
+    to the moment, in order), from its own views only: what it saw sent, what the intermediary did
+    (held, forwarded, changed: only when the viewer was sent it) and what arrived. Nobody sees more of
+    a thread here than its live client was sent. Read from the end: every step of a message comes at
+    or after the message itself, so the walk stops below the oldest message kept."""
     relays = {c.id for c in exercise.channels if c.kind == "relay"}
-    threads: dict[int, dict[str, Any]] = {}
-    for item in views:
-        kind, p = item["type"], item["payload"]
-        if kind == ev.MESSAGE_SENT and p.get("relay"):
-            key = item["seq"]
-        elif kind in (ev.MESSAGE_RELAYED, ev.MESSAGE_DELIVERED, ev.RELAY_NOTE, ev.MESSAGE_READ_BACK):
-            key = p.get("message")
-            if not isinstance(key, int) or p.get("channel") not in relays:
-                continue
-        else:
+    picked: dict[int, list[dict[str, Any]]] = {}
+    for item in reversed(views):
+        if len(picked) >= RELAY_THREADS and item["seq"] < min(picked):
+            break
+        key = _thread_key(item, relays)
+        if key is None or (key not in picked and len(picked) >= RELAY_THREADS):
             continue
-        thread = threads.setdefault(key, {"message": key, "channel": p.get("channel"), "steps": []})
-        if kind == ev.MESSAGE_SENT:
-            thread.update(sent=p.get("text"), from_team=p.get("from_team"), name=p.get("name"), t=item["t"])
-        step: dict[str, Any] = {"seq": item["seq"], "t": item["t"], "type": kind}
-        for field in ("action", "text", "edited", "by", "name", "from_team", "team", "to"):
-            if field in p:
-                step[field] = p[field]
-        thread["steps"].append(step)
-        if kind == ev.MESSAGE_RELAYED and p.get("action") in ("forward", "edit") and "text" in p:
-            thread["forwarded"] = p["text"]
-        if kind == ev.MESSAGE_DELIVERED:
-            thread["delivered"] = p.get("text")
-        thread["last"] = item["seq"]
+        picked.setdefault(key, []).append(item)
+    threads: dict[int, dict[str, Any]] = {}
+    for key, items in picked.items():
+        for item in reversed(items):
+            _step(threads, key, item)
     ordered = sorted(threads.values(), key=lambda th: th["last"])
     for thread in ordered:
         sent, passed = thread.get("sent"), thread.get("forwarded", thread.get("delivered"))
         thread["changed"] = sent is not None and passed is not None and sent != passed
         actions = [s.get("action") for s in thread["steps"] if s["type"] == ev.MESSAGE_RELAYED]
         thread["held"] = "hold" in actions
-    return ordered[-RELAY_THREADS:]
+    return ordered
+
+
+def _step(threads: dict[int, dict[str, Any]], key: int, item: dict[str, Any]) -> None:
+    """One view of a relayed message added to its thread."""
+    kind, p = item["type"], item["payload"]
+    thread = threads.setdefault(key, {"message": key, "channel": p.get("channel"), "steps": []})
+    if kind == ev.MESSAGE_SENT:
+        thread.update(sent=p.get("text"), from_team=p.get("from_team"), name=p.get("name"), t=item["t"])
+    step: dict[str, Any] = {"seq": item["seq"], "t": item["t"], "type": kind}
+    for field in ("action", "text", "edited", "by", "name", "from_team", "team", "to"):
+        if field in p:
+            step[field] = p[field]
+    thread["steps"].append(step)
+    if kind == ev.MESSAGE_RELAYED and p.get("action") in ("forward", "edit") and "text" in p:
+        thread["forwarded"] = p["text"]
+    if kind == ev.MESSAGE_DELIVERED:
+        thread["delivered"] = p.get("text")
+    thread["last"] = item["seq"]
 
 
 def belief_series(tape_: Tape, viewer: Viewer) -> list[dict[str, Any]]:
@@ -222,26 +251,31 @@ def belief_series(tape_: Tape, viewer: Viewer) -> list[dict[str, Any]]:
 
 def moment(tape_: Tape, viewer: Viewer, seq: int | None, *, first: bool = False) -> dict[str, Any]:
     """What `viewer` had seen at `seq` (the last event of the log: None), as the page draws it."""
+    with tape_.lock:  # one moment at a time per tape: it lends its fold, and views grow on first use
+        return _moment(tape_, viewer, seq, first=first)
+
+
+def _moment(tape_: Tape, viewer: Viewer, seq: int | None, *, first: bool) -> dict[str, Any]:
     seq = tape_.clamp(seq)
     event = tape_.event_at(seq)
-    state = tape_.state_at(seq)
     wall = event.wall if event is not None else time.time()
     views, total = tape_.seen(viewer, seq, WINDOW)
-    _all, _count = tape_.seen(viewer, seq)
+    everything, _count = tape_.seen(viewer, seq)
     authority = 0
     if viewer.kind == "player" and viewer.position:
         try:
             authority = tape_.exercise.position(viewer.position)[1].authority
         except KeyError:
             authority = 0
+    state = summary(tape_.state_for(seq), viewer, wall, authority)  # the lent fold, read here only
     data: dict[str, Any] = {
         "seq": seq,
         "last_seq": tape_.last_seq,
         "t": round(event.t, 3) if event is not None else 0,
         "events": views,
         "total": total,
-        "state": summary(state, viewer, wall, authority),
-        "relay": relay_threads(_all, tape_.exercise),
+        "state": state,
+        "relay": relay_threads(everything, tape_.exercise),
     }
     if first:
         data["marks"] = [m.as_dict() for m in tape_.marks(viewer)]
@@ -271,7 +305,8 @@ def _page(tape_: Tape, session_id: str, *, team: str | None, shared: str | None)
         url_for("tape.shared_moment", token=shared) if shared else url_for("tape.tape_moment", session_id=session_id)
     )
     teams = {t.id: t.name for t in tape_.exercise.teams}
-    offered = viewers(tape_, team)
+    with tape_.lock:
+        offered = viewers(tape_, team)
     groups: dict[str, list[dict[str, str]]] = {}
     for item in offered:
         groups.setdefault(item["group"], []).append(item)
@@ -300,7 +335,8 @@ def _moment_json(tape_: Tape, team: str | None) -> Any:
     seq = _seq_arg(request.args.get("seq"))
     step = request.args.get("step")
     if step in ("next", "prev") and seq is not None:
-        seq = tape_.step(viewer, seq, forward=step == "next")
+        with tape_.lock:
+            seq = tape_.step(viewer, seq, forward=step == "next")
     data = moment(tape_, viewer, seq, first=request.args.get("first") == "1")
     data["as"] = key
     # Compact and unsorted (jsonify sorts keys): a moment of a 2,000-exchange session is large.
