@@ -96,7 +96,8 @@ def action_schema(view: SeatView, relay_actions: tuple[str, ...] = RELAY_ACTIONS
                 "type": "array",
                 "items": variants[0] if len(variants) == 1 else {"anyOf": variants},
                 "minItems": 1,
-                "maxItems": MAX_ACTIONS,
+                # A relay turn: a decision per waiting message and a note; a reply: one message.
+                "maxItems": {"relay": min(MAX_ACTIONS, len(view.waiting) + 1), "talk": 1}.get(kind, MAX_ACTIONS),
             }
         },
         "required": ["actions"],
