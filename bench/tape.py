@@ -161,14 +161,16 @@ def in_browser(workdir: Path, env: dict, session: str, seat: str, rng: random.Ra
                     "() => performance.now()"
                 )  # since navigation start, in the page's own clock
             last = int(page.get_attribute("#tape-range", "max") or "1")
-            times = []
+            times, own = [], []
             for _ in range(30):
                 seq = rng.randint(1, last)
                 start = time.perf_counter()
                 page.locator("#tape-range").fill(str(seq))
                 page.wait_for_selector(f'body[data-seq="{seq}"]', state="attached")
                 times.append(time.perf_counter() - start)
+                own.append(float(page.get_attribute("#tape-app", "data-move-ms") or "nan") / 1000)
             figures["browser_scrub"] = latency_summary(times)
+            figures["browser_scrub_page"] = latency_summary(own)
             page.select_option("#tape-as", seat)
             start = time.perf_counter()
             page.wait_for_selector(f'body[data-as="{seat}"]', state="attached")

@@ -33,6 +33,7 @@ let playT = 0;
 let lastTick = 0;
 let wanted = null; // the seq asked for last
 let inFlight = false;
+let askedAt = 0; // when the moment now being fetched was asked for (the page's own clock)
 
 const ctx = {
   teams, channelNames, moveNames: {},
@@ -52,6 +53,7 @@ async function fetchMoment(seq, { withFirst = false, step = null } = {}) {
 
 // Go to a moment: at most one request in flight; the last one asked for wins.
 function goTo(seq, { withFirst = false } = {}) {
+  askedAt = performance.now();
   wanted = { seq: Math.max(0, Math.min(seq, current.last_seq)), withFirst: withFirst || (wanted && wanted.withFirst) };
   range.value = String(wanted.seq);
   if (inFlight) return;
@@ -84,6 +86,7 @@ function takeFirst(moment) {
 // ------------------------------------------------------------------ drawing
 function show(moment) {
   current = moment;
+  const began = askedAt;
   range.max = String(moment.last_seq);
   range.value = String(moment.seq);
   document.body.dataset.seq = String(moment.seq);
@@ -111,6 +114,8 @@ function show(moment) {
   url.searchParams.set("as", as);
   window.history.replaceState(null, "", url);
   for (const tick of marksEl.querySelectorAll("button")) tick.classList.toggle("past", Number(tick.dataset.seq) <= moment.seq);
+  // How long the last move took, from the scrubber to the drawn moment (read by bench/tape.py).
+  if (began) root.dataset.moveMs = (performance.now() - began).toFixed(1);
 }
 
 function drawEvents(moment) {

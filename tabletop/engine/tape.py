@@ -59,28 +59,29 @@ MARKED = {
 
 
 _ATOMS = (str, int, float, bool, type(None), bytes)
+_ATOM_TYPES = frozenset(_ATOMS)
 
 
 def clone(value: Any, memo: dict[int, Any]) -> Any:
     """A deep copy of a fold that shares what cannot change: text and numbers, frozen pydantic models
     (the script's, the events' payloads) and whatever `memo` holds (the script, the channel access,
-    computed once per session). About ten times cheaper than `copy.deepcopy` for a state of 2,000
+    computed once per session). Several times cheaper than `copy.deepcopy` for a state of 2,000
     relayed messages; anything it does not know (a field added later of another kind) is deep-copied."""
-    if isinstance(value, _ATOMS):
+    kind = type(value)
+    if kind in _ATOM_TYPES or isinstance(value, _ATOMS):
         return value
     found = memo.get(id(value))
     if found is not None:
         return found
     if isinstance(value, BaseModel) and value.model_config.get("frozen"):
         return value
-    kind = type(value)
     out: Any
     if kind is tuple:
-        out = value if all(isinstance(x, _ATOMS) for x in value) else tuple(clone(x, memo) for x in value)
+        out = value if all(type(x) in _ATOM_TYPES for x in value) else tuple(clone(x, memo) for x in value)
     elif kind is dict:
-        out = {k: clone(v, memo) for k, v in value.items()}
+        out = {k: v if type(v) in _ATOM_TYPES else clone(v, memo) for k, v in value.items()}
     elif kind is list:
-        out = [clone(v, memo) for v in value]
+        out = [v if type(v) in _ATOM_TYPES else clone(v, memo) for v in value]
     elif kind is set:
         out = set(value)  # members are hashable: text, numbers, tuples of them
     elif kind is frozenset:
@@ -88,7 +89,7 @@ def clone(value: Any, memo: dict[int, Any]) -> Any:
     elif is_dataclass(value) and not isinstance(value, type) and hasattr(value, "__dict__"):
         out = object.__new__(kind)
         memo[id(value)] = out
-        out.__dict__.update({k: clone(v, memo) for k, v in value.__dict__.items()})
+        out.__dict__.update({k: v if type(v) in _ATOM_TYPES else clone(v, memo) for k, v in value.__dict__.items()})
         return out
     else:
         out = copy.deepcopy(value, memo)
