@@ -219,6 +219,8 @@ def main() -> None:
         print(
             f"Chromium scrub to a random moment: p50/p95/max {fmt_ms(remote['browser_scrub'], 'p50', 'p95', 'max')} ms"
         )
+        figure = fmt_ms(remote["browser_scrub_page"], "p50", "p95", "max")
+        print(f"  by the page's own clock (scrubber input to the moment drawn): p50/p95/max {figure} ms")
         print(f"Chromium switch to Iran's seat: {remote['browser_switch_view_s'] * 1000:.0f} ms")
 
 
