@@ -103,3 +103,44 @@ def test_a_crash_leaves_a_trace_in_the_log_and_in_running_sessions(app, rt, capl
     assert notes and "The server stopped without shutting down" in notes[-1].payload.text
     assert notes[-1].payload.name == "Tabletop server"
     clear_marker(app)
+
+
+def test_a_session_belongs_to_its_facilitator_and_an_administrator_sees_all(app, rt):  # noqa: F811
+    from tabletop.web import socketio
+
+    rt.store.create_facilitator("other", PASSWORD)
+    rt.store.create_facilitator("admin", PASSWORD)
+    owner = app.test_client()
+    log_in(owner)
+    session = new_session(owner)
+    tokens = {name: rt.store.issue_token("facilitator", rt.store.check_facilitator(name, PASSWORD).id)
+              for name in ("ctl", "other", "admin")}  # fmt: skip
+
+    def api(name: str, path: str, method: str = "get"):
+        client = app.test_client()
+        return getattr(client, method)(path, headers={"Authorization": f"Bearer {tokens[name]}"}, json={})
+
+    for path in (
+        f"/api/sessions/{session}",
+        f"/api/sessions/{session}/participants",
+        f"/api/sessions/{session}/log.json",
+    ):
+        assert api("other", path).status_code == 403, path
+        assert api("ctl", path).status_code == 200, path
+        assert api("admin", path).status_code == 200, path
+    assert api("other", f"/api/sessions/{session}/reports", "post").status_code == 403
+    listed = {name: [s["session"] for s in api(name, "/api/sessions").get_json()["sessions"]] for name in tokens}
+    assert session in listed["ctl"] and session in listed["admin"] and session not in listed["other"]
+
+    other = app.test_client()
+    token = csrf(other, "/login")
+    other.post("/login", data={"username": "other", "password": PASSWORD, "csrf_token": token})
+    assert other.get(f"/console/{session}").status_code == 403
+    assert other.get(f"/console/{session}/setup").status_code == 403
+    assert session not in other.get("/library").get_data(as_text=True)
+    assert session in owner.get("/library").get_data(as_text=True)
+
+    for name, ok in (("other", False), ("ctl", True), ("admin", True)):
+        client = socketio.test_client(app, auth={"token": tokens[name]})
+        assert client.emit("watch", {"session": session}, callback=True)["ok"] is ok
+        client.disconnect()

@@ -59,6 +59,8 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         # The address players reach this server at (join links and QR codes), e.g. http://10.0.0.5:5000;
         # empty: the address the facilitator's browser used.
         PUBLIC_URL=os.environ.get("PUBLIC_URL", "").strip(),
+        # Facilitators who see and run every session (comma-separated usernames); the others run their own.
+        ADMINS=os.environ.get("ADMINS", "admin"),
         # The address the server listens on (set by app.py); the set-up page warns when it is loopback.
         LISTEN_HOST=os.environ.get("HOST", ""),
         # Tests only (refused in production): SIGKILL the worker right after it commits an event whose

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from tabletop import seats
 from tabletop.sessions import NotFound, create_session, library_entries, session_info
 
-from .auth import error, facilitator_api, forget_facilitator, json_body, same_site
+from .auth import error, facilitator_api, forget_facilitator, json_body, may_run, same_site
 from .cluster import cluster, revoke_token
 from .extensions import failed, join_limit, limiter
 from .runtime import runtime
@@ -110,7 +110,7 @@ def new_session() -> Any:
             Path(cfg["EXERCISES_DIR"]),
             Path(cfg["INJECTS_DIR"]),
             g.facilitator.id,
-            request.host_url.rstrip("/"),
+            (cfg.get("PUBLIC_URL") or request.host_url).rstrip("/"),
         )
     except NotFound as exc:
         return error(404, "unknown_exercise", str(exc))
@@ -120,7 +120,7 @@ def new_session() -> Any:
 @api.get("/sessions")
 @facilitator_api
 def sessions() -> Any:
-    rows = runtime().store.list_sessions()
+    rows = [r for r in runtime().store.list_sessions() if may_run(g.facilitator, r)]
     return jsonify(
         {
             "ok": True,

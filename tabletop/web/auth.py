@@ -31,7 +31,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 
 from tabletop.engine import Actor
 from tabletop.engine.commands import unstorable
@@ -147,13 +147,51 @@ def remember_seat(session_id: str, token: str) -> None:
 
 
 # -------------------------------------------------------------- decorators
+# ------------------------------------------------------------ whose sessions
+def is_admin(identity: Identity | None) -> bool:
+    """An administrator sees and runs every session: a facilitator named in the ADMINS setting
+    (comma-separated usernames; by default `admin`, the account a first start creates)."""
+    names = {n.strip() for n in str(current_app.config.get("ADMINS", "admin")).split(",") if n.strip()}
+    return identity is not None and identity.kind == "facilitator" and identity.name in names
+
+
+def may_run(identity: Identity | None, row: Any) -> bool:
+    """Whether a facilitator may see and run a session: it belongs to the facilitator who created it
+    (a session made without one, by the command line, belongs to every facilitator); administrators
+    run them all."""
+    if identity is None:
+        return False
+    owner = getattr(row, "created_by", None)
+    return owner is None or owner == identity.id or is_admin(identity)
+
+
+def _not_theirs(kwargs: dict[str, Any]) -> bool:
+    """Whether the route's session (its `session_id`, or the session of its `report_id`) belongs to
+    another facilitator. Unknown sessions and reports are left to the view (its own 404)."""
+    store = runtime().store
+    session_id = kwargs.get("session_id")
+    if session_id is None and isinstance(kwargs.get("report_id"), int):
+        report = store.get_report(kwargs["report_id"])
+        session_id = report.session_id if report is not None else None
+    if not isinstance(session_id, str):
+        return False
+    row = store.get_session(session_id[:32])
+    return row is not None and not may_run(g.facilitator, row)
+
+
+NOT_THEIRS = "this session belongs to another facilitator (an administrator may open it)"
+
+
 def facilitator_page(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A facilitator's page: anyone else is sent to the login page, and back here after it."""
+    """A facilitator's page: anyone else is sent to the login page, and back here after it; another
+    facilitator's session is refused (403)."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.facilitator is None:
             return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
+        if _not_theirs(kwargs):
+            abort(403, NOT_THEIRS)
         return view(*args, **kwargs)
 
     return wrapped
@@ -166,6 +204,8 @@ def facilitator_api(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.facilitator is None:
             return error(401, "unauthorised", "log in as a facilitator first (POST /api/login)")
+        if _not_theirs(kwargs):
+            return error(403, "forbidden", NOT_THEIRS)
         if g.by_cookie and not same_site():
             return error(
                 403,

@@ -39,6 +39,8 @@ from .auth import (
     actor_for,
     facilitator_page,
     forget_facilitator,
+    is_admin,
+    may_run,
     participant_page,
     remember_facilitator,
     remember_seat,
@@ -110,8 +112,10 @@ def logout() -> Any:
 def _render_library(upload: Any = None, status: int = 200) -> Any:
     exercises_dir, injects_dir = _dirs()
     rows = library(exercises_dir, injects_dir)
-    sessions = runtime().store.list_sessions()[:30]
-    return render_template("library.html", rows=rows, sessions=sessions, upload=upload), status
+    sessions = [s for s in runtime().store.list_sessions() if may_run(g.facilitator, s)][:30]
+    return render_template(
+        "library.html", rows=rows, sessions=sessions, upload=upload, admin=is_admin(g.facilitator)
+    ), status
 
 
 @pages.get("/library")

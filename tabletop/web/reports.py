@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_file
 from flask import url_for as flask_url_for
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from .auth import error, facilitator_api, facilitator_page, json_body
+from .auth import error, facilitator_api, facilitator_page, json_body, may_run
 from .extensions import socketio
 from .runtime import room, runtime
 
@@ -259,8 +259,8 @@ def reports_page() -> Any:
     if request.method == "POST":
         action = request.form.get("action")
         if action == "build":
-            session_id = request.form.get("session", "")
-            if store.get_session(session_id) is None:
+            session_id = request.form.get("session", "")[:32]
+            if store.get_session(session_id) is None or not may_run(g.facilitator, store.get_session(session_id)):
                 notice = f"Unknown session '{session_id}'."
             else:
                 report_id = start_build(current_app._get_current_object(), session_id)  # type: ignore[attr-defined]
@@ -270,7 +270,9 @@ def reports_page() -> Any:
                 report_id, hours = int(request.form.get("report", "")), float(request.form.get("hours", "72"))
             except ValueError:
                 report_id, hours = 0, 0.0
-            if _done_file(report_id, ".pdf") is None or not 0 < hours <= MAX_SHARE_HOURS:
+            row = store.get_report(report_id) if 0 < report_id <= MAX_ID else None
+            theirs = row is not None and may_run(g.facilitator, store.get_session(row.session_id))
+            if not theirs or _done_file(report_id, ".pdf") is None or not 0 < hours <= MAX_SHARE_HOURS:
                 notice = "That report cannot be shared (not built, or the hours are out of range)."
             else:
                 expires = time.time() + hours * 3600
@@ -283,5 +285,7 @@ def reports_page() -> Any:
     by_session: dict[str, list[Any]] = {}
     for row in store.list_reports():
         by_session.setdefault(row.session_id, []).append(row)
-    sessions = [{"row": s, "reports": by_session.get(s.id, [])} for s in store.list_sessions()]
+    sessions = [
+        {"row": s, "reports": by_session.get(s.id, [])} for s in store.list_sessions() if may_run(g.facilitator, s)
+    ]
     return render_template("reports.html", sessions=sessions, shared=shared_link, notice=notice)

@@ -21,7 +21,7 @@ from tabletop.engine.commands import unstorable
 from tabletop.engine.views import summary
 from tabletop.store import Identity
 
-from .auth import actor_for
+from .auth import NOT_THEIRS, actor_for, may_run
 from .cluster import cluster
 from .extensions import socketio
 from .feed import MAX_PAGE, MAX_SEQ, PAGE, Page, feed
@@ -111,6 +111,8 @@ def watch(data: Any = None) -> dict[str, Any]:
     session_id = data.get("session") if isinstance(data, dict) else None
     if not isinstance(session_id, str) or unstorable(session_id) or not runtime().store.get_session(session_id[:32]):
         return _refuse("watch", "unknown_session", f"watch: unknown session {session_id!r}")
+    if not may_run(identity, runtime().store.get_session(session_id[:32])):
+        return _refuse("watch", "forbidden", f"watch: {NOT_THEIRS}")
     join_room(room(session_id, "control"))
     session["watching"] = session.get("watching", set()) | {session_id}
     return {"ok": True}
