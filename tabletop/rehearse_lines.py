@@ -92,6 +92,14 @@ def clip(text: str, limit: int = MAX_LINE) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+_ASKS = re.compile(r" (Please acknowledge|Request your account|Confirm you have this|Read back, please)\.$")
+
+
+def _key(line: str) -> str:
+    """What makes a line the same line again: its words without the closing request."""
+    return _ASKS.sub("", line)
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
@@ -194,7 +202,7 @@ class ScriptPlayer:
                 others = self._others(seat, channel)
                 said = [f for f in facts if any(c.isdigit() for c in f)]
                 asks = ("Please acknowledge.", "Request your account.", "Confirm you have this.", "Read back, please.")
-                candidates = [f"{team.name} to {others}: {fact} {ask}" for fact in said for ask in asks]
+                candidates = [f"{team.name} to {others}: {fact} {self.rng.choice(asks)}" for fact in said]
                 if released.medium in ("news", "social"):
                     candidates.append(
                         f"{team.name} to {others}: we have seen the report '{title}'. Does it state your position?"
@@ -205,11 +213,11 @@ class ScriptPlayer:
                     f"{team.name} to {others}: we have no hostile intent. State your intentions.",
                     f"{team.name} to {others}: message received; we are passing it to our superiors.",
                 ]
-        fresh = [c for c in candidates if c not in self.used] or (candidates if self.repeat else [])
+        fresh = [c for c in candidates if _key(c) not in self.used] or (candidates if self.repeat else [])
         if not fresh:
             return ""
         chosen = self.rng.choice(fresh)
-        self.used.add(chosen)
+        self.used.add(_key(chosen))
         return chosen
 
     # -- deciding
