@@ -26,7 +26,7 @@ import string
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,8 @@ from tabletop.script.times import format_wall
 from tabletop.text import markdown_html
 
 from . import charts
-from .data import Message, RelayItem, ReportData, TimelineItem
+from .data import ChannelCount, Figure, Message, RelayItem, ReportData, TimelineItem
+from .data.compare import Comparison, compare_moves
 from .data.models import RankPair, Seat
 from .data.relaydiff import RULES
 from .progress import OnProgress, Progress, ignore
@@ -107,6 +108,7 @@ def environment() -> Environment:
 
 CHUNK = 25  # lines per block in the long lists
 PUBLIC_LINES = 40  # lines of the public-and-private timeline in the body (all of them in their appendix)
+FLAGGED = 20  # rank mismatches in the body (all of them in their appendix)
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ def log_line(m: Message) -> str:
 def timeline_line(i: TimelineItem) -> str:
     when = f"{i.time}  {i.scenario}" if i.scenario else i.time
     who = f"{i.teams}: " if i.teams else ""
+    if i.reader:  # titles, not ids (issue 12)
+        return f"{when}  {i.kind.upper()}  {who}{isolate(flat(i.reader), i.dir)}"
     detail = f". {isolate(flat(i.detail), i.dir)}" if i.detail else ""
     ref = f" {i.ref}" if i.ref else ""
     return f"{when}  {i.kind.upper()}  {who}{i.title}{detail}{ref}"
@@ -314,6 +318,55 @@ SEE = {
 }
 
 
+def relay_totals(data: ReportData) -> list[tuple[str, int]]:
+    """What became of the messages through a relay, each counted once by its final outcome (a message
+    held, then forwarded, is a forward): the outcomes add up to the total; "held first" is beside them."""
+    outcomes = {"forwarded": 0, "edited": 0, "declined": 0, "waiting": 0}
+    for x in data.relays:
+        outcomes[x.outcome if x.outcome in outcomes else "waiting"] += 1
+    return [
+        ("passed on unchanged", outcomes["forwarded"]),
+        ("edited", outcomes["edited"]),
+        ("declined", outcomes["declined"]),
+        ("never passed on", outcomes["waiting"]),
+        ("total", len(data.relays)),
+        ("held first (counted above by outcome)", sum(1 for x in data.relays if x.held)),
+    ]
+
+
+def shown_figures(data: ReportData) -> list[Figure]:
+    """The summary in figures, with the relay's line made to add up (issue 12): the pinned data's note
+    counted a held message again when it was later forwarded."""
+    totals = relay_totals(data)
+    control = sum(1 for x in data.relays if x.relay_team == "Exercise control")
+    parts = ", ".join(f"{n} {label}" for label, n in totals[:4])
+    note = f"{parts}; {totals[5][1]} of them held first"
+    if control:
+        note += f"; {control} through the relay played by control"
+    return [replace(f, note=note) if f.label == "Through the relay" else f for f in data.figures]
+
+
+def channel_rows(data: ReportData) -> list[ChannelCount]:
+    """Messages per channel and team, control's spoofs counted as control's (issue 12: who wrote them),
+    though each is shown in the logs as the team it imitated, marked spoofed."""
+    spoofs: dict[str, dict[str, int]] = {}
+    for log in data.logs:
+        for m in log.messages:
+            if m.spoofed:
+                per = spoofs.setdefault(m.channel, {})
+                per[m.from_team] = per.get(m.from_team, 0) + 1
+    rows = []
+    for c in data.channel_counts:
+        moved = spoofs.get(c.id, {})
+        if not moved:
+            rows.append(c)
+            continue
+        total = sum(moved.values())
+        by_team = tuple((team, n - moved.get(team, 0) + (total if team == "control" else 0)) for team, n in c.by_team)
+        rows.append(replace(c, by_team=by_team))
+    return rows
+
+
 def _charts(data: ReportData) -> dict[str, Markup]:
     span = max(data.played_s, 60.0)
     sponsor = data.sponsor
@@ -399,11 +452,15 @@ def fragment(data: ReportData, part: str, apps: Sequence[Appendix]) -> str:
             verdicts={v.seq: v for v in data.sponsor.verdicts} if data.sponsor is not None else {},
             see=SEE,
             rules=RULES,
-            flagged=[r for r in data.sponsor.ranks if r.flags][:40] if data.sponsor is not None else [],
+            flagged=[r for r in data.sponsor.ranks if r.flags][:FLAGGED] if data.sponsor is not None else [],
             pairings=pairings(data.sponsor.ranks) if data.sponsor is not None else [],
             stopped=chunked([relay_line(x) for x in data.relays if x.outcome in ("declined", "waiting") or x.held]),
             edited=[x for x in data.relays if x.outcome == "edited"],
             appendix={a.key: a for a in apps},
+            rounds=compare_moves(data),
+            figures=shown_figures(data),
+            relay_totals=relay_totals(data),
+            channel_rows=channel_rows(data),
         )
     return env.get_template("report/appendix.html").render(**_context(data, [a for a in apps if a.letter == part]))
 
@@ -576,6 +633,24 @@ def _merge(
     with path.open("wb") as handle:
         writer.write(handle)
     return len(writer.pages)
+
+
+# ------------------------------------------------------------ comparisons (issue 12)
+def compare_html(cmp: Comparison) -> str:
+    """The comparison of sessions (or of a session's rounds) as one HTML document, autoescaped."""
+    css = Markup((STATIC / "report" / "report.css").read_text(encoding="utf-8"))  # noqa: S704 our own file
+    return (
+        environment()
+        .get_template("report/compare.html")
+        .render(cmp=cmp, css=css, built=format_wall(time.time()), rehearsal=any(p.rehearsal for p in cmp.parts))
+    )
+
+
+def compare_pdf(cmp: Comparison, path: Path) -> int:
+    """Write the comparison as a PDF (one WeasyPrint pass: it is a few pages); returns its page count."""
+    doc = HTML(string=compare_html(cmp), base_url=STATIC.as_uri() + "/", url_fetcher=StaticOnlyFetcher()).render()
+    doc.write_pdf(path)
+    return len(doc.pages)
 
 
 def write_html(data: ReportData, path: Path) -> None:

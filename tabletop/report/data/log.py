@@ -70,7 +70,7 @@ class ReportLog:
     choices: list[Logged[ev.ChoiceMade]] = field(default_factory=list)
     persona_posts: list[Logged[ev.PersonaPosted]] = field(default_factory=list)
     plan: tuple[ev.PlanItem, ...] = ()  # the improvement plan control last sent
-    key_findings: Event | None = None  # the facilitator's key findings, the last sent (`key_findings` {text, by})
+    key_findings: ev.KeyFindings | None = None  # the facilitator's key findings, the last sent from the console
     played: float = 0.0  # exercise seconds: to the end, or to the last event
     first_wall: float | None = None  # when the clock started
     last_wall: float | None = None  # when it ended, or the last event
@@ -143,8 +143,8 @@ def _file(log: ReportLog, e: Event) -> None:
             log.choices.append(Logged(e, p))
         case ev.PersonaPosted() as p:
             log.persona_posts.append(Logged(e, p))
-        case _ if e.type == "key_findings":
-            log.key_findings = e
+        case ev.KeyFindings() as p:
+            log.key_findings = p
 
 
 def _control_names(e: Event) -> Iterator[str]:

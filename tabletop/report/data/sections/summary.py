@@ -53,16 +53,15 @@ SECTION = {
 
 def findings(log: ReportLog) -> tuple[tuple[KeyFinding, ...], str]:
     """The facilitator's key findings: one item per line (a leading `-` or `*` dropped), and who wrote them."""
-    e = log.key_findings
-    if e is None:
+    found = log.key_findings
+    if found is None:
         return (), ""
-    text = str(getattr(e.payload, "text", "") or "")
     items = []
-    for line in text.splitlines():
+    for line in found.text.splitlines():
         line = line.strip().lstrip("-*•").strip()
         if line:
             items.append(KeyFinding(line, direction(line)))
-    return tuple(items), str(getattr(e.payload, "by", "") or "")
+    return tuple(items), found.by
 
 
 def questions(exercise: Exercise) -> tuple[tuple[ResearchQuestion, ...], bool]:
