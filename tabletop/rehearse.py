@@ -583,7 +583,10 @@ class _Bots:
             if rated is None:
                 continue
             rating, text = rated
-            self.do(self.observer, "observe", objective=objective, rating=rating, text=text, team=team.id)
+            finding = "strength" if rating == "P" else "improvement"  # S names what fell short
+            self.do(
+                self.observer, "observe", objective=objective, rating=rating, text=text, team=team.id, finding=finding
+            )
             worst = self.rated.get(objective, "P")
             self.rated[objective] = max(worst, rating, key=order.index)
 
