@@ -213,3 +213,37 @@ def test_a_seat_can_be_played_by_another_player():
     red = _texts(game, "red")
     assert red and all(t.startswith("red-hq speaking on ") for t in red)
     assert not any(t.startswith("red-hq speaking on") for t in _texts(game, "blue"))  # blue may quote red
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "        team: blue\n        channel: line",
+            "        team: broker\n        channel: line",
+            "team 'broker' does not receive this inject (blue, red): its bots never say it",
+        ),
+        (
+            "        channel: line",
+            "        channel: fax",
+            "unknown channel 'fax' in 'channel' (channels: team, line, radio)",
+        ),
+        ("        option: cutter", "        option: frigate", "unknown option 'frigate' (options: tug, cutter)"),
+        (
+            "        option: cutter",
+            "        option: cutter\n        channel: radio",
+            "a rationale ('option') is given with the decision, on no channel",
+        ),
+        ("      - Marigold drifting", "      - text: ''\n      - Marigold drifting", "'text' must not be empty"),
+        ("format: 2", "format: 1", "'rehearsal' needs format: 2 (this script says format: 1)"),
+    ],
+)
+def test_rehearsal_lines_are_checked(old, new, message):
+    from tabletop.script import ScriptError
+    from tabletop.script.loader import load_exercise_bytes
+
+    text = (DATA / "rehearsal.yaml").read_text(encoding="utf-8")
+    assert old in text
+    with pytest.raises(ScriptError) as info:
+        load_exercise_bytes(text.replace(old, new, 1).encode(), "r.yaml", script_dir=DATA)
+    assert any(message in p.message for p in info.value.problems), [p.message for p in info.value.problems]
