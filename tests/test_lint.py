@@ -146,6 +146,23 @@ def test_an_objective_may_name_several_moves(tmp_path):
     assert named_moves("Moves 1-3. x", 4) == {1, 2, 3} and named_moves("In Move 2, y", 2) == {2}
 
 
+def test_an_objective_naming_no_move_belongs_where_most_of_its_injects_are(tmp_path):
+    def change(data):
+        data["objectives"][0]["text"] = "First contact through the line."
+        data["injects"].append({"id": "e", "at": "+00:10", "to": "all", "title": "Ten", "objectives": ["obj-one"]})
+        inject(data, "c")["objectives"] = ["obj-one"]
+
+    found = findings(tmp_path, change, "objective-move")
+    assert len(found) == 1 and found[0].message.startswith("inject 'c' (move 'm2') tests objective 'obj-one'")
+    assert "3 of the 4 injects that test it fall there" in found[0].message
+
+    def even(data):
+        change(data)
+        inject(data, "d")["objectives"] = ["obj-one"]  # 3 against 2: no clear home, no warning
+
+    assert findings(tmp_path, even, "objective-move") == []
+
+
 # -------------------------------------------------------------------------- channel-score
 def decisions(*options):
     """Two decisions to blue, each with these (label, escalation) options."""
