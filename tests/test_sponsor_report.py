@@ -200,6 +200,9 @@ def test_contact_times_per_incident_in_exercise_and_scenario_time_beside_the_ben
     assert others["Swiss channel"].delivered.after == "7 min 20 s"
     assert boxer.move == "Move 2: USS Boxer" and boxer.rows[0].delivered.scenario_after == "1 min 20 s"  # 1x
     assert boxer.benchmarks[1].verdict == "not reached"
+    steps = [s for r in shootdown.rows for s in (r.first, r.delivered, r.answer, r.answered) if s is not None]
+    assert steps and all(s.t < 1800 for s in steps), "an incident is measured within its move"
+    assert data.relay_timing.incident == "shootdown"  # the first inject marked as an incident
 
 
 def test_a_substantive_edit_names_its_rules_and_what_the_receiver_did_next(data):
@@ -226,11 +229,12 @@ def test_rank_pairing_flags_mismatches(data):
     assert (reply.sender.authority, reply.relayer.name, reply.relayer.authority) == (3, "Khalid Al-Busaidi", 2)
     assert "relayed by a lower rank (authority 2 for 3)" in reply.flags
     assert [s.title for s in reply.receivers] == ["CENTCOM J3 (two-star)", "Line officer (Colonel)"]  # not the ship
-    assert not any(f.startswith("rank gap") for f in reply.flags), "the Oman line's read and write lists set its layers"
+    # judged on the writers: the IRGC Navy commander answers the U.S. colonel (the readers are not judged)
+    assert "rank gap: writes to the other side's Line officer (Colonel) (authority 2) with authority 3" in reply.flags
     swiss = next(r for r in ranks.values() if r.channel == "Swiss channel")
-    assert swiss.flags == ("rank gap: the sender's authority 2, the receiving seats' highest 4",)  # no layers set
+    assert swiss.flags == ()  # nobody on the U.S. side had written there
     line = [r for r in ranks.values() if r.channel == "Oman line"]
-    assert [bool(r.flags) for r in line] == [False, True, True, False, False]
+    assert [len(r.flags) for r in line] == [0, 2, 2, 1, 1]
 
 
 def test_what_each_decider_knew(data):

@@ -4,8 +4,9 @@ and in scenario time, beside the script's benchmarks.
 
 The incidents are the injects the script marks `incident: true` (format 2); a script without any is
 measured from its first incident as format 1 defines it (`relay_timing.first_incident`). Each
-incident is measured on its own, from its release to the end of play. Only the sides' own messages
-count (not control's spoofs, not persona posts).
+incident is measured on its own, from its release to the end of its move (a later move is another
+time, often another date: its traffic answers its own incidents), or to the end of play without
+moves. Only the sides' own messages count (not control's spoofs, not persona posts).
 """
 
 from __future__ import annotations
@@ -25,9 +26,8 @@ from .relay_timing import first_incident
 
 def incidents(exercise: Exercise, log: ReportLog) -> list[Logged[ev.InjectReleased]]:
     marked = {i.id for i in exercise.injects if i.incident}
-    found = [x for x in log.release_order() if x.p.inject in marked]
-    if found or marked:
-        return found
+    if marked:
+        return [x for x in log.release_order() if x.p.inject in marked]
     first = first_incident(exercise, log)
     return [first] if first is not None else []
 
@@ -44,6 +44,7 @@ def contacts(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tu
     found = []
     for x in incidents(exercise, log):
         t0 = x.t
+        end = min((float(m.at) for m in exercise.moves if m.at > t0), default=float("inf"))
 
         def step(p: Passage, t: float, who: str, t0: float = t0) -> Step:
             span = scenario_span(exercise, t0, t)
@@ -53,9 +54,11 @@ def contacts(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tu
 
         rows = []
         for c in channels:
-            after = [p for p in flow.passages if p.channel == c.id and p.t >= t0 and flow.genuine(p)]
+            after = [p for p in flow.passages if p.channel == c.id and t0 <= p.t < end and flow.genuine(p)]
             first = after[0] if after else None
-            reached = [p for p in after if p.arrived is not None and any(t in flow.sides for t in p.to)]
+            reached = [
+                p for p in after if p.arrived is not None and p.arrived < end and any(t in flow.sides for t in p.to)
+            ]
             arrival = min(reached, key=lambda p: (p.arrived, p.seq)) if reached else None
             answer = answered = None
             if arrival is not None and arrival.arrived is not None:
@@ -63,7 +66,7 @@ def contacts(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tu
                 other = {t for t in arrival.to if t in flow.sides}
                 answers = [p for p in after if p.from_team in other and p.t >= at]
                 answer = answers[0] if answers else None
-                back = [p for p in answers if p.arrived is not None and arrival.from_team in p.to]
+                back = [p for p in answers if p.arrived is not None and p.arrived < end and arrival.from_team in p.to]
                 answered = min(back, key=lambda p: (p.arrived, p.seq)) if back else None
             rows.append(
                 ContactRow(

@@ -13,7 +13,11 @@ from ..models import RelayItem, RelayTiming
 
 
 def first_incident(exercise: Exercise, log: ReportLog) -> Logged[ev.InjectReleased] | None:
-    """The first released inject addressed to a team that is not an intermediary, and not an order."""
+    """The first released inject the script marks `incident: true` (format 2); without any marked, the
+    first released inject addressed to a team that is not an intermediary, and not an order."""
+    marked = {i.id for i in exercise.injects if i.incident}
+    if marked:
+        return next((x for x in log.release_order() if x.p.inject in marked), None)
     intermediaries = {t.id for t in exercise.teams if t.intermediary}
     return next(
         (x for x in log.release_order() if x.p.medium != "order" and any(t not in intermediaries for t in x.p.to)),

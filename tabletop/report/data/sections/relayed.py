@@ -115,7 +115,10 @@ def seat(exercise: Exercise, name: str, position: str | None) -> Seat:
 
 def ranks(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tuple[RankPair, ...]:
     found = []
+    last: dict[tuple[str, str], Passage] = {}  # (channel, team) -> its last own message there
     for p in flow.passages:
+        if flow.genuine(p):
+            last[(p.channel, p.from_team)] = p
         if not p.relay:
             continue
         try:
@@ -156,11 +159,17 @@ def ranks(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tuple
                 for pos in positions
                 if exercise.can_read(channel, pos.id)
             ]
-        top = max((r.authority for r in receivers if r.authority is not None), default=None)
-        designed = channel.read is not None or channel.write is not None
-        if top is not None and sender.authority is not None and top != sender.authority and not designed:
-            # Without read or write lists the script sets no layers: the line is taken to join equals.
-            flags.append(f"rank gap: the sender's authority {sender.authority}, the receiving seats' highest {top}")
+        # The pairing is judged on the writers at the two ends (the receiving seats are shown, not judged):
+        # the sender against the other side's last writer on the same channel, the one it answers.
+        before = [last[(p.channel, t)] for t in p.to if (p.channel, t) in last]
+        other = max(before, key=lambda q: q.seq) if before else None
+        if other is not None:
+            them = seat(exercise, other.name, other.from_position)
+            if them.authority is not None and sender.authority is not None and them.authority != sender.authority:
+                flags.append(
+                    f"rank gap: writes to the other side's {them.title} (authority {them.authority}) "
+                    f"with authority {sender.authority}"
+                )
         found.append(
             RankPair(
                 p.seq,
