@@ -155,9 +155,16 @@ def test_the_console_hand_off_and_the_rough_edges(server, browser):
         # The console: no empty scrolling below the content.
         page.goto(f"/console/{session}")
         expect(page.locator("[data-conn]")).to_have_text("Connected")
+        # A new inject shows in the title of a tab in the background; the sound is off by default.
+        expect(keys.locator("#inject-sound")).not_to_be_checked()
+        title = keys.title()
+        keys.evaluate("() => Object.defineProperty(document, 'hidden', { get: () => true, configurable: true })")
         page.click("#clock-start")
         expect(page.locator("#clock-pause")).to_be_enabled()
         expect(alice.page.locator("#inbox li")).to_have_count(1)
+        expect(keys).to_have_title(f"(1) New inject · {title}")
+        keys.evaluate("() => { delete document.hidden; document.dispatchEvent(new Event('visibilitychange')); }")
+        expect(keys).to_have_title(title)
         assert content_gap(control) <= 2, f"{content_gap(control)} px of empty scrolling"
         control.shot("console-desktop")
         violations += axe(control, "console")
