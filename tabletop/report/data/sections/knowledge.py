@@ -5,7 +5,7 @@ intermediary, or had been declined by it.
 The deciding team is the team of the player who chose; for a decision taken by default, every team
 the decision was put to. "The other side" is every team that is not an intermediary and not the
 deciding team; a spoof counts as what it imitated (the decider could not tell), a persona's post as
-its team's.
+its team's. An intermediary deciding knew, besides, every message the sides had given it to pass on.
 """
 
 from __future__ import annotations
@@ -33,7 +33,12 @@ def knowledge(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> t
         pending: list[str] = []
         stopped: list[str] = []
         for p in flow.passages:
-            if p.t >= d.t or p.from_team not in other or not teams & set(p.to):
+            if p.t >= d.t or p.from_team not in other:
+                continue
+            if p.relay in teams:  # an intermediary deciding: what the sides had given it to pass on
+                got[f"{p.channel_name} (to pass on)"].append(p)
+                continue
+            if not teams & set(p.to):
                 continue
             if p.arrived is not None and p.arrived <= d.t:
                 got[p.channel_name].append(p)
@@ -49,7 +54,7 @@ def knowledge(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> t
                 channel,
                 len(items),
                 f"#{items[-1].seq} {format_log_offset(items[-1].t)} {flow.who(items[-1], names)}: "
-                f"{short(items[-1].forwarded, 110)}",
+                f"{short(items[-1].forwarded or items[-1].text, 110)}",
             )
             for channel, items in got.items()
         )
