@@ -9,6 +9,8 @@ Events are binned, so a chart costs the same for 50 messages or 5,000.
 
 from __future__ import annotations
 
+import math
+import textwrap
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
@@ -51,7 +53,9 @@ def _axis(x0: float, x1: float, y: float, span: float, top: float) -> list[str]:
     while t <= span + 0.01:
         x = x0 + (x1 - x0) * t / span
         grid.append(f"M{x:.1f} {top}V{y}")
-        labels.append(_text(x, y + 12, format_log_offset(t)[:-3], 'text-anchor="middle"', 'fill="#444"'))
+        # a label near the right edge ends at its tick, so it is never cut off (issue 12)
+        anchor = 'text-anchor="end"' if x > WIDTH - 24 else 'text-anchor="middle"'
+        labels.append(_text(min(x, WIDTH - 1), y + 12, format_log_offset(t)[:-3], anchor, 'fill="#444"'))
         t += step
     return [
         f'<path d="{"".join(grid)}" stroke="#ddd" stroke-width="0.5" fill="none"/>',
@@ -91,6 +95,31 @@ def _moves(x0: float, x1: float, top: float, bottom: float, span: float, moves: 
     return body
 
 
+def _label(x: float, middle: float, name: str, chars: int = 24) -> list[str]:
+    """A lane's name ending at x, on one line or two (never cut: a third line's words are shortened)."""
+    lines = textwrap.wrap(name, chars, break_long_words=False, break_on_hyphens=False) or [""]
+    lines = [line if len(line) <= chars + 6 else line[: chars - 1] + "…" for line in lines]
+    if len(lines) > 2:
+        rest = " ".join(lines[1:])
+        lines = [lines[0], rest if len(rest) <= chars + 6 else rest[: chars - 1] + "…"]
+    if len(lines) == 1:
+        return [_text(x, middle + 3.5, lines[0], 'text-anchor="end"')]
+    return [
+        _text(x, middle - 1.5, lines[0], 'text-anchor="end"', 'font-size="8.5"'),
+        _text(x, middle + 8.5, lines[1], 'text-anchor="end"', 'font-size="8.5"'),
+    ]
+
+
+def whole_ticks(peak: float, most: int = 5) -> list[int]:
+    """Whole-number ticks from 0 to at least the peak: 0 always, steps of 1, 2, 5, 10, 20, 50... (issue 12)."""
+    top = max(1, math.ceil(peak))
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
+        if top / step <= most:
+            break
+    last = math.ceil(top / step) * step
+    return list(range(0, last + 1, step))
+
+
 LEGEND = ("inject received", "decision", "messages written", "facilitator note")
 
 
@@ -123,7 +152,7 @@ def swim_lanes(
     notes: list[str] = []
     for n, lane in enumerate(lanes):
         y = top + n * lane_h
-        body.append(_text(left - 6, y + lane_h / 2 + 3.5, lane.name[:22], 'text-anchor="end"'))
+        body += _label(left - 6, y + lane_h / 2, lane.name)
         hist = [0] * bins
         for mark in lane.marks:
             if mark.kind == "message":
@@ -160,28 +189,40 @@ def swim_lanes(
 
 
 def traffic(series: Sequence[Series], span: float, moves: Moves = (), gaps: Gaps = ()) -> str:
-    """Messages per channel over exercise time, one line per channel."""
+    """Messages per channel over exercise time, one line per channel; whole-number ticks from 0; the
+    legend below the plot with every channel's full name (issue 12)."""
     span = max(span, 60.0)
-    left, right, top, plot_h = 40.0, WIDTH - 190.0, 10.0, 160.0
+    left, right, top, plot_h = 40.0, WIDTH - 12.0, 20.0, 160.0
     bottom = top + plot_h
-    height = int(max(bottom + 30, top + 16 * len(series) + 10))
-    peak = max((v for s in series for _t, v in s.points), default=0.0) or 1.0
+    peak = max((v for s in series for _t, v in s.points), default=0.0)
+    ticks = whole_ticks(peak)
+    scale = float(ticks[-1]) or 1.0
     body = _axis(left, right, bottom, span, top) + _moves(left, right, top, bottom, span, moves, gaps)
-    for frac in (0.5, 1.0):
-        y = bottom - plot_h * frac
-        body.append(_text(left - 4, y + 3, f"{peak * frac:.0f}", 'text-anchor="end"', 'fill="#444"'))
+    for tick in ticks:
+        y = bottom - plot_h * tick / scale
+        body.append(f'<path d="M{left - 3} {y:.1f}H{left}" stroke="#444" stroke-width="0.6"/>')
+        body.append(_text(left - 5, y + 3, tick, 'text-anchor="end"', 'fill="#444"'))
     for n, s in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
+        dash = "" if n < len(PALETTE) else ' stroke-dasharray="4 2"'
         path = " ".join(
-            f"{'M' if i == 0 else 'L'}{left + (right - left) * t / span:.1f} {bottom - plot_h * v / peak:.1f}"
+            f"{'M' if i == 0 else 'L'}{left + (right - left) * t / span:.1f} {bottom - plot_h * v / scale:.1f}"
             for i, (t, v) in enumerate(s.points)
         )
-        body.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.4"/>')
-        ly = top + 16 * n + 8
-        body.append(f'<rect x="{right + 12}" y="{ly - 7}" width="10" height="3" fill="{colour}"/>')
-        body.append(_text(right + 26, ly, s.name[:30]))
+        body.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.4"{dash}/>')
+    columns = 2
+    col_w = (WIDTH - left) / columns
+    legend_top = bottom + 30
+    for n, s in enumerate(series):
+        colour = PALETTE[n % len(PALETTE)]
+        x = left + (n % columns) * col_w
+        ly = legend_top + 14 * (n // columns)
+        name = s.name if len(s.name) <= 58 else s.name[:57] + "…"
+        body.append(f'<rect x="{x:.1f}" y="{ly - 6}" width="12" height="3" fill="{colour}"/>')
+        body.append(_text(x + 16, ly, name, 'font-size="9"'))
+    height = int(legend_top + 14 * ((len(series) + columns - 1) // columns))
     per = _bin_text(span, max((len(s.points) for s in series), default=1))
-    body.append(_text(left, top - 1, f"messages per {per}", 'fill="#444"', 'font-size="8"'))
+    body.append(_text(left, top - 8, f"messages per {per}", 'fill="#444"', 'font-size="8"'))
     return _svg(height, body, "Messages per channel over exercise time")
 
 
@@ -214,7 +255,9 @@ def escalation(
         return bottom - plot_h * (v - lo) / (hi - lo)
 
     body = _axis(left, right, bottom + 0, span, top) + _moves(left, right, top, bottom, span, moves, gaps)
-    for level in sorted({int(lo + pad), 0, int(hi - pad)}):
+    low, high = math.floor(lo + pad), math.ceil(hi - pad)
+    step = 1 if high - low <= 10 else 2
+    for level in sorted({0, *range(low, high + 1, step)}):
         at = y(level)
         body.append(f'<line x1="{left}" y1="{at:.1f}" x2="{right}" y2="{at:.1f}" stroke="#eee" stroke-width="0.5"/>')
         body.append(_text(left - 4, at + 3, level, 'text-anchor="end"', 'fill="#444"'))

@@ -457,7 +457,7 @@ def fragment(data: ReportData, part: str, apps: Sequence[Appendix]) -> str:
             stopped=chunked([relay_line(x) for x in data.relays if x.outcome in ("declined", "waiting") or x.held]),
             edited=[x for x in data.relays if x.outcome == "edited"],
             appendix={a.key: a for a in apps},
-            rounds=compare_moves(data),
+            rounds=compare_moves(data, each_decision=False),
             figures=shown_figures(data),
             relay_totals=relay_totals(data),
             channel_rows=channel_rows(data),

@@ -102,6 +102,7 @@ def init_routes(app: Flask) -> None:
     """Security headers and CSRF, who is asking (auth), then the blueprints; they are peers."""
     from .api import api
     from .auth import auth
+    from .compare import compare
     from .pages import pages
     from .reports import reports
     from .security import init_security
@@ -113,6 +114,7 @@ def init_routes(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(reports)
     app.register_blueprint(tape)  # issue 14: the tape (web/tape.py)
+    app.register_blueprint(compare)  # issue 12: sessions side by side (web/compare.py)
     limiter.init_app(app)
 
 

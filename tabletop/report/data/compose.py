@@ -9,8 +9,8 @@ from tabletop.engine.events import Event
 from tabletop.script import Exercise
 from tabletop.script.times import format_scenario_at, format_span
 
-from .log import read_log
-from .models import RELAY_OUTCOMES, ReportData
+from .log import ReportLog, read_log
+from .models import RELAY_OUTCOMES, ReportData, TimelineItem
 from .names import Names
 from .sections.ai_seats import ai_seats
 from .sections.branches import branch_items, persona_posts
@@ -26,8 +26,12 @@ from .sections.misperception import misperception
 from .sections.objectives import objectives
 from .sections.people import people
 from .sections.relay_timing import relay_timing
+from .sections.story import cause
 from .sections.timeline import control_items, key_messages, timeline
 from .sponsor import sponsor
+
+#: How `exercise rehearse` (tabletop/rehearse.py) titles the sessions its bots play.
+REHEARSAL = "Rehearsal: "
 
 
 def build_report(
@@ -79,7 +83,7 @@ def build_report(
         timeline=timeline(
             released.timeline,
             decided.timeline,
-            level.timeline,
+            readable(exercise, log, names, level.timeline),
             control_items(log, names, exercise.clock_at),
             key_messages(exercise, said.messages),
             branch_items(exercise, log, exercise.clock_at),
@@ -109,4 +113,26 @@ def build_report(
             **({"ai_seats": a} if (a := ai_seats(exercise, events)) else {}),  # issue 15
         },
         sponsor=sponsor(exercise, log, names),
+        rehearsal=session_title.startswith(REHEARSAL),
     )
+
+
+def readable(
+    exercise: Exercise, log: ReportLog, names: Names, items: Sequence[TimelineItem]
+) -> tuple[TimelineItem, ...]:
+    """Escalation changes as a reader says them (issue 12: titles, never ids; "down 1, to -1", not
+    "-1 to -1"), in `TimelineItem.reader`; the pinned `title` and `detail` stay as they were."""
+    changes = {x.seq: x.p for x in log.escalations}
+    found = []
+    for item in items:
+        x = changes.get(item.seq)
+        if x is None:
+            found.append(item)
+            continue
+        rung = item.title.partition(f" to {x.level}")[2]  # " (Harassment)" or ""
+        way = "up" if x.delta > 0 else "down" if x.delta < 0 else "unchanged"
+        moved = (
+            f"Escalation {way} {abs(x.delta)}, to {x.level}{rung}" if x.delta else f"Escalation stays {x.level}{rung}"
+        )
+        found.append(replace(item, reader=f"{moved}. Why: {cause(exercise, log, names, x)}"))
+    return tuple(found)

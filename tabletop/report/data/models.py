@@ -88,6 +88,9 @@ class TimelineItem:
     dir: str = "ltr"
     ref: str = ""  # `#seq` of a message in the log
     seq: int = field(default=0, metadata=NEW)  # the event's sequence number (the replay tape's `?seq=`)
+    # The whole line as a reader says it, when `title` and `detail` hold ids (an escalation's reason
+    # "decision gh-first-move: oman-line"): titles instead (issue 12). The renderer prefers it.
+    reader: str = field(default="", metadata=NEW)
 
 
 @dataclass(frozen=True)
@@ -294,6 +297,9 @@ class ReportData:
     extras: dict[str, Any] = field(default_factory=dict)
     # What the sponsor asks (issue 12), for every format; left out of the golden projection (`NEW`).
     sponsor: Sponsor | None = field(default=None, metadata=NEW)
+    # A rehearsal played by bots (`exercise rehearse` titles its session "Rehearsal: ..."): every page
+    # of its report says so (issue 12).
+    rehearsal: bool = field(default=False, metadata=NEW)
 
 
 @dataclass(frozen=True)

@@ -92,3 +92,47 @@ def export(session_id: str, fmt: str, output: str) -> None:
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
     click.echo(f"wrote {output}: {len(events)} events of session {session_id}", err=True)
+
+
+@report_cli.command("compare")
+@click.argument("session_ids", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="write a PDF (.pdf) or an HTML page (.html) instead of printing a table",
+)
+@click.option(
+    "--width", type=click.IntRange(60, 400), default=120, show_default=True, help="width of the printed table"
+)
+def compare(session_ids: tuple[str, ...], output: str | None, width: int) -> None:
+    """Sessions of one script side by side (contact times, relay fidelity, peak escalation, decisions);
+    one session: its rounds (or moves) side by side. Prints a table, or writes -o FILE.pdf / FILE.html."""
+    from tabletop.report.build import UnknownSession, report_data
+    from tabletop.report.data.compare import as_text, compare_moves, compare_sessions
+
+    store = runtime().store
+    try:
+        reports = [report_data(store, s) for s in dict.fromkeys(session_ids)]
+    except UnknownSession as exc:
+        fail(str(exc))
+    if len(reports) == 1:
+        found = compare_moves(reports[0])
+        if found is None:
+            fail(f"session '{reports[0].session_id}' has one move: give two or more sessions to compare")
+        cmp = found
+    else:
+        cmp = compare_sessions(reports)
+    if output is None:
+        click.echo(as_text(cmp, width), nl=False)
+        return
+    target = Path(output)
+    writable(target.resolve().parent, f"{target.parent or '.'}/")
+    from tabletop.report.render import compare_html, compare_pdf
+
+    if target.suffix.lower() in (".html", ".htm"):
+        target.write_text(compare_html(cmp), encoding="utf-8")
+    else:
+        compare_pdf(cmp, target)
+    click.echo(f"wrote {target}")
