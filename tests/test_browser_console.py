@@ -25,6 +25,8 @@ pytestmark = pytest.mark.slow
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ISSUE = "The first call to Muscat took 16 minutes"
 ACTION = "Drill the first call with the Omani desk every quarter"
+IDS = "const ids = [...document.querySelectorAll('#msel > li[data-inject]')].map((r) => r.dataset.inject);"
+SCRIPTED = '["shootdown", "follow-up", "options", "retaliation", "jamming", "tanker"]'
 FINDINGS = "Contact through Oman held all game; the first message was late."
 
 
@@ -166,6 +168,29 @@ def test_the_console_hand_off_and_the_rough_edges(server, browser):
         keys.evaluate("() => { delete document.hidden; document.dispatchEvent(new Event('visibilitychange')); }")
         expect(keys).to_have_title(title)
         assert content_gap(control) <= 2, f"{content_gap(control)} px of empty scrolling"
+
+        # MSEL rows follow every change: a moved inject moves (and says so), an inject that can no
+        # longer fire says so, an inject written live takes its place in time.
+        def order() -> list[str]:
+            return page.locator("#msel > li[data-inject]").evaluate_all("(rows) => rows.map((r) => r.dataset.inject)")
+
+        assert order().index("options") < order().index("jamming")
+        page.locator("#msel-jamming button[type=button]", has_text="Move").click()
+        page.fill("#move-jamming", "+00:05")
+        page.locator("#msel-jamming form button[type=submit]").click()
+        expect(page.locator("#msel-jamming")).to_contain_text("moved to +00:05 (scripted +00:30)")
+        page.wait_for_function(f"() => {{ {IDS} return ids.indexOf('jamming') < ids.indexOf('options'); }}")
+        page.locator("#msel-options button[data-action=skip]").click()
+        expect(page.locator("#msel-retaliation .badge").first).to_have_text("cannot fire: “Options” was skipped")
+        page.click("#composer summary")
+        page.check("#write-to input[value=us]")
+        page.fill("#write-title", "Live: a tanker calls")
+        page.fill("#write-at", "+00:02")
+        page.click("#write button[type=submit]")
+        page.wait_for_function(
+            f"() => {{ {IDS} const live = ids.find((i) => !{SCRIPTED}.includes(i));"
+            " return live && ids.indexOf(live) < ids.indexOf('jamming'); }"
+        )
         control.shot("console-desktop")
         violations += axe(control, "console")
 
