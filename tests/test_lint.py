@@ -208,6 +208,31 @@ def test_a_team_with_nothing_for_more_than_30_minutes_is_a_warning(tmp_path):
     assert "from +00:00 to +00:40 (40 min)" in found[0].message
 
 
+def test_a_timed_choice_keeps_busy_the_teams_all_its_alternatives_reach(tmp_path):
+    def change(data):
+        inject(data, "a")["decision"] = {
+            "prompt": "Now?",
+            "options": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}],
+        }
+        b = inject(data, "b")
+        b.pop("to")
+        b.pop("objectives")
+        b["choose"] = [
+            {"when": {"option": {"decision": "a", "option": "yes"}}, "inject": "b-yes"},
+            {"otherwise": "b-no"},
+        ]
+        data["injects"] += [{"id": "b-yes", "to": "all", "title": "Yes"}, {"id": "b-no", "to": "all", "title": "No"}]
+
+    assert findings(tmp_path, change, "idle-seat") == []
+
+    def one_misses(data):
+        change(data)
+        inject(data, "b-no")["to"] = ["blue", "broker"]
+
+    found = findings(tmp_path, one_misses, "idle-seat")
+    assert [f.message.split(" receives")[0] for f in found] == ["team 'red'"]
+
+
 def test_a_position_nobody_names_or_asks_is_a_warning(tmp_path):
     def change(data):
         data["teams"][0]["positions"].append({"id": "blue-tao", "title": "Tactical action officer", "authority": 1})

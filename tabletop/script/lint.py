@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import Mark
 from .loader import LIBRARY, load_exercise_located
-from .models import Exercise, Inject, Move, Option, Position
+from .models import Exercise, Inject, Move, Option, Position, Team
 from .timeline import timeline
 from .times import format_length, format_offset, format_scenario
 from .yamlsrc import Path_, Positions
@@ -387,11 +387,37 @@ def _gaps(points: list[float], duration: float) -> list[tuple[float, float]]:
     return [(a, b) for a, b in pairwise(marks) if b - a > IDLE]
 
 
+def _timed(exercise: Exercise) -> list[tuple[float, tuple[Inject, ...]]]:
+    """What surely arrives at a known time: each timed (or chained) inject, and for a timed choice
+    its alternatives, one of which arrives then."""
+    found: list[tuple[float, tuple[Inject, ...]]] = []
+    for row in timeline(exercise):
+        if row.due is None:
+            continue
+        if row.inject.is_choice:
+            found.append((float(row.due), tuple(exercise.inject(c.target) for c in row.inject.choose)))
+        else:
+            found.append((float(row.due), (row.inject,)))
+    return found
+
+
+def _concerns(exercise: Exercise, team: Team, position: Position, names: list[re.Pattern[str]], inject: Inject) -> bool:
+    """Whether an inject gives a position something to do: it reaches its team and names it, or the
+    position may take its decision."""
+    if team.id not in exercise.recipients(inject):
+        return False
+    if inject.decision is not None and (not inject.decision.by or position.id in inject.decision.by):
+        return True
+    text = " ".join((inject.title, inject.body, inject.expect))
+    return any(x.search(text) for x in names)
+
+
 def check_idle_seats(exercise: Exercise, places: _Places) -> list[Finding]:
-    rows = [r for r in timeline(exercise) if r.due is not None and not r.inject.is_choice]
+    arrivals = _timed(exercise)
     found = []
     for n, team in enumerate(exercise.teams):
-        busy = [float(r.due) for r in rows if team.id in exercise.recipients(r.inject) and r.due is not None]
+        # A team is busy when whatever arrives (any alternative of a choice) reaches it.
+        busy = [t for t, injects in arrivals if all(team.id in exercise.recipients(i) for i in injects)]
         for start, end in _gaps(busy, exercise.duration):
             found.append(
                 Finding(
@@ -411,15 +437,8 @@ def check_idle_seats(exercise: Exercise, places: _Places) -> list[Finding]:
                 re.compile(r"\b" + re.escape(x) + r"\b", re.IGNORECASE)
                 for x in _names(titles, position.title, position.id)
             ]
-            mine = []
-            for r in rows:
-                inject = r.inject
-                if team.id not in exercise.recipients(inject) or r.due is None:
-                    continue
-                decides = inject.decision is not None and (not inject.decision.by or position.id in inject.decision.by)
-                text = " ".join((inject.title, inject.body, inject.expect))
-                if decides or any(x.search(text) for x in names):
-                    mine.append(float(r.due))
+
+            mine = [t for t, injects in arrivals if all(_concerns(exercise, team, position, names, i) for i in injects)]
             shown = ", ".join(names_shown(titles, position)) or "-"
             for start, end in _gaps(mine, exercise.duration):
                 found.append(
