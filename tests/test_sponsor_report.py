@@ -336,3 +336,18 @@ def test_a_format_1_log_gets_the_standard_questions():
     assert any(v.kind == "cosmetic" and dict(v.hits).get("attribution") for v in s.verdicts)
     html = document(data, ["main"])
     assert "The sponsor&#39;s standard questions" in html or "The sponsor's standard questions" in html
+
+
+def test_a_release_a_few_seconds_late_is_no_outage(tmp_path):
+    """A rehearsal steps its clock 15 s at a time: a release that late is not an outage."""
+    game = make(tmp_path)
+    try:
+        game.do("control", "clock", action="start")
+        game.time.advance(135)  # the shootdown (+0:02) falls due 15 s before the scheduler runs
+        game.live.run_due(game.session)
+        game.time.advance(60)
+        game.live.run_due(game.session)
+        data = build_report(game.state.exercise, game.store.events_after(game.session), session_id=game.session)
+        assert "shootdown" in game.released() and data.sponsor.outages == ()
+    finally:
+        game.store.dispose()
