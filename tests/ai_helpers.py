@@ -3,6 +3,7 @@ model server (llama.cpp's, through llama-cpp-python, with the Gemma 3 270M model
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -81,9 +82,9 @@ def model_path() -> Path | None:
 
 def llama_server_missing() -> str | None:
     """Why the real model server cannot run here, or None."""
-    try:
-        import llama_cpp.server  # noqa: F401
-    except ImportError:
+    found = importlib.util.find_spec("llama_cpp")  # not imported here: it opens files it never closes
+    server = [Path(p) / "server" / "__main__.py" for p in (found.submodule_search_locations or [])] if found else []
+    if not any(p.is_file() for p in server) or importlib.util.find_spec("uvicorn") is None:
         return "llama-cpp-python[server] is not installed (scripts/setup.sh dev)"
     if model_path() is None:
         return f"the model is not assembled (scripts/setup.sh dev): instance/models/{MODEL_NAME}.gguf"

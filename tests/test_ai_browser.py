@@ -60,6 +60,9 @@ def test_an_ai_oman_relays_the_us_message_to_iran(tmp_path, model_url):
             expect(action.locator(".badge")).to_have_text(MODEL_NAME)
             relayed = control_socket.wait_for(lambda e: e["type"] == "message_relayed", timeout=10)
             assert MODEL_NAME in relayed["payload"]["by"] and relayed["payload"]["action"] in ("forward", "edit")
+            joined = control_socket.wait_for(lambda e: e["type"] == "participant_joined" and e["payload"].get("ai"))
+            assert joined["payload"]["ai"] == {"model": MODEL_NAME, "told": True}
+            assert joined["payload"]["name"] == relayed["payload"]["by"]  # the seat that relayed is the AI's
             control.shot("ai-01-console-ai-oman-1280")
             iran.shot("ai-02-iran-room-1280")
             for who in (control, us, iran):
