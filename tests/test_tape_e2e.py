@@ -155,6 +155,10 @@ def test_moments_marks_beliefs_and_access(server, game):
     iran_view = server.get(f"/sessions/{session}/tape/moment?seq={last}&as=team:iran&first=1", token).json()
     assert all("truth" not in q for q in iran_view["beliefs"])
     assert {m["kind"] for m in iran_view["marks"]} <= {"incident", "inject", "clock", "assessment", "decision", "move"}
+    # The latest `limit` events when asked (the page's "Show all"), never more than the view saw.
+    three = server.get(f"/sessions/{session}/tape/moment?seq={last}&as=team:iran&limit=3", token).json()
+    assert len(three["events"]) == 3 and three["total"] > 3
+    assert three["events"] == moment(server, token, session, last, "team:iran")["events"][-3:]
     # Stepping follows the viewer's own events.
     seqs = [e["seq"] for e in moment(server, token, session, last, "team:iran")["events"]]
     stepped = server.get(f"/sessions/{session}/tape/moment?seq={seqs[1]}&as=team:iran&step=next", token).json()

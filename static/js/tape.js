@@ -33,6 +33,7 @@ let playT = 0;
 let lastTick = 0;
 let wanted = null; // the seq asked for last
 let inFlight = false;
+let showAll = false; // every event the view had been sent, not the latest 120
 let askedAt = 0; // when the moment now being fetched was asked for (the page's own clock)
 
 const ctx = {
@@ -45,6 +46,7 @@ async function fetchMoment(seq, { withFirst = false, step = null } = {}) {
   const params = new URLSearchParams({ as, seq: String(seq) });
   if (withFirst) params.set("first", "1");
   if (step) params.set("step", step);
+  if (showAll) params.set("limit", "5000");
   const response = await fetch(`${momentUrl}?${params}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
   const body = await response.json();
   if (!response.ok || !body.ok) throw new Error((body.error && body.error.message) || `HTTP ${response.status}`);
@@ -135,6 +137,9 @@ function drawEvents(moment) {
   note.textContent = moment.total > events.length
     ? `The latest ${events.length} of ${moment.total} events this view had been sent by this moment, newest first.`
     : `${moment.total} events this view had been sent by this moment, newest first.`;
+  const more = document.getElementById("tape-all");
+  more.hidden = !showAll && moment.total <= events.length;
+  more.textContent = showAll ? "Only the latest 120" : `Show all ${moment.total}`;
 }
 
 function drawState(moment) {
@@ -254,6 +259,10 @@ async function stepTo(direction) {
 }
 document.getElementById("tape-prev").addEventListener("click", () => stepTo("prev"));
 document.getElementById("tape-next").addEventListener("click", () => stepTo("next"));
+document.getElementById("tape-all").addEventListener("click", () => {
+  showAll = !showAll;
+  goTo(current.seq);
+});
 asSelect.addEventListener("change", () => {
   as = asSelect.value;
   goTo(current.seq, { withFirst: true });

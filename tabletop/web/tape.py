@@ -39,6 +39,8 @@ SHARE_SALT = "tabletop.tape-share"
 MAX_SHARE_HOURS = 24 * 30
 #: Views of events sent with a moment: the latest ones up to it (the page asks for earlier ones).
 WINDOW = 120
+#: The most events a moment sends when the page asks for them all (`limit`).
+MAX_WINDOW = 5000
 #: Tapes kept in memory (one per session, extended as its log grows).
 MAX_TAPES = 8
 #: Seconds a tape is trusted to hold the whole log before the store is asked again (a running session).
@@ -249,17 +251,20 @@ def belief_series(tape_: Tape, viewer: Viewer) -> list[dict[str, Any]]:
     return shown
 
 
-def moment(tape_: Tape, viewer: Viewer, seq: int | None, *, first: bool = False) -> dict[str, Any]:
-    """What `viewer` had seen at `seq` (the last event of the log: None), as the page draws it."""
+def moment(
+    tape_: Tape, viewer: Viewer, seq: int | None, *, first: bool = False, window: int = WINDOW
+) -> dict[str, Any]:
+    """What `viewer` had seen at `seq` (the last event of the log: None), as the page draws it: the
+    latest `window` events of it."""
     with tape_.lock:  # one moment at a time per tape: it lends its fold, and views grow on first use
-        return _moment(tape_, viewer, seq, first=first)
+        return _moment(tape_, viewer, seq, first=first, window=window)
 
 
-def _moment(tape_: Tape, viewer: Viewer, seq: int | None, *, first: bool) -> dict[str, Any]:
+def _moment(tape_: Tape, viewer: Viewer, seq: int | None, *, first: bool, window: int) -> dict[str, Any]:
     seq = tape_.clamp(seq)
     event = tape_.event_at(seq)
     wall = event.wall if event is not None else time.time()
-    views, total = tape_.seen(viewer, seq, WINDOW)
+    views, total = tape_.seen(viewer, seq, window)
     everything, _count = tape_.seen(viewer, seq)
     authority = 0
     if viewer.kind == "player" and viewer.position:
@@ -337,7 +342,9 @@ def _moment_json(tape_: Tape, team: str | None) -> Any:
     if step in ("next", "prev") and seq is not None:
         with tape_.lock:
             seq = tape_.step(viewer, seq, forward=step == "next")
-    data = moment(tape_, viewer, seq, first=request.args.get("first") == "1")
+    limit = _seq_arg(request.args.get("limit"))
+    window = WINDOW if limit is None else max(1, min(limit, MAX_WINDOW))
+    data = moment(tape_, viewer, seq, first=request.args.get("first") == "1", window=window)
     data["as"] = key
     # Compact and unsorted (jsonify sorts keys): a moment of a 2,000-exchange session is large.
     response = current_app.response_class(
