@@ -36,6 +36,10 @@ export function picturesTable(question, teams, { control }) {
   if (control && question.truth !== undefined && question.truth !== null) {
     box.append(el("p", { class: "truth" }, el("strong", {}, "Truth: "), el("span", { dir: "auto" }, answerText(question.truth))));
   }
+  if (question.asked_teams !== undefined && (question.ask_at || []).length) {
+    const asked = question.asked_teams.map((t) => teamName(teams, t));
+    box.append(el("p", { class: "small muted" }, asked.length ? `Asked of ${asked.join(", ")} by now.` : "Not asked yet: its inject has not been released."));
+  }
   const rows = question.pictures || [];
   if (!rows.length) {
     box.append(el("p", { class: "small muted" }, "No assessment yet."));
