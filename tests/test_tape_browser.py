@@ -140,6 +140,8 @@ def test_the_room_asks_for_an_assessment_and_the_console_shows_it_beside_the_tru
     ctl.shot("tape-console-beliefs")
     assert "Truth" not in room.locator("main").inner_text()
     assert player.errors == [] and ctl.errors == [], (player.errors, ctl.errors)
+    assert player.contrast == [], player.contrast
+    assert [c for c in ctl.contrast if "belief" in c.lower() or "Truth" in c] == [], ctl.contrast
     control.disconnect()
     player.close()
     ctl.close()
