@@ -72,6 +72,7 @@ def configure_logging(level: str | None = None, fmt: str | None = None, stream: 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(getattr(logging, level, logging.INFO))
+    logging.getLogger("weasyprint").setLevel(max(root.level, logging.WARNING))  # its progress, step by step
 
 
 def init_request_logging(app: Flask) -> None:
