@@ -1,6 +1,6 @@
 // The console's hand-off (issue 13): key findings and the improvement plan (issue, corrective action,
 // capability or objective, responsible organisation, point of contact, start and end dates), stored
-// in the log by the `key_findings` and `improvement_plan` commands and read back from it after a
+// in the log by the key-findings and improvement-plan commands and read back from it after a
 // reload; and this session's reports, with their share links.
 import { announce, el } from "./live.js";
 import { IMPROVEMENT_PLAN, KEY_FINDINGS, SESSION_ENDED } from "./events.js";
@@ -73,7 +73,7 @@ export function bindHandoff({ client, script, session, token }) {
       for (const k of ["capability", "contact", "start"]) if (v[k]) item[k] = v[k];
       items.push(item);
     }
-    const answer = await client.command("improvement_plan", { items });
+    const answer = await client.command(IMPROVEMENT_PLAN, { items }); // the command has its event's name
     if (answer.ok) {
       planDirty = false;
       announce("Improvement plan saved");
@@ -83,7 +83,7 @@ export function bindHandoff({ client, script, session, token }) {
   $("findings-text").addEventListener("input", () => { findingsDirty = true; });
   $("findings-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const answer = await client.command("key_findings", { text: $("findings-text").value.trim() });
+    const answer = await client.command(KEY_FINDINGS, { text: $("findings-text").value.trim() });
     if (answer.ok) {
       findingsDirty = false;
       announce("Key findings saved");
