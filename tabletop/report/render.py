@@ -22,6 +22,7 @@ import mimetypes
 import multiprocessing
 import os
 import pickle
+import re
 import string
 import tempfile
 import time
@@ -43,7 +44,7 @@ from tabletop.script.times import format_wall
 from tabletop.text import markdown_html
 
 from . import charts
-from .data import ChannelCount, Figure, Message, RelayItem, ReportData, TimelineItem
+from .data import ChannelCount, Figure, Message, RelayItem, ReportData, Response, TimelineItem
 from .data.compare import Comparison, compare_moves
 from .data.models import RankPair, Seat
 from .data.relaydiff import RULES
@@ -108,6 +109,7 @@ def environment() -> Environment:
 
 CHUNK = 25  # lines per block in the long lists
 PUBLIC_LINES = 40  # lines of the public-and-private timeline in the body (all of them in their appendix)
+TIMELINE_LINES = 60  # lines of the timeline in the body (all of them, with the key messages, in appendix B)
 FLAGGED = 20  # rank mismatches in the body (all of them in their appendix)
 
 
@@ -134,9 +136,20 @@ class Appendix:
         return chunked(list(self.lines))
 
 
+LONG = re.compile(r"\S{61,}")  # an unbroken string longer than a line can hold at the lists' size
+
+
+def breakable(text: str) -> str:
+    """A zero-width space every 60 characters of an unbroken string longer than that (a URL, a grid,
+    base64): the long lists wrap it inside the page (issue 12) without `overflow-wrap` on every line."""
+    if len(text) <= 60:
+        return text
+    return LONG.sub(lambda m: "\u200b".join(m[0][i : i + 60] for i in range(0, len(m[0]), 60)), text)
+
+
 def flat(text: str) -> str:
     """One line of text: line breaks a player typed become a pilcrow (each line of a list is one item)."""
-    return " ¶ ".join(part.strip() for part in text.replace("\t", " ").splitlines() if part.strip())
+    return breakable(" ¶ ".join(part.strip() for part in text.replace("\t", " ").splitlines() if part.strip()))
 
 
 def isolate(text: str, direction: str) -> str:
@@ -172,6 +185,12 @@ def relay_line(x: RelayItem) -> str:
         f"#{x.seq} {x.time} {x.name} ({x.from_team_name}) to {x.to_names}, {x.channel_name}: "
         f"{x.outcome.upper()}{by} after {x.waited}{held}: {isolate(flat(x.original), x.original_dir)}"
     )
+
+
+def response_line(x: Response) -> str:
+    ack = x.ack or "none"
+    said = x.message or "none"
+    return f"{x.time}  {x.title}  {x.team_name}: first acknowledgement {ack}, first message {said}"
 
 
 def pp_line(i: TimelineItem) -> str:
@@ -277,6 +296,17 @@ def appendices(data: ReportData) -> list[Appendix]:
                 "seats that read the channel (name, position, authority), and any mismatch against the script's "
                 "channel rule (section 6 explains them).",
                 [rank_line(r) for r in sponsor.ranks],
+            )
+        )
+    if data.responses:
+        found.append(
+            (
+                "responses",
+                "Response times per inject",
+                "For each inject and each team it reached: when it was released, the inject, the team, then how long "
+                "until the team's first acknowledgement and its first message (a team's response is whichever came "
+                "first; section 1 gives each team's median).",
+                [response_line(x) for x in data.responses],
             )
         )
     for log in data.logs:
@@ -441,13 +471,15 @@ def fragment(data: ReportData, part: str, apps: Sequence[Appendix]) -> str:
     """The HTML of one part: MAIN, or the logs of the appendices given."""
     env = environment()
     if part == MAIN:
+        major = _timeline(data, tape=True)
         # Author Markdown through the one safe renderer (raw HTML shown as text, links checked).
         summary = Markup(markdown_html(data.summary))  # noqa: S704
         return env.get_template("report/main.html").render(
             **_context(data, apps),
             summary_html=summary,
             charts=_charts(data),
-            major=chunked(_timeline(data, tape=True)),
+            major=chunked(major[:TIMELINE_LINES]),
+            major_total=len(major),
             public_lines=[pp_line(i) for i in data.sponsor.public_private[:PUBLIC_LINES]] if data.sponsor else [],
             verdicts={v.seq: v for v in data.sponsor.verdicts} if data.sponsor is not None else {},
             see=SEE,
@@ -526,9 +558,11 @@ def plan_groups(data: ReportData, apps: Sequence[Appendix], jobs: int) -> list[l
     Costs are in lines of a long list (about a millisecond each); the body's are measured estimates.
     """
     edited = sum(1 for x in data.relays if x.outcome == "edited")
-    main_cost = 1200 + 6 * edited + 5 * len(data.responses) + 0.5 * len(data.timeline) + 2 * len(data.decisions)
+    # Measured on the 2,000-exchange rehearsal (issue 12): the body (45 pages: cover to appendix A, with the
+    # sponsor's sections, the timeline capped at TIMELINE_LINES) costs about as much as 2,800 lines of a list.
+    main_cost = 1600 + 10 * edited + 0.5 * min(len(data.timeline), TIMELINE_LINES) + 8 * len(data.decisions)
     if data.sponsor is not None:  # the sponsor's sections: a verdict per edit, contact tables, what deciders knew
-        main_cost += 200 + 2 * edited + 40 * len(data.sponsor.incidents) + 6 * len(data.decisions)
+        main_cost += 600 + 4 * edited + 60 * len(data.sponsor.incidents) + 12 * len(data.decisions)
     costs = {MAIN: main_cost, **{a.letter: 1.2 * len(a.lines) + 20 for a in apps}}
     if jobs <= 1 or len(costs) == 1:
         return [list(costs)]
