@@ -206,8 +206,9 @@ def test_a_paused_seat_does_nothing_and_a_resumed_one_catches_up(tmp_path):
 
 # ------------------------------------------------------------------ the report
 def test_the_report_names_the_ai_seats_and_says_they_are_not_predictions(tmp_path):
+    from tabletop import ROOT
     from tabletop.report.data.compose import build_report
-    from tabletop.report.render import document
+    from tabletop.report.render import environment
 
     game = game_on_the_line(tmp_path)
     seats, _ = seats_for(game)
@@ -220,7 +221,8 @@ def test_the_report_names_the_ai_seats_and_says_they_are_not_predictions(tmp_pat
     assert [(s.name, s.model, s.told, s.actions) for s in ai.seats] == [
         (runner.actor.name, "scripted bot", True, (("relay actions", 1),))
     ]
-    html = document(data)
+    assert '{% include "report/_ai_seats.html" %}' in (ROOT / "templates/report/main.html").read_text()
+    html = environment().get_template("report/_ai_seats.html").render(r=data)
     assert "Method: seats played by software" in html
     assert "AI seats are for rehearsal and staffing, not prediction" in html
     assert "Omani liaison (bot: scripted bot)" in html
