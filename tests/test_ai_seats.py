@@ -234,3 +234,42 @@ def test_a_report_without_ai_seats_has_no_such_section(tmp_path):
     game = game_on_the_line(tmp_path)
     data = build_report(game.state.exercise, game.store.events_after(game.session), session_id=game.session)
     assert "ai_seats" not in data.extras
+
+
+# ------------------------------------------------------------------ duties and replies
+def test_an_ai_player_acknowledges_decides_and_replies_within_the_rules(tmp_path):
+    game = make_game(tmp_path, DATA / "minimal.yaml")
+    game.do("control", "clock", action="start")
+    game.advance(11 * 60)  # the shootdown (to acknowledge) and the options (j3 decides) are out
+
+    def answer(body):
+        """Take what the schema offers: acknowledge and decide, or reply on the first channel."""
+        items = body["response_format"]["json_schema"]["schema"]["properties"]["actions"]["items"]
+        variants = {v["properties"]["do"]["const"]: v["properties"] for v in items.get("anyOf", [items])}
+        if "ack" in variants:
+            decide = variants["decide"]
+            actions = [
+                {"do": "ack", "inject": variants["ack"]["inject"]["enum"][0]},
+                {"do": "decide", "inject": decide["inject"]["enum"][0], "option": "warn", "rationale": "Calm."},
+            ]
+        else:
+            actions = [{"do": "send", "channel": "bridge", "text": "Understood. Keep clear of our ships."}]
+        return 200, chat_reply(json.dumps({"actions": actions}))
+
+    with fake_endpoint(answer) as (url, requests):
+        seats, told = seats_for(game, url)
+        runner = seats.add(game.session, "us", "j3")
+        assert runner.talk  # not an intermediary's seat: it answers messages too
+        assert runner.step()
+        kinds = [e.type for e in game.store.events_after(game.session) if e.actor == runner.actor.participant]
+        assert ev.INJECT_ACKNOWLEDGED in kinds and ev.DECISION_MADE in kinds
+        game.do("iran", "send_message", channel="bridge", text="Your ships are in our waters.")
+        assert runner.step()
+        assert not runner.step()  # its own reply sets off nothing
+    replies = [
+        e.payload
+        for e in game.store.events_after(game.session)
+        if e.type == ev.MESSAGE and e.actor == runner.actor.participant
+    ]
+    assert [r.channel for r in replies] == ["bridge"] and "AI: test-model" in replies[0].name
+    assert told == [] and runner.stats.refused == 0 and len(requests) == 2
