@@ -273,3 +273,16 @@ def test_an_ai_player_acknowledges_decides_and_replies_within_the_rules(tmp_path
     ]
     assert [r.channel for r in replies] == ["bridge"] and "AI: test-model" in replies[0].name
     assert told == [] and runner.stats.refused == 0 and len(requests) == 2
+
+
+def test_after_a_restart_the_logs_ai_seats_come_back_paused(tmp_path):
+    game = game_on_the_line(tmp_path)
+    seats, _ = seats_for(game)
+    bot = seats.add(game.session, "oman", "omani-liaison", kind="bot")
+    again, _ = seats_for(game)  # a new process: nothing plays the seat
+    [adopted] = again.adopt(game.session)
+    assert (adopted.actor, adopted.status, adopted.brain.label) == (bot.actor, "paused", "scripted bot")
+    assert again.adopt(game.session) == []
+    game.do("us", "send_message", channel="oman-line", text=LINE)
+    again.set_status(game.session, bot.actor.participant, "resume")
+    assert adopted.step() and len(relayed(game)) == 1

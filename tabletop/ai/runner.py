@@ -455,6 +455,32 @@ class Seats:
             runner.start()
         return runner
 
+    def adopt(self, session_id: str) -> list[SeatRunner]:
+        """The AI seats of the log that no runner here plays (the server restarted): runners for them,
+        paused, for the facilitator to resume. One worker only: with several, another may play them."""
+        if self.live.shared:
+            return []
+        seated = {p.id for p in self.live.store.participants(session_id, removed=False)}
+        state = self.live.current(session_id)
+        adopted = []
+        for pid, joined in list(state.participants.items()):
+            if joined.ai is None or pid not in seated or self.get(session_id, pid) is not None:
+                continue
+            if joined.ai.model == SCRIPTED:
+                brain: Brain = ScriptedBrain()
+            elif self.config.enabled:
+                brain = ModelBrain(self.config)
+            else:
+                continue
+            actor = Actor("player", pid, joined.name, joined.team, joined.position)
+            runner = SeatRunner(self.live, session_id, actor, brain, self.config, self.budget(session_id), self.tell)
+            runner.status, runner.problem = "paused", "the server restarted: resume the seat to play it again"
+            runner.halt = self.halt
+            with self.lock:
+                self.runners.setdefault(session_id, {})[pid] = runner
+            adopted.append(runner)
+        return adopted
+
     def of(self, session_id: str) -> list[SeatRunner]:
         with self.lock:
             return list(self.runners.get(session_id, {}).values())

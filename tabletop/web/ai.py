@@ -79,6 +79,7 @@ def ai_seats(session_id: str) -> Any:
     if missing:
         return missing
     seats = registry()
+    seats.adopt(session_id[:32])  # seats of the log this server does not play yet (it restarted)
     budget = seats.budget(session_id)
     return jsonify(
         {
