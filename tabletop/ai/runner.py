@@ -30,7 +30,7 @@ from . import prompt, schema
 from .client import ChatClient, ModelError
 from .config import AIConfig
 from .schema import RELAY_ACTIONS, Command, Invalid, focus
-from .view import SeatView, seat_view
+from .view import SeatView, seat_view, seen
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,11 @@ TALK_TRIGGERS = {ev.MESSAGE, ev.MESSAGE_DELIVERED, ev.INJECT_RELEASED, ev.RELAY_
 
 
 class Dropped(Exception):
-    """The brain's answer was invalid twice: the turn is dropped."""
+    """The brain's answer was invalid twice: the turn is dropped (`tokens`: what the calls spent)."""
+
+    def __init__(self, message: str, tokens: int = 0) -> None:
+        super().__init__(message)
+        self.tokens = tokens
 
 
 class Brain(Protocol):
@@ -80,7 +84,7 @@ class ModelBrain:
                     {"role": "assistant", "content": reply.text[:1000]},
                     {"role": "user", "content": f"That answer is invalid: {problem}. Answer again with JSON only."},
                 ]
-        raise Dropped(f"{problem} (twice); {spent} tokens")
+        raise Dropped(f"{problem} (twice)", spent)
 
 
 class ScriptedBrain:
@@ -251,7 +255,7 @@ class SeatRunner:
             commands, tokens = self.brain.decide(view, self.actor.name, self.relay_actions)
         except Dropped as exc:
             self.stats.dropped += 1
-            self._charge_dropped(exc)
+            self._charge(exc.tokens)
             self.tell("invalid", f"its answer was invalid and was dropped: {exc}")
             return True
         except ModelError as exc:
@@ -291,17 +295,12 @@ class SeatRunner:
             return True
         if not self.talk or self.brain.label == SCRIPTED:
             return False
-        visible = {v["seq"] for v in _seen(others, self.actor, self.live, self.session_id)}
+        visible = {v["seq"] for v in seen(others, self.actor, self.live.current(self.session_id))}
         return any(e.seq in visible and e.type in TALK_TRIGGERS for e in others)
 
     def _charge(self, tokens: int) -> None:
         self.stats.tokens += tokens
         self.budget.charge(tokens)
-
-    def _charge_dropped(self, exc: Dropped) -> None:
-        text = str(exc)
-        tokens = int(text.rsplit("; ", 1)[-1].split()[0]) if "; " in text else 0
-        self._charge(tokens)
 
     def tell(self, kind: str, text: str) -> None:
         """Tell the facilitator (a note in the log, shown on the console), at most once a minute per trouble."""
@@ -346,12 +345,6 @@ def _summary(data: dict[str, Any]) -> dict[str, Any]:
     if text:
         found["text"] = str(text)[:200]
     return found
-
-
-def _seen(events: list[Event], actor: Actor, live: Live, session_id: str) -> list[dict[str, Any]]:
-    from .view import seen
-
-    return seen(events, actor, live.current(session_id))
 
 
 # ------------------------------------------------------------------ the seats of every session
