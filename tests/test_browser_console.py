@@ -235,6 +235,7 @@ def test_the_console_hand_off_and_the_rough_edges(server, browser):
         pause.click()
         expect(tp.locator("#clockbar [data-clock-status]")).to_have_text("paused")
         tablet.shot("console-tablet-paused", full_page=False)
+        violations += axe(tablet, "console at 768 px")
         assert content_gap(tablet) <= 2
 
         # A removed player is disconnected at once and cannot come back with the old seat.
