@@ -71,3 +71,39 @@ def test_an_ai_oman_relays_the_us_message_to_iran(tmp_path, model_url):
             control_socket.disconnect()
             for who in (control, us, iran):
                 who.close()
+
+
+def test_players_not_told_control_still_sees_the_seat_marked(tmp_path):
+    """A scripted bot seated with players not told: a plain name everywhere, marked on the console."""
+    with running_server(tmp_path) as server, chromium() as browser:
+        token = server.login()
+        info = server.post("/api/sessions", {"exercise": "relay"}, token).json()
+        control, us = Seat(browser, server, "control"), Seat(browser, server, "us")
+        try:
+            log_in(control)
+            control.page.goto(f"/console/{info['session']}")
+            panel = control.page.locator("#ai-seats")
+            expect(panel.locator("#ai-endpoint")).to_contain_text("scripted bots only")
+            panel.locator("#ai-told").uncheck()
+            expect(panel.locator("#ai-told")).not_to_be_checked()
+            panel.locator("#ai-seat").select_option("oman/omani-liaison")
+            panel.locator("#ai-kind").select_option("bot")
+            panel.locator("#ai-name").fill("Salim")
+            panel.get_by_role("button", name="Seat it").click()
+            expect(panel.locator("#ai-list li[data-ai-seat]")).to_contain_text("Salim")
+            control.page.click("#clock-start")
+            join(us, info["codes"]["us"], "Alice", "j3")
+            us.page.click("#tab-oman-line")
+            us.page.fill("#say-oman-line", TEXT)
+            us.page.press("#say-oman-line", "Enter")
+            entry = control.page.locator("#feed li", has_text="forwarded verbatim")
+            expect(entry).to_contain_text("(Salim)")
+            expect(entry.locator(".ai-mark")).to_have_text("AI: scripted bot")
+            expect(us.page.locator("#panel-oman-line li.msg.mine")).to_contain_text("1,000 yards")
+            assert "scripted bot" not in us.page.content() and "AI:" not in us.page.content()
+            control.shot("ai-03-console-not-told-1280")
+            for who in (control, us):
+                assert who.errors == [], (who.name, who.errors)
+        finally:
+            for who in (control, us):
+                who.close()

@@ -79,6 +79,7 @@ async function refresh() {
   $("ai-add").hidden = false;
   $("ai-told").checked = data.told;
   $("ai-list").replaceChildren(...data.seats.map(seatItem));
+  remark(data.seats);
 }
 
 $("ai-told").addEventListener("change", async (e) => {
@@ -94,6 +95,26 @@ $("ai-add").addEventListener("submit", async (e) => {
   } catch (err) { $("ai-said").textContent = err.message; }
   refresh();
 });
+
+// Players may not be told which seats are AI (then the seat has a plain name): control still sees
+// every entry of the console's feed by such a seat marked with the model's name.
+let unmarked = [];  // [name, model] of the AI seats whose name does not say so
+function mark(item) {
+  const title = item.querySelector("strong");
+  if (!title || item.querySelector(".ai-mark")) return;
+  const found = unmarked.find(([name]) => title.textContent.includes(name));
+  if (found) title.after(" ", el("span", { class: "badge ai-mark" }, `AI: ${found[1]}`));
+}
+const feed = document.getElementById("feed");
+if (feed) {
+  new MutationObserver((changes) => {
+    for (const change of changes) for (const node of change.addedNodes) if (node.nodeType === 1) mark(node);
+  }).observe(feed, { childList: true });
+}
+function remark(seats) {
+  unmarked = seats.filter((s) => !s.name.includes(s.model)).map((s) => [s.name, s.model]);
+  if (feed && unmarked.length) feed.querySelectorAll(":scope > li").forEach(mark);
+}
 
 seatOptions();
 refresh();
