@@ -286,3 +286,23 @@ def test_after_a_restart_the_logs_ai_seats_come_back_paused(tmp_path):
     game.do("us", "send_message", channel="oman-line", text=LINE)
     again.set_status(game.session, bot.actor.participant, "resume")
     assert adopted.step() and len(relayed(game)) == 1
+
+
+def test_a_failed_turn_is_tried_again_while_its_work_waits(tmp_path):
+    game = game_on_the_line(tmp_path)
+    answers = iter(["not JSON", "still not JSON"])
+
+    def answer(body):
+        items = body["response_format"]["json_schema"]["schema"]["properties"]["actions"]["items"]
+        relay = next(v for v in items.get("anyOf", [items]) if v["properties"]["do"]["const"] == "relay")
+        good = {"actions": [{"do": "relay", "message": relay["properties"]["message"]["enum"][0], "action": "forward"}]}
+        return 200, chat_reply(next(answers, json.dumps(good)))
+
+    with fake_endpoint(answer) as (url, _requests):
+        seats, _told = seats_for(game, url)
+        runner = seats.add(game.session, "oman", "omani-liaison")
+        game.do("us", "send_message", channel="oman-line", text=LINE)
+        assert runner.step() and runner.stats.dropped == 1 and runner.retry_at is not None
+        assert not runner.step()  # nothing new, and not yet time
+        runner.retry_at = time.monotonic()  # the back-off has passed
+        assert runner.step() and len(relayed(game)) == 1 and runner.retry_at is None

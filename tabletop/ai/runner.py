@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 POLL = 1.0  # seconds between two looks at the log when nothing woke the seat (events of other workers)
 TELL_AGAIN = 60.0  # seconds before the facilitator is told the same trouble of a seat again
+RETRY, MAX_RETRY = 5.0, 120.0  # seconds before a failed turn is tried again, doubling up to the most
 SCRIPTED = "scripted bot"
 #: Events that make a seat with nothing waiting on it consider a reply.
 TALK_TRIGGERS = {ev.MESSAGE, ev.MESSAGE_DELIVERED, ev.INJECT_RELEASED, ev.RELAY_NOTE, ev.PERSONA_POSTED}
@@ -191,6 +192,8 @@ class SeatRunner:
         self.queue: queue.Queue[float] = queue.Queue(maxsize=1)  # wake-ups, coalesced
         self.thread: threading.Thread | None = None
         self._told: dict[str, float] = {}
+        self.retry_at: float | None = None  # a failed turn whose work still waits is tried again then
+        self.backoff = RETRY
         self._stop = threading.Event()
         self.halt = threading.Event()  # the registry's: the app is closing
 
@@ -232,7 +235,8 @@ class SeatRunner:
             return False
         started = woken or time.monotonic()
         self.events += self.live.store.events_after(self.session_id, self.events[-1].seq if self.events else 0)
-        if not self.events or self.events[-1].seq <= self.turned_at:
+        retry = self.retry_at is not None and started >= self.retry_at
+        if not self.events or (self.events[-1].seq <= self.turned_at and not retry):
             return False
         new = [e for e in self.events if e.seq > self.turned_at]
         with self.live.lock(self.session_id):
@@ -242,7 +246,9 @@ class SeatRunner:
                 return False
             view = seat_view(state, self.actor, self.events, state.elapsed(self.live.time.now()))
         self.turned_at = self.events[-1].seq
-        if not self._triggered(view, new):
+        if not (self._triggered(view, new) or (retry and view.has_work)):
+            if retry:
+                self.retry_at = None  # nothing waits any more
             return False
         if self.budget.left <= 0 or self.stats.tokens >= self.config.seat_tokens:
             self.status = "out_of_tokens"
@@ -256,15 +262,18 @@ class SeatRunner:
         except Dropped as exc:
             self.stats.dropped += 1
             self._charge(exc.tokens)
+            self._later()
             self.tell("invalid", f"its answer was invalid and was dropped: {exc}")
             return True
         except ModelError as exc:
             self.stats.failures += 1
             self.problem = str(exc)
+            self._later()
             self.tell("endpoint", f"the model endpoint failed ({exc}); the game goes on without this turn")
             return True
         self._charge(tokens)
         self.problem = ""
+        self.retry_at, self.backoff = None, RETRY
         first = True
         for name, data in commands:
             if self.status != "running":
@@ -297,6 +306,11 @@ class SeatRunner:
             return False
         visible = {v["seq"] for v in seen(others, self.actor, self.live.current(self.session_id))}
         return any(e.seq in visible and e.type in TALK_TRIGGERS for e in others)
+
+    def _later(self) -> None:
+        """A failed turn is tried again after a while if its work still waits (sooner if something new comes)."""
+        self.retry_at = time.monotonic() + self.backoff
+        self.backoff = min(self.backoff * 2, MAX_RETRY)
 
     def _charge(self, tokens: int) -> None:
         self.stats.tokens += tokens
