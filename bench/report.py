@@ -109,6 +109,14 @@ def naive_seconds(data, runs: int) -> tuple[float, int, float]:
     return statistics.median(times), pages, statistics.median(cpus)
 
 
+def _balance(data) -> list[str]:
+    """How the parts are split between the two layout processes (render.plan_groups), for the record."""
+    from tabletop.report import render
+
+    apps = render.appendices(data)
+    return [" + ".join(g) for g in render.plan_groups(data, apps, 2)]
+
+
 def latency(game, stop: threading.Event, out: list[float]) -> None:
     """Round trips of a facilitator's note (validate, append, fold), as a socket handler does them."""
     control = Actor("control", None, "Bench")
@@ -153,7 +161,8 @@ def main() -> None:
     naive, naive_pages, naive_cpu = naive_seconds(data, args.runs)
     print(f"naive WeasyPrint dump of the same {data.exchanges} exchanges: median {naive:.2f} s, "
           f"CPU {naive_cpu:.2f} s ({naive_pages} pages)")  # fmt: skip
-    print(f"ratio report / naive: {median / naive:.2f}")
+    print(f"ratio report / naive: {median / naive:.2f} (wall), {cpu / naive_cpu:.2f} (CPU, both layout processes)")
+    print(f"layout groups: {' | '.join(_balance(data))}")
 
     quiet: list[float] = []
     stop = threading.Event()

@@ -208,7 +208,14 @@ def seat_text(s: Seat | None) -> str:
 
 
 def rank_line(r: RankPair) -> str:
-    seats = "; ".join(seat_text(s) for s in r.receivers) or "nobody reads it"
+    """A message's rank pairing on one short line: the receiving seats summed up by their number and
+    highest authority (section 6's table names them): a third of the characters, less layout (issue 12)."""
+    top = max((s.authority for s in r.receivers if s.authority is not None), default=None)
+    seats = (
+        f"{len(r.receivers)} seat{'s' if len(r.receivers) != 1 else ''} read it" if r.receivers else "nobody reads it"
+    )
+    if top is not None:
+        seats += f", the highest of authority {top}"
     flags = f"  MISMATCH: {'; '.join(r.flags)}" if r.flags else "  matched"
     return (
         f"#{r.seq} {r.time} {r.channel}, {r.outcome}: from {seat_text(r.sender)}; relayed by "
@@ -292,9 +299,9 @@ def appendices(data: ReportData) -> list[Appendix]:
             (
                 "ranks",
                 "Rank pairing of every message through a relay",
-                "Log number, time, channel, what became of it: the sender's seat, the relayer's, the receiving team's "
-                "seats that read the channel (name, position, authority), and any mismatch against the script's "
-                "channel rule (section 6 explains them).",
+                "Log number, time, channel, what became of it: the sender's seat, the relayer's (name, position, "
+                "authority), the receiving team with how many of its seats read the channel and the highest "
+                "authority among them (section 6 names them), and any mismatch against the script's channel rule.",
                 [rank_line(r) for r in sponsor.ranks],
             )
         )
