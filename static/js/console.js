@@ -130,9 +130,7 @@ function mselRow(def, number) {
     def.scenario ? `scenario ${def.scenario}` : "",
     def.move && def.due === null && movesById[def.move] ? `in ${movesById[def.move].title}` : "",
     (def.to || []).length ? `to ${def.to.map((t) => teamLabel(teams, t)).join(", ")}` : "",
-    def.trigger && (def.trigger.inject || def.trigger.decision)
-      ? `release: ${triggerText(def.trigger)}${((def.release || "").match(/, (\+\S+)$/) || ["", ""])[1] ? `, ${def.release.match(/, (\+\S+)$/)[1]} later` : ""}`
-      : def.release ? `release: ${def.release}` : "",
+    def.release_words || def.release ? `release: ${def.release_words || def.release}` : "",
     def.ack ? "ack" : "",
     def.decision ? `decision by ${(def.decision.by || []).map((p) => positionTitles[p] || p).join(", ") || "anyone"}` : "",
     (def.effects || []).join("; "),
@@ -286,12 +284,6 @@ function deadReason(def, seen = new Set()) {
     if (before && deadReason(before, seen)) return `cannot fire: it follows ${name}, which cannot fire`;
   }
   return null;
-}
-
-function triggerText(t) {
-  if (t.decision) return `after the decision “${titleOnly(t.decision)}”${t.option ? `: ${optionLabel(t.decision, t.option)}` : ""}`;
-  if (t.inject) return `after “${titleOnly(t.inject)}”`;
-  return "";
 }
 
 function renderAcks(view) {

@@ -63,6 +63,7 @@ def msel_rows(exercise: Exercise) -> list[dict[str, Any]]:
                 "move": row.move.id if row.move else None,
                 "move_title": row.move.title if row.move else "",
                 "release": row.release,
+                "release_words": release_words(exercise, inject, row.release),
                 "kind": inject.release,
                 "trigger": trigger,
                 "delay": inject.delay,
@@ -80,6 +81,35 @@ def msel_rows(exercise: Exercise) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def release_words(exercise: Exercise, inject: Inject, release: str) -> str:
+    """How an inject is released, as a person reads it: titles and option labels, never ids
+    ("after the decision “Options”: Strike, 5m later"; the ids stay in `release`, for authors)."""
+
+    def title(ident: str) -> str:
+        try:
+            return f"“{exercise.inject(ident).title}”"
+        except KeyError:
+            return ident
+
+    later = f", {format_duration(inject.delay)} later" if inject.delay else ""
+    trigger = inject.trigger
+    if inject.at is None and trigger is not None:
+        if trigger.inject is not None:
+            return f"after {title(trigger.inject)}{later}"
+        if trigger.decision is not None:
+            label = trigger.option or ""
+            try:
+                spec = exercise.inject(trigger.decision).decision
+            except KeyError:
+                spec = None
+            options = {o.id: o.label for o in spec.options} if spec is not None else {}
+            label = options.get(label) or label
+            return f"after the decision {title(trigger.decision)}{f': {label}' if label else ''}{later}"
+    if release.startswith("choice "):
+        return f"an alternative of the choice {title(release[len('choice ') :])}"
+    return release
 
 
 def format2_row(exercise: Exercise, inject: Inject) -> dict[str, Any]:
