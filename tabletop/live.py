@@ -23,13 +23,17 @@ from tabletop.engine import events as ev
 from tabletop.engine.commands import client_id_of
 from tabletop.engine.rules import client_key
 from tabletop.script.models import from_snapshot
-from tabletop.store import Claimed, Store
+from tabletop.store import Claimed, Stale, Store
 
 log = logging.getLogger(__name__)
 
 #: publish(session_id, event, state): `state` has folded `event` (and everything before it). It raises
 #: when the event may not have reached every worker: its outbox row then stays for the sweep.
 Publish = Callable[[str, Event, SessionState], None]
+#: Times a command is decided again when another worker appended first (several workers).
+ATTEMPTS = 10
+#: Seconds a worker's scheduler may leave a session's log unread while nothing is due by its state.
+FOLLOW = 2.0
 #: Seconds between two looks at the outbox for events nobody published (several workers only).
 OUTBOX_SWEEP = 1.0
 #: Events that can change what is due and when; a chat message, an acknowledgement or a note cannot
@@ -95,6 +99,10 @@ class Live:
         #: the web layer sets it to kill the worker there, TABLETOP_TEST_CRASH_AFTER_COMMIT).
         self.after_commit: Callable[[list[Event]], None] | None = None
         self._next_sweep = 0.0
+        #: When the scheduler looks again at the latest (its `time`): sooner than that, a command wakes it.
+        self._tick_at = 0.0
+        self._heard: dict[str, int] = {}  # session -> the highest seq other workers published
+        self._followed: dict[str, float] = {}  # session -> when the scheduler last caught up with its log
 
     # ------------------------------------------------------------------ state
     def lock(self, session_id: str) -> threading.RLock:
@@ -127,17 +135,37 @@ class Live:
             return self._states[session_id]
         return self.state(session_id)
 
+    def _cached(self, session_id: str) -> SessionState:
+        """The state to decide a command on. Several workers: caught up with the log only when another
+        worker's event was heard of since (`heard`); else as cached, and should the log have moved
+        meanwhile the append says so (`Stale`) and the command is decided again."""
+        found = self._states.get(session_id)
+        if found is None or (self.shared and self._heard.get(session_id, 0) > found.seq):
+            return self.state(session_id)
+        return found
+
+    def heard(self, session_id: str, seq: int) -> None:
+        """Another worker published this seq of the session (the message queue tells every worker)."""
+        if seq > self._heard.get(session_id, 0):
+            self._heard[session_id] = seq
+
+    def _expected(self, state: SessionState) -> int | None:
+        """The seq an append must find at the end of the log (several workers), or None (one: always)."""
+        return state.seq if self.shared else None
+
     # --------------------------------------------------------------- commands
     def command(self, session_id: str, actor: Actor, name: str, data: Any) -> Result:
         """Carry out a client's command; Refused says why not."""
         client_id = client_id_of(data)  # only one the store can hold is looked up
         with self.lock(session_id):
-            state = self.current(session_id)
-            for _attempt in range(5):
+            state = self._cached(session_id)
+            for _attempt in range(ATTEMPTS):
                 wall = self.time.now()
                 try:
                     made = handle(state, actor, name, data, state.elapsed(wall))
                 except Refused:
+                    if self.shared and self._caught_up(session_id, state):
+                        continue  # decided on a state behind the log: decide again on the log's
                     if client_id is not None:
                         # A resend the rules now refuse: answer with what the first send stored.
                         key = client_key(actor, client_id)
@@ -149,25 +177,42 @@ class Live:
                     return Result()
                 try:
                     result = self._append(session_id, state, made, wall)
-                except Claimed:
-                    state = self.state(session_id)  # someone else did it first: look again
+                except Claimed:  # someone else did it first, or appended since (Stale): look again
+                    state = self.state(session_id)
                     continue
                 if not result.duplicate and any(e.type in PLAN_EVENTS for e in result.events):
                     self.run_due(session_id, state)  # what it set off at once (a trigger with no delay)
-                    self.wakeup.set()  # the plan changed: the scheduler must look again
+                    self._plan_changed(state)
                 return result
             raise Refused("busy", f"{name}: the session is busy, try again")
 
     def record(self, session_id: str, new: NewEvent) -> Event:
         """Append an event the web layer makes itself (a participant joined)."""
         with self.lock(session_id):
-            state = self.current(session_id)
-            wall = self.time.now()
-            made = NewEvent(new.type, new.payload, new.audience, state.elapsed(wall), new.actor)
-            return self._append(session_id, state, [made], wall).events[0]
+            state = self._cached(session_id)
+            for _attempt in range(ATTEMPTS):
+                wall = self.time.now()
+                made = NewEvent(new.type, new.payload, new.audience, state.elapsed(wall), new.actor)
+                try:
+                    return self._append(session_id, state, [made], wall).events[0]
+                except Stale:
+                    state = self.state(session_id)
+            raise Refused("busy", f"{new.type}: the session is busy, try again")
+
+    def _plan_changed(self, state: SessionState) -> None:
+        """Wake the scheduler if the session now has something due before the scheduler's next look
+        (a chat message changes nothing due: waking it for every message cost a pass over every session)."""
+        upcoming = schedule.next_due_wall(state, self.time.now())
+        if upcoming is not None and upcoming < self._tick_at:
+            self.wakeup.set()
+
+    def _caught_up(self, session_id: str, state: SessionState) -> bool:
+        """Fold what other workers appended; whether there was anything."""
+        before = state.seq
+        return self.state(session_id).seq != before
 
     def _append(self, session_id: str, state: SessionState, batch: list[NewEvent], wall: float) -> Result:
-        appended = self.store.append(session_id, batch, wall, outbox=self.shared)
+        appended = self.store.append(session_id, batch, wall, outbox=self.shared, expected=self._expected(state))
         if appended.duplicate:
             return Result(appended.events, duplicate=True)
         if self.after_commit is not None:
@@ -252,8 +297,11 @@ class Live:
         for session_id, last_seq in self.store.active_sessions_seq():
             try:
                 with self.lock(session_id):
-                    state = self.state(session_id, known_seq=last_seq)  # a query only if the log moved
                     now = self.time.now()
+                    state = self._states.get(session_id)
+                    if state is None or not self._may_wait(session_id, state, last_seq, now):
+                        state = self.state(session_id, known_seq=last_seq)  # a query only if the log moved
+                        self._followed[session_id] = _time.monotonic()
                     upcoming = schedule.next_due_wall(state, now)
                     if upcoming is not None and upcoming <= now:
                         self.run_due(session_id, state)
@@ -265,9 +313,24 @@ class Live:
                 soonest = upcoming
         return soonest
 
+    def _may_wait(self, session_id: str, state: SessionState, last_seq: int, now: float) -> bool:
+        """Several workers: whether the scheduler may leave a session's log unread for now, although it
+        moved. Whoever appended decided on the log's latest state and ran what its events made due (a
+        command runs `run_due`), so this worker reads the log only when its own state has something due,
+        and every FOLLOW seconds (for a writer that died before running what it made due)."""
+        if state.seq >= last_seq:
+            return True  # nothing to read
+        if not self.shared:
+            return False  # one worker: something appended outside `Live` (a test, the command line)
+        if _time.monotonic() - self._followed.get(session_id, 0.0) >= FOLLOW:
+            return False
+        upcoming = schedule.next_due_wall(state, now)
+        return upcoming is None or upcoming > now
+
     def run_scheduler(self, stop: threading.Event, sleep: Callable[[float], None] | None = None) -> None:
         """The background loop: wakes when something is due or a command changed the plan."""
         while not stop.is_set():
+            self._tick_at = float("inf")  # while it looks, any change may come after its look at that session
             try:
                 soonest = self.tick()
             except Exception:
@@ -278,7 +341,9 @@ class Live:
                     self.outbox_pass()
                 except Exception:
                     log.exception("outbox pass failed")
-            wait = 0.25 if soonest is None else min(0.25, max(0.0, soonest - self.time.now()))
+            now = self.time.now()
+            wait = 0.25 if soonest is None else min(0.25, max(0.0, soonest - now))
+            self._tick_at = now + wait
             if sleep is not None:
                 sleep(max(wait, 0.001))
             else:

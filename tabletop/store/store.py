@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import threading
 import time
@@ -15,14 +16,14 @@ from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, create_engine, delete, event, func, insert, select, tuple_, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Engine, Table, create_engine, delete, event, func, select, tuple_, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tabletop.engine.events import Event, NewEvent, from_json
 
-from .models import Claim, EventRow, Facilitator, GameSession, JoinCode, Outbox, Participant, Report, Token
+from .models import EventRow, Facilitator, GameSession, JoinCode, Outbox, Participant, Report, Token
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,6 +39,10 @@ OUTBOX_LEASE = 10.0
 
 class Claimed(Exception):
     """The event's claim was taken already: what it stands for has happened."""
+
+
+class Stale(Claimed):
+    """The log moved on since the state the batch was decided on (another worker appended)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,12 @@ class Store:
         self._published_since = 0.0  # when the oldest of them was published (monotonic)
         self._flushing = False
         self._published_lock = threading.Lock()
+        self._dbapi: Any = self.engine.dialect.loaded_dbapi
+        self._sql = _append_sql(self.sqlite)
+        self._writer_lock = threading.Lock()
+        self._writer_raw: Any = None  # SQLite: the connection appends keep (`_writing`)
+        table = _table(GameSession)
+        self._active = select(table.c.id, table.c.last_seq).where(table.c.status.in_(("running", "paused")))
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (on SQLite and PostgreSQL alike)."""
@@ -114,6 +125,10 @@ class Store:
             command.upgrade(config, "head")
 
     def dispose(self) -> None:
+        with self._writer_lock:
+            if self._writer_raw is not None:
+                self._writer_raw.close()
+                self._writer_raw = None
         self.engine.dispose()
         self.reader.dispose()
 
@@ -262,10 +277,9 @@ class Store:
             return list(s.scalars(select(GameSession).order_by(GameSession.created_at.desc())))
 
     def active_sessions_seq(self) -> list[tuple[str, int]]:
-        with self.sessions() as s:
-            rows = s.execute(
-                select(GameSession.id, GameSession.last_seq).where(GameSession.status.in_(("running", "paused")))
-            )
+        """(session, last seq) of the running and paused sessions: the scheduler asks 4 times a second."""
+        with self.reader.connect() as conn:
+            rows = conn.execute(self._active)
             return [(r[0], r[1]) for r in rows]
 
     def set_status(self, session_id: str, status: str) -> None:
@@ -339,78 +353,102 @@ class Store:
             return list(s.scalars(select(Token.digest).where(Token.kind == kind, Token.subject == subject)))
 
     # -------------------------------------------------------------- event log
-    def append(self, session_id: str, batch: list[NewEvent], wall: float, outbox: bool = False) -> Appended:
+    def append(
+        self, session_id: str, batch: list[NewEvent], wall: float, outbox: bool = False, expected: int | None = None
+    ) -> Appended:
         """Append a batch atomically with the next sequence numbers.
 
         Raises Claimed when a claim of the batch is taken; returns the stored events of an
         earlier send when the first event's client id was seen before from the same actor. With
         `outbox` (several workers), the events also go into the outbox in the same transaction:
-        whoever publishes them then says so with `published`.
+        whoever publishes them then says so with `published`. With `expected` (several workers), the
+        batch is appended only if the log still ends at that seq, else Stale is raised (a Claimed: the
+        caller catches up with the log and decides again), so a worker need not read the log first.
         """
-        return self.retry(lambda: self._append(session_id, batch, wall, outbox))
+        return self.retry(lambda: self._append(session_id, batch, wall, outbox, expected))
 
-    def _append(self, session_id: str, batch: list[NewEvent], wall: float, outbox: bool = False) -> Appended:
-        # Plain Core statements: this is the hot path of every command and release.
+    def _append(
+        self, session_id: str, batch: list[NewEvent], wall: float, outbox: bool = False, expected: int | None = None
+    ) -> Appended:
+        # The hot path of every command and release: plain SQL on the driver's own connection (no
+        # statement building, compiling or result objects: those cost more CPU than the database).
         first = batch[0]
-        events_table, claims_table, sessions_table = _table(EventRow), _table(Claim), _table(GameSession)
+        sql = self._sql
         try:
-            with self.engine.begin() as conn:
-                if first.client_id is not None and first.actor is None:
-                    # Facilitators have no participant id, so the unique constraint cannot see their resends.
-                    earlier = self._by_client(conn, session_id, None, first.client_id)
-                    if earlier is not None:
-                        return Appended([earlier], duplicate=True)
-                last = conn.execute(
-                    update(sessions_table)
-                    .where(sessions_table.c.id == session_id)
-                    .values(last_seq=sessions_table.c.last_seq + len(batch))
-                    .returning(sessions_table.c.last_seq)
-                ).scalar_one()
-                events = [
-                    Event(
-                        last - len(batch) + n,
-                        new.type,
-                        new.payload,
-                        tuple(new.audience),
-                        new.t,
-                        wall,
-                        new.actor,
-                        new.client_id,
-                    )
-                    for n, new in enumerate(batch, start=1)
-                ]
-                claims = [
-                    {"session_id": session_id, "key": new.claim, "seq": event.seq}
-                    for new, event in zip(batch, events, strict=True)
-                    if new.claim is not None
-                ]
-                if claims:
-                    conn.execute(insert(claims_table), claims)
-                conn.execute(
-                    insert(events_table),
-                    [
-                        {
-                            "session_id": session_id,
-                            "seq": e.seq,
-                            "type": e.type,
-                            "t": e.t,
-                            "wall": wall,
-                            "actor": e.actor,
-                            "client_id": e.client_id,
-                            "audience": list(e.audience),
-                            "payload": e.payload_json,
-                        }
+            with self._writing() as raw:
+                cursor = raw.cursor()
+                try:
+                    if self.sqlite:
+                        cursor.execute("BEGIN IMMEDIATE")
+                    if first.client_id is not None and first.actor is None:
+                        # Facilitators have no participant id, so the unique constraint cannot see their resends.
+                        cursor.execute(sql["by_client"], (session_id, first.client_id))
+                        found = cursor.fetchone()
+                        if found is not None:
+                            _rollback(raw, self.sqlite)
+                            return Appended(self.events_at(session_id, [found[0]]), duplicate=True)
+                    if expected is None:
+                        cursor.execute(sql["seq"], (len(batch), session_id))
+                    else:
+                        cursor.execute(sql["seq_if"], (len(batch), session_id, expected))
+                    found = cursor.fetchone()
+                    if found is None:
+                        if expected is None:
+                            raise LookupError(f"unknown session {session_id!r}")
+                        raise Stale(f"the log of {session_id} moved past seq {expected}")
+                    last = found[0]
+                    events = [
+                        Event(
+                            last - len(batch) + n,
+                            new.type,
+                            new.payload,
+                            tuple(new.audience),
+                            new.t,
+                            wall,
+                            new.actor,
+                            new.client_id,
+                        )
+                        for n, new in enumerate(batch, start=1)
+                    ]
+                    claims = [
+                        (session_id, new.claim, event.seq)
+                        for new, event in zip(batch, events, strict=True)
+                        if new.claim is not None
+                    ]
+                    if claims:
+                        cursor.executemany(sql["claim"], claims)
+                    rows = [
+                        (
+                            session_id,
+                            e.seq,
+                            e.type,
+                            e.t,
+                            wall,
+                            e.actor,
+                            e.client_id,
+                            json.dumps(list(e.audience)),
+                            json.dumps(e.payload_json),
+                        )
                         for e in events
-                    ],
-                )
-                if outbox:
-                    due = time.time() + OUTBOX_GRACE
-                    conn.execute(
-                        insert(_table(Outbox)), [{"session_id": session_id, "seq": e.seq, "due": due} for e in events]
-                    )
-                return Appended(events)
-        except IntegrityError as exc:
-            text = str(exc.orig)
+                    ]
+                    if len(rows) == 1:
+                        cursor.execute(sql["event"], rows[0])
+                    else:
+                        cursor.executemany(sql["event"], rows)
+                    if outbox:
+                        due = time.time() + OUTBOX_GRACE
+                        cursor.executemany(sql["outbox"], [(session_id, e.seq, due) for e in events])
+                    if self.sqlite:
+                        cursor.execute("COMMIT")
+                    else:
+                        raw.commit()
+                except BaseException:
+                    _rollback(raw, self.sqlite)
+                    raise
+                finally:
+                    cursor.close()
+        except self._dbapi.IntegrityError as exc:
+            text = str(exc)
             if "claim" in text or "uq_event_client" in text or "client_id" in text:
                 if first.client_id is not None:
                     again = self.events_by_client(session_id, first.actor, first.client_id)
@@ -418,6 +456,33 @@ class Store:
                         return Appended([again], duplicate=True)
                 raise Claimed(", ".join(n.claim for n in batch if n.claim)) from None
             raise
+        except self._dbapi.OperationalError as exc:  # busy or locked: `retry` runs it again
+            raise OperationalError(None, None, exc) from exc
+        return Appended(events)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """The driver connection an append writes on. SQLite writes one at a time anyway: one connection
+        is kept for them (a pool check-out and check-in per append cost as much as the INSERT); on
+        PostgreSQL, one from the pool."""
+        if not self.sqlite:
+            raw = self.engine.raw_connection()
+            try:
+                yield raw
+            finally:
+                raw.close()
+            return
+        with self._writer_lock:
+            raw, self._writer_raw = self._writer_raw or self.engine.raw_connection(), None
+            try:
+                yield raw
+            except (self._dbapi.IntegrityError, Claimed):
+                self._writer_raw = raw  # refused, rolled back: the connection is fine
+                raise
+            except BaseException:
+                raw.close()  # back to the pool (busy, or broken: the pool checks it)
+                raise
+            self._writer_raw = raw
 
     @staticmethod
     def _by_client(conn: Any, session_id: str, actor: int | None, client_id: str) -> Event | None:
@@ -555,6 +620,36 @@ class Store:
             if session_id is not None:
                 query = query.where(Report.session_id == session_id)
             return list(s.scalars(query))
+
+
+def _append_sql(sqlite: bool) -> dict[str, str]:
+    """The statements of `Store._append` in the driver's own parameter style (qmark or format)."""
+    statements = {
+        "seq": "UPDATE game_session SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq",
+        "seq_if": "UPDATE game_session SET last_seq = last_seq + ? WHERE id = ? AND last_seq = ? RETURNING last_seq",
+        "claim": 'INSERT INTO claim (session_id, "key", seq) VALUES (?, ?, ?)',
+        "event": "INSERT INTO event (session_id, seq, type, t, wall, actor, client_id, audience, payload) "
+        + (
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            if sqlite
+            else "VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS JSON), CAST(? AS JSON))"
+        ),
+        "outbox": "INSERT INTO outbox (session_id, seq, due) VALUES (?, ?, ?)",
+        "by_client": "SELECT seq FROM event WHERE session_id = ? AND actor IS NULL AND client_id = ?",
+    }
+    return statements if sqlite else {k: v.replace("?", "%s") for k, v in statements.items()}
+
+
+def _rollback(raw: Any, sqlite: bool) -> None:
+    """Roll back a raw connection's transaction, if it is still open (never raises)."""
+    try:
+        if sqlite:
+            if raw.driver_connection.in_transaction:
+                raw.driver_connection.execute("ROLLBACK")
+        else:
+            raw.rollback()
+    except Exception:  # noqa: BLE001 - the connection is broken: the pool discards it
+        raw.invalidate()
 
 
 def alembic_config() -> Config:

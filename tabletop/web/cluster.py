@@ -68,6 +68,8 @@ class QueueManager(sio.RedisManager):
         super().__init__(url, channel=CHANNEL, write_only=write_only)
         self.failures = 0
         self.on_control: Callable[[dict[str, Any]], None] | None = None
+        #: Told (session, seq) of each event another worker published: Live then knows its state is behind.
+        self.on_heard: Callable[[str, int], None] | None = None
         self._local = threading.local()  # greenlet-local under gevent: the batch being gathered
 
     @contextlib.contextmanager
@@ -130,6 +132,7 @@ class QueueManager(sio.RedisManager):
             data = message.get("data")
             for inner in data[0] if isinstance(data, list) and data and isinstance(data[0], list) else []:
                 if isinstance(inner, dict) and inner.get("event") not in (BATCH, CONTROL):
+                    self._heard(inner)
                     super()._handle_emit(inner)
             return
         if message.get("event") == CONTROL:
@@ -141,7 +144,17 @@ class QueueManager(sio.RedisManager):
                 except Exception:
                     log.exception("control message failed: %s", payload.get("op"))
             return
+        self._heard(message)
         super()._handle_emit(message)
+
+    def _heard(self, message: dict[str, Any]) -> None:
+        """Another worker's `event` emit: tell Live the session's log reached its seq."""
+        data = message.get("data")
+        event = data[0] if message.get("event") == "event" and isinstance(data, list) and data else None
+        if isinstance(event, dict) and self.on_heard is not None:
+            session, seq = event.get("session"), event.get("seq")
+            if isinstance(session, str) and isinstance(seq, int):
+                self.on_heard(session, seq)
 
 
 # ------------------------------------------------------------------ presence
@@ -393,6 +406,7 @@ def init_cluster(app: Flask) -> Cluster:
     cluster = Cluster(presence, manager, revalidate=rt.store.live_digests)
     if manager is not None:
         manager.on_control = cluster.control
+        manager.on_heard = rt.live.heard
         inner = rt.live.publish
 
         def publish(session_id: str, event: Event, state: Any) -> None:

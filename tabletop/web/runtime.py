@@ -15,8 +15,8 @@ from tabletop.report.job import ReportJob
 from tabletop.store import Store
 
 from .extensions import socketio
-from .feed import personal_targets
-from .feed import view as event_view
+from .feed import View, ViewOf, personal_targets
+from .feed import view as view_of
 
 CONTROL = Viewer("control")
 
@@ -46,10 +46,18 @@ class Runtime:
         `state` has just folded the event (Live passes it): the teams and the teams some observer
         watches come from it, so publishing asks the database nothing, with one worker or several.
         """
+        views: dict[Viewer, View | None] = {}
+
+        def event_view(event: Event, viewer: Viewer, exercise: Any) -> View | None:
+            """Each viewer's view once per event (the sender's class view is also its team's, often)."""
+            if viewer not in views:
+                views[viewer] = view_of(event, viewer, exercise)
+            return views[viewer]
+
         control = event_view(event, CONTROL, state.exercise)
         assert control is not None  # control sees every event
         socketio.emit("event", {"session": session_id, **control}, to=room(session_id, "control"))
-        leave_out = self.publish_personal(session_id, event, state)
+        leave_out = self.publish_personal(session_id, event, state, event_view)
         seats: list[tuple[str, str]] = []
         if ALL in event.audience:
             teams = [t.id for t in state.exercise.teams]
@@ -72,11 +80,13 @@ class Runtime:
                 rooms = [room(session_id, "observe", team) for team in watched]
                 socketio.emit("event", {"session": session_id, **view}, to=rooms, **leave_out)
 
-    def publish_personal(self, session_id: str, event: Event, state: SessionState) -> dict[str, Any]:
+    def publish_personal(
+        self, session_id: str, event: Event, state: SessionState, event_view: ViewOf = view_of
+    ) -> dict[str, Any]:
         """Send the participants this event is personal to (its sender, its author) their own view,
         to their own room, before their class's emit; return the options of that emit: leave out their
         connections here (one on another worker gets both, this one first: clients keep the first of a seq)."""
-        targets = personal_targets(event, state.participants, state.exercise)
+        targets = personal_targets(event, state.participants, state.exercise, event_view)
         if not targets:
             return {}
         skip: list[str] = []
