@@ -36,8 +36,14 @@ function attach(box, out) {
     }
   });
   box.form && box.form.addEventListener("reset", () => window.setTimeout(() => update(true), 0));
+  // A value set by a script (a message sent clears its box) updates the count at once.
+  const native = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value");
+  Object.defineProperty(box, "value", {
+    configurable: true,
+    get() { return native.get.call(this); },
+    set(v) { native.set.call(this, v); update(true); },
+  });
   update(true);
-  window.setInterval(() => update(), 700); // values set by a script (a message sent clears its box)
 }
 
 export function bindCounts(root = document) {
