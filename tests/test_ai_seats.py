@@ -306,3 +306,13 @@ def test_a_failed_turn_is_tried_again_while_its_work_waits(tmp_path):
         assert not runner.step()  # nothing new, and not yet time
         runner.retry_at = time.monotonic()  # the back-off has passed
         assert runner.step() and len(relayed(game)) == 1 and runner.retry_at is None
+
+
+def test_a_raw_newline_in_a_text_is_not_a_reason_to_drop_the_answer(tmp_path):
+    game = game_on_the_line(tmp_path)
+    sent = game.do("us", "send_message", channel="oman-line", text=LINE)
+    view = seat_view(game.state, game.actors["oman"], game.store.events_after(game.session), 60.0)
+    # As a small model writes it: a control character (a newline) raw inside the JSON string.
+    edit = '{"do": "relay", "message": SEQ, "action": "edit", "text": "Calm,\nplease."}'.replace("SEQ", str(sent.seq))
+    raw = '{"actions": [' + edit + "]}"
+    assert validate(raw, view) == [("relay", {"message": sent.seq, "action": "edit", "text": "Calm,\nplease."})]

@@ -52,7 +52,7 @@ class ModelPlayer:
         try:
             reply = self.client.chat(messages, schema)
             self.latencies.append(reply.seconds)
-            answer = json.loads(reply.text)
+            answer = json.loads(reply.text, strict=False)  # a raw newline in a text is no reason to drop it
         except (ModelError, ValueError) as exc:
             self.counts["failed"] += 1
             log.warning("rehearsal AI seat: %s", exc)

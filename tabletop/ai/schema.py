@@ -114,7 +114,7 @@ def parse(raw: str) -> Any:
         raise Invalid("the answer is empty")
     text = _FENCE.sub("", raw.strip())
     try:
-        return json.loads(text)
+        return json.loads(text, strict=False)  # raw control characters in a text: the commands strip them
     except (ValueError, RecursionError) as exc:
         raise Invalid(f"the answer is not JSON ({str(exc)[:80]})") from None
 
