@@ -2,6 +2,7 @@
 // hotwash progress and the report.
 import {
   ExerciseClock, LiveClient, announce, appData, bindClock, bindConnection, bindRefusals, el, insertBySeq, jsonData,
+  plainRefusal,
 } from "./live.js";
 import {
   CLOCK_EVENTS, DECISION_MADE, ESCALATION_CHANGED, FEEDBACK, INJECT_ACKNOWLEDGED, INJECT_RELEASED, INJECT_WRITTEN,
@@ -609,7 +610,7 @@ $("report-build").addEventListener("click", async () => {
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    $("report-status").textContent = (data.error && data.error.message) || `The report could not be started (${response.status}).`;
+    $("report-status").textContent = data.error && data.error.message ? plainRefusal("", data.error) : `The report could not be started (${response.status}).`;
     $("report-build").disabled = false;
     return;
   }
