@@ -280,7 +280,7 @@ def escalation(
     diamonds = "".join(f"M{left + (right - left) * min(t, span) / span:.1f} {bottom - 9}l4 4-4 4-4-4z" for t in marks)
     if diamonds:
         body.append(f'<path d="{diamonds}" fill="#1f4e79"/>')
-    for t, level, label in peaks:
+    for n, (t, level, label) in enumerate(peaks):
         x, at = left + (right - left) * min(t, span) / span, y(level)
         body.append(f'<circle cx="{x:.1f}" cy="{at:.1f}" r="2.6" fill="#a50021"/>')
         late = x > (left + right) / 2
@@ -288,6 +288,8 @@ def escalation(
         text = label if len(label) <= chars else label[: chars - 1] + "…"
         anchor = 'text-anchor="end"' if late else 'text-anchor="start"'
         dx = -5 if late else 5
-        body.append(_text(x + dx, max(at - 5, top + 16), text, anchor, 'fill="#a50021"', 'font-size="8"'))
+        # several peaks at one level: one label under the other, never over each other (issue 12)
+        ly = max(at - 5, top + 18) + 10 * n
+        body.append(_text(x + dx, ly, text, anchor, 'fill="#a50021"', 'font-size="8"'))
     height = int(bottom + 24)
     return _svg(height, body, "Escalation level over exercise time")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -80,13 +81,16 @@ def build_report(
         general_observations=goals.general,
         teams=who.teams,
         observers=who.observers,
-        timeline=timeline(
-            released.timeline,
-            decided.timeline,
-            readable(exercise, log, names, level.timeline),
-            control_items(log, names, exercise.clock_at),
-            key_messages(exercise, said.messages),
-            branch_items(exercise, log, exercise.clock_at),
+        timeline=titled(
+            exercise,
+            timeline(
+                released.timeline,
+                decided.timeline,
+                readable(exercise, log, names, level.timeline),
+                control_items(log, names, exercise.clock_at),
+                key_messages(exercise, said.messages),
+                branch_items(exercise, log, exercise.clock_at),
+            ),
         ),
         relays=said.relays,
         relay_counts=tuple((k, said.relay_counts.get(k, 0)) for k in RELAY_OUTCOMES),
@@ -135,4 +139,39 @@ def readable(
             f"Escalation {way} {abs(x.delta)}, to {x.level}{rung}" if x.delta else f"Escalation stays {x.level}{rung}"
         )
         found.append(replace(item, reader=f"{moved}. Why: {cause(exercise, log, names, x)}"))
+    return tuple(found)
+
+
+QUOTED = re.compile(r"'([A-Za-z0-9_.-]+)'( decided: ([A-Za-z0-9_.-]+))?")
+BY_INJECT = re.compile(r"\bby inject ([A-Za-z0-9_.-]+)")
+
+
+def titled(exercise: Exercise, items: Sequence[TimelineItem]) -> tuple[TimelineItem, ...]:
+    """Timeline lines whose text names injects or options by id (a channel "opened by inject gh-x", a branch
+    "unless 'gh-move' decided: strike") get `reader` with their titles and labels instead (issue 12)."""
+    injects = {i.id: i for i in exercise.injects}
+
+    def option(inject: str, ident: str) -> str:
+        decision = injects[inject].decision if inject in injects else None
+        found = next((o for o in decision.options if o.id == ident), None) if decision is not None else None
+        return found.label if found is not None else ident
+
+    def quoted(m: re.Match[str]) -> str:
+        ident = m[1]
+        if ident not in injects:
+            return m[0]
+        shown = f"“{injects[ident].title}”"
+        return f"{shown} decided: {option(ident, m[3])}" if m[3] else shown
+
+    def by(m: re.Match[str]) -> str:
+        return f"by the inject “{injects[m[1]].title}”" if m[1] in injects else m[0]
+
+    found = []
+    for item in items:
+        if item.reader or item.kind == "message" or not ("'" in item.detail or "inject " in item.detail):
+            found.append(item)
+            continue
+        text = f"{item.title}. {item.detail}" if item.detail else item.title
+        shown = BY_INJECT.sub(by, QUOTED.sub(quoted, text))
+        found.append(replace(item, reader=shown + (f" {item.ref}" if item.ref else "")) if shown != text else item)
     return tuple(found)
