@@ -279,7 +279,10 @@ def test_every_timeline_item_carries_its_sequence_number(game, data):
 # ------------------------------------------------------------------- the PDF
 def test_the_executive_summary_is_the_first_page_after_the_cover(pdf):
     second = subprocess.run(
-        ["pdftotext", "-f", "2", "-l", "2", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-raw", "-f", "2", "-l", "2", "-enc", "UTF-8", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert second.lstrip().split("\n")[1].startswith("Executive summary") or "Executive summary" in second[:200]
     assert "How soon after an incident did the two sides make contact through Oman?" in " ".join(second.split())
