@@ -21,7 +21,7 @@ import pytest
 from tabletop.rehearse import rehearse
 from tabletop.report.data import build_report
 from tabletop.report.data.compare import as_text, compare_moves, compare_sessions
-from tabletop.report.render import relay_totals, render_pdf
+from tabletop.report.render import document, relay_totals, render_pdf
 
 from .engine_helpers import DATA, Game
 from .report_helpers import pdf_text, squeeze
@@ -287,3 +287,34 @@ def test_every_page_of_a_rehearsal_says_it_was_played_by_bots(rehearsal_pdf):
 
 def test_a_session_played_by_people_is_not_marked(closed_pdf):
     assert "REHEARSAL" not in pdf_text(closed_pdf)
+
+
+def test_the_riverine_rounds_side_by_side_in_its_rehearsal_report(tmp_path):
+    """The riverine scenario's two rounds (Round 1 with the ministers' line, Round 2 without it), each of two
+    moves, compared in the report body (issue 12: "the report compares the rounds")."""
+    game = rehearse(
+        DATA.parent.parent / "exercises" / "riverine-boats-2016.yaml",
+        players=2,  # with one bot a team, the line colonels' seats stay empty
+        seed=5,
+        url=f"sqlite:///{tmp_path / 'r.db'}",
+        library=DATA.parent.parent / "injects",
+    )
+    row_ = game.store.get_session(game.session)
+    data = build_report(game.exercise, game.events(), session_id=game.session, session_title=row_.title)
+    game.store.dispose()
+    cmp = compare_moves(data, each_decision=False)
+    assert [p.title for p in cmp.parts] == ["Round 1 (2016 rules)", "Round 2 (2020 rules)"]
+    assert all(p.rehearsal for p in cmp.parts)
+    channels = {r.label: r.cells for r in cmp.rows if r.group == "Channels between the sides"}
+    ministers = channels["Ministers' line (Secretary of State and Foreign Minister)"]
+    assert ministers[1] == "0", "Round 2 closes the ministers' line"
+    happened = row(cmp, "Contact times", "What happened", "Incident 1").cells
+    assert happened[0].startswith("Two riverine boats") and happened[1].startswith("Again: two riverine boats")
+    oman = [r for r in cmp.rows if r.sub == "Sultanate of Oman"]
+    through = next(r for r in oman if r.label == "Through the intermediary")
+    outcomes = [r for r in oman if r.label in ("Passed on unchanged", "Cosmetic edits", "Substantive edits",
+                                               "Declined", "Never passed on")]  # fmt: skip
+    for n in range(2):
+        assert sum(int(r.cells[n]) for r in outcomes) == int(through.cells[n]), "the outcomes add up"
+    html = document(data)
+    assert "The rounds side by side" in html and "Round 2 (2020 rules)" in html
