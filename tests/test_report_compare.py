@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -318,3 +319,14 @@ def test_the_riverine_rounds_side_by_side_in_its_rehearsal_report(tmp_path):
         assert sum(int(r.cells[n]) for r in outcomes) == int(through.cells[n]), "the outcomes add up"
     html = document(data)
     assert "The rounds side by side" in html and "Round 2 (2020 rules)" in html
+
+
+def test_the_page_never_loads_weasyprint_into_the_server():
+    code = (
+        "import sys; import tabletop.web.compare, tabletop.report.data.compare; "
+        "print(sorted(m for m in sys.modules if m.startswith(('weasyprint', 'pypdf'))))"
+    )
+    root = DATA.parent.parent
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -3,7 +3,7 @@
 A facilitator picks sessions on the reports page; two or more are set side by side (contact times,
 relay fidelity, peak escalation, decisions), one session shows its rounds (or moves) side by side.
 The data is `tabletop.report.data.compare`, built from each session's report data: pure Python, no
-layout (WeasyPrint never runs in the server's process), so the page is made in the request. Only
+layout (WeasyPrint is never even imported in the server's process), so the page is made in the request. Only
 the facilitator's own sessions (or sessions made without an owner) can be compared.
 """
 
@@ -13,8 +13,9 @@ from typing import Any
 
 from flask import Blueprint, g, render_template, request
 
-from tabletop.report.build import report_data
+from tabletop.report.data import ReportData, build_report
 from tabletop.report.data.compare import Comparison, compare_moves, compare_sessions
+from tabletop.script.models import from_snapshot
 
 from . import auth
 from .auth import facilitator_page
@@ -31,6 +32,13 @@ def _may_see(row: Any) -> bool:
         return bool(may_run(g.facilitator, row))
     owner = getattr(row, "created_by", None)
     return owner is None or owner == getattr(g.facilitator, "id", None)
+
+
+def report_data(store: Any, session_id: str) -> ReportData:
+    """A session's report data (pure: tabletop.report.build would load WeasyPrint into the server)."""
+    row = store.get_session(session_id)
+    events = store.events_after(session_id, 0)
+    return build_report(from_snapshot(row.script), events, session_id=session_id, session_title=row.title)
 
 
 def chosen() -> list[str]:
