@@ -395,9 +395,13 @@ def _escalation(slices: Sequence[Slice]) -> list[Row]:
         cause = ""
         if s.data.sponsor is not None and when is not None:
             cause = next((p.cause for p in s.data.sponsor.peaks if abs(p.t - when) < 1e-6), "")
-        if not cause and when is not None:
+        if not cause and when is not None:  # a part's own peak: the change's cause, with titles (reader)
             cause = next(
-                (i.detail for i in s.data.timeline if i.kind == "escalation" and abs(i.t - when) < 1e-6),
+                (
+                    i.reader.partition("Why: ")[2] or i.detail
+                    for i in s.data.timeline
+                    if i.kind == "escalation" and abs(i.t - when) < 1e-6
+                ),
                 "",
             )
         at = f" at +{_clock(when)}" if when is not None and when > 0 else ""
