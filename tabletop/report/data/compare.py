@@ -251,12 +251,13 @@ def _contacts(slices: Sequence[Slice]) -> list[Row]:
     rows: list[Row] = []
     per = [[(i.inject, i.title, i) for i in _incidents(s)] for s in slices]
     matched = _keyed(slices, per)
+    missing = "no incident in this part" if slices and slices[0].by_order else "not released"
     for n, (title, found) in enumerate(matched, start=1):
         incidents: list[IncidentContacts | None] = [x if isinstance(x, IncidentContacts) else None for x in found]
         label = f"Incident {n}" if slices[0].by_order else title
 
         def cells(fn: object, incidents: list[IncidentContacts | None] = incidents) -> list[str]:
-            return [fn(i) if i is not None else "not released" for i in incidents]  # type: ignore[operator]
+            return [fn(i) if i is not None else missing for i in incidents]  # type: ignore[operator]
 
         sub = label
         if slices[0].by_order:
