@@ -938,9 +938,10 @@ def third_worker(results: list[dict[str, Any]]) -> list[str]:
         lines.append(
             f"{r['mode']} {r['scenario']}: the worker with no clients spent {follower / wall:.2f} cores, "
             f"{per_follower:.0f} us per message appended (a serving worker: {per_serving:.0f} us), just to follow "
-            "the others: every event reaches every worker through Redis (decoded even where no room wants it) "
-            "and every worker's scheduler folds every active session's new events from PostgreSQL four times "
-            "a second. Each worker adds that much to every event of the deployment."
+            "the others: every event reaches every worker through Redis (decoded even where no room wants it), "
+            "and every worker's scheduler reads the active sessions' last seq (one query) four times a second "
+            "and folds a session's new events when its state has something due, or every 2 s (live.py FOLLOW). "
+            "Each worker adds that much to every event of the deployment."
         )
         services = w.get("services_cpu_s") or {}
         sat = r.get("saturation_window") or {}

@@ -149,9 +149,13 @@ class Live:
         if seq > self._heard.get(session_id, 0):
             self._heard[session_id] = seq
 
-    def _expected(self, state: SessionState) -> int | None:
-        """The seq an append must find at the end of the log (several workers), or None (one: always)."""
-        return state.seq if self.shared else None
+    def _expected(self, state: SessionState, attempt: int) -> int | None:
+        """Several workers: the seq the first append of a command must find at the end of the log (None:
+        any; one worker's cache is the log). The state was caught up when another worker's event was
+        heard of; if the log moved meanwhile (Stale), the command is decided again on the caught-up state
+        and appended whatever came since, as before: insisting every time made two workers on one busy
+        session refuse commands as `busy`."""
+        return state.seq if self.shared and attempt == 0 else None
 
     # --------------------------------------------------------------- commands
     def command(self, session_id: str, actor: Actor, name: str, data: Any) -> Result:
@@ -175,8 +179,8 @@ class Live:
                     raise
                 if not made:
                     return Result()
-                try:
-                    result = self._append(session_id, state, made, wall)
+                try:  # decided on the log's latest state, if it can be had at once (see `_expected`)
+                    result = self._append(session_id, state, made, wall, self._expected(state, _attempt))
                 except Claimed:  # someone else did it first, or appended since (Stale): look again
                     state = self.state(session_id)
                     continue
@@ -194,7 +198,7 @@ class Live:
                 wall = self.time.now()
                 made = NewEvent(new.type, new.payload, new.audience, state.elapsed(wall), new.actor)
                 try:
-                    return self._append(session_id, state, [made], wall).events[0]
+                    return self._append(session_id, state, [made], wall, self._expected(state, _attempt)).events[0]
                 except Stale:
                     state = self.state(session_id)
             raise Refused("busy", f"{new.type}: the session is busy, try again")
@@ -211,8 +215,10 @@ class Live:
         before = state.seq
         return self.state(session_id).seq != before
 
-    def _append(self, session_id: str, state: SessionState, batch: list[NewEvent], wall: float) -> Result:
-        appended = self.store.append(session_id, batch, wall, outbox=self.shared, expected=self._expected(state))
+    def _append(
+        self, session_id: str, state: SessionState, batch: list[NewEvent], wall: float, expected: int | None = None
+    ) -> Result:
+        appended = self.store.append(session_id, batch, wall, outbox=self.shared, expected=expected)
         if appended.duplicate:
             return Result(appended.events, duplicate=True)
         if self.after_commit is not None:
