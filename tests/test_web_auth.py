@@ -186,7 +186,7 @@ def test_each_cli_module_owns_its_group():
     }  # fmt: skip
     assert set(session.session_cli.commands) == {"create"}
     assert set(facilitator.facilitator_cli.commands) == {"create", "disable", "enable"}
-    assert set(report.report_cli.commands) == {"build", "export"}
+    assert set(report.report_cli.commands) == {"build", "export", "compare"}
     for module in (facilitator, report, session):
         assert not any("exercise" in name for name in _imports(ROOT / module.__file__)), module.__name__
 
