@@ -441,4 +441,4 @@ def test_the_preview_page_heads_each_move_and_says_who_uses_each_channel(tmp_pat
     assert 'data-move-heading="m2"' in page and "Move 2: USS Boxer" in page
     assert "from 18 Jul 2019 10:00" in page and "the clock stops for a plenary" in page
     assert "starts closed" in page and "writes: Tactical action officer, IRGC Navy boat commander" in page
-    assert "reads: us-general, ir-general" in page
+    assert "reads: CENTCOM one-star, General Staff (Brigadier General)" in page
