@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Table, create_engine, delete, event, func, select, tuple_, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -97,13 +97,15 @@ class Store:
         if self.sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            kwargs.update(pool_size=10, max_overflow=20)  # pinged when idle a while: `_ping_when_idle`
         self.engine: Engine = create_engine(url, **kwargs)
         # Reads go through their own engine: on SQLite they must not take the write lock.
         self.reader: Engine = create_engine(url, **kwargs) if self.sqlite else self.engine
         if self.sqlite:
             _sqlite_setup(self.engine, immediate=True)
             _sqlite_setup(self.reader, immediate=False)
+        else:
+            _ping_when_idle(self.engine)
         self.sessions = sessionmaker(self.reader, expire_on_commit=False)
         self.writer = sessionmaker(self.engine, expire_on_commit=False)
         self._published: list[tuple[str, int]] = []  # outbox rows published, deleted by flush_published
@@ -664,6 +666,33 @@ def database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+#: Seconds a pooled PostgreSQL connection may have been idle and still be used without a ping first.
+PING_IDLE = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection (SELECT 1) before use only when it was idle PING_IDLE seconds or more: a
+    dead one (the server restarted) is replaced then. `pool_pre_ping` pinged at every check-out: one more
+    round trip for every append and every read of the log, under load as well."""
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()
+        except Exception as exc:
+            raise DisconnectionError(f"a pooled connection is dead: {exc}") from exc
 
 
 def _sqlite_setup(engine: Engine, immediate: bool) -> None:
