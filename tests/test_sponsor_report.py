@@ -301,7 +301,7 @@ def test_the_pdf_reads_back_every_new_section(text):
         "Server outages",
         "9. Public and private",
         "Appendix D: Public and private, one timeline",
-        "Appendix E: Rank pairing of every message through a relay",
+        "Appendix C: Every message through an intermediary",  # with each message's rank pairing
     ):
         assert squeeze(title) in flat, title
 
@@ -318,7 +318,7 @@ def test_the_pdf_sets_a_contact_time_beside_its_benchmark(text):
 
 def test_the_pdf_shows_a_rank_mismatch(text):
     flat = squeeze(text)
-    assert squeeze("MISMATCH: relayed by a lower rank (authority 2 for 3)") in flat  # appendix E
+    assert squeeze("MISMATCH: relayed by a lower rank (authority 2 for 3)") in flat  # appendix C
     assert squeeze("Who wrote to whom, through whom") in flat and squeeze("The mismatches") in flat
     assert squeeze("relayed by a lower rank (authority 3 for 4)") in flat
 

@@ -111,6 +111,7 @@ CHUNK = 25  # lines per block in the long lists
 PUBLIC_LINES = 40  # lines of the public-and-private timeline in the body (all of them in their appendix)
 TIMELINE_LINES = 60  # lines of the timeline in the body (all of them, with the key messages, in appendix B)
 FLAGGED = 20  # rank mismatches in the body (all of them in their appendix)
+STOPPED = 20  # messages held, declined or never passed on in the body (all of them in the relay appendix)
 
 
 @dataclass(frozen=True)
@@ -207,19 +208,37 @@ def seat_text(s: Seat | None) -> str:
     return f"{s.name + ', ' if s.name else ''}{s.title}{rank}"
 
 
+def seat_short(s: Seat | None) -> str:
+    """A seat without its holder's name (the relay line names the sender and the relayer already)."""
+    if s is None:
+        return "nobody (never decided)"
+    return f"{s.title}{f', authority {s.authority}' if s.authority is not None else ''}"
+
+
 def rank_line(r: RankPair) -> str:
-    """A message's rank pairing on one short line: the receiving seats summed up by their number and
-    highest authority (section 6's table names them): a third of the characters, less layout (issue 12)."""
+    """A message's rank pairing, short: the seats at both ends and in the middle, the receiving seats summed up
+    by their number and highest authority (section 6's table names them), and the verdict against the rules."""
     top = max((s.authority for s in r.receivers if s.authority is not None), default=None)
     seats = (
         f"{len(r.receivers)} seat{'s' if len(r.receivers) != 1 else ''} read it" if r.receivers else "nobody reads it"
     )
     if top is not None:
         seats += f", the highest of authority {top}"
-    flags = f"  MISMATCH: {'; '.join(r.flags)}" if r.flags else "  matched"
+    flags = f"MISMATCH: {'; '.join(r.flags)}" if r.flags else "matched"
+    return f"[{seat_short(r.sender)}; relayed by {seat_short(r.relayer)}; {seats}; {flags}]"
+
+
+def relay_rank_line(x: RelayItem, r: RankPair | None) -> str:
+    """A message through an intermediary once (issue 12): what became of it, then its rank pairing, then its text.
+
+    One list instead of a relay list and a rank-pairing list of the same messages: half the lines to lay out."""
+    if r is None:
+        return relay_line(x)
+    by = f" by {x.by}" if x.by else ""
+    held = f"; held {x.held_for}" if x.held else ""
     return (
-        f"#{r.seq} {r.time} {r.channel}, {r.outcome}: from {seat_text(r.sender)}; relayed by "
-        f"{seat_text(r.relayer)}; to {r.receiver_team} ({seats}).{flags}"
+        f"#{x.seq} {x.time} {x.name} ({x.from_team_name}) to {x.to_names}, {x.channel_name}: "
+        f"{x.outcome.upper()}{by} after {x.waited}{held} {rank_line(r)}: {isolate(flat(x.original), x.original_dir)}"
     )
 
 
@@ -272,17 +291,25 @@ def appendices(data: ReportData) -> list[Appendix]:
             _timeline(data, keep_messages=True),
         )
     ]
+    sponsor = data.sponsor
     if data.relays:
+        ranks = {r.seq: r for r in sponsor.ranks} if sponsor is not None else {}
+        pairing = (
+            " In brackets, its rank pairing: the sender's seat and the relayer's (position, authority), how many "
+            "seats of the receiving team read the channel and the highest authority among them (section 6 names "
+            "them), and any mismatch against the script's channel rule."
+            if ranks
+            else ""
+        )
         found.append(
             (
                 "relay",
                 "Every message through an intermediary",
                 "Log number, time written, sender, receivers, channel: what the intermediary did, after how long, "
-                "how long it was held; then the text as written (section 5 shows the edits).",
-                [relay_line(x) for x in data.relays],
+                f"how long it was held.{pairing} Then the text as written (section 5 shows the edits).",
+                [relay_rank_line(x, ranks.get(x.seq)) for x in data.relays],
             )
         )
-    sponsor = data.sponsor
     if sponsor is not None and sponsor.public_private:
         found.append(
             (
@@ -292,17 +319,6 @@ def appendices(data: ReportData) -> list[Appendix]:
                 "of the log. Each line: exercise time, scenario time, what (INCIDENT, PUBLIC, LINE, DECISION), log "
                 "number, who, where, then the text as written (what the relay made of it is in brackets).",
                 [pp_line(i) for i in sponsor.public_private],
-            )
-        )
-    if sponsor is not None and sponsor.ranks:
-        found.append(
-            (
-                "ranks",
-                "Rank pairing of every message through a relay",
-                "Log number, time, channel, what became of it: the sender's seat, the relayer's (name, position, "
-                "authority), the receiving team with how many of its seats read the channel and the highest "
-                "authority among them (section 6 names them), and any mismatch against the script's channel rule.",
-                [rank_line(r) for r in sponsor.ranks],
             )
         )
     if data.responses:
@@ -479,6 +495,7 @@ def fragment(data: ReportData, part: str, apps: Sequence[Appendix]) -> str:
     env = environment()
     if part == MAIN:
         major = _timeline(data, tape=True)
+        stopped = [relay_line(x) for x in data.relays if x.outcome in ("declined", "waiting") or x.held]
         # Author Markdown through the one safe renderer (raw HTML shown as text, links checked).
         summary = Markup(markdown_html(data.summary))  # noqa: S704
         return env.get_template("report/main.html").render(
@@ -493,7 +510,8 @@ def fragment(data: ReportData, part: str, apps: Sequence[Appendix]) -> str:
             rules=RULES,
             flagged=[r for r in data.sponsor.ranks if r.flags][:FLAGGED] if data.sponsor is not None else [],
             pairings=pairings(data.sponsor.ranks) if data.sponsor is not None else [],
-            stopped=chunked([relay_line(x) for x in data.relays if x.outcome in ("declined", "waiting") or x.held]),
+            stopped=chunked(stopped[:STOPPED]),
+            stopped_total=len(stopped),
             edited=[x for x in data.relays if x.outcome == "edited"],
             appendix={a.key: a for a in apps},
             rounds=compare_moves(data, each_decision=False),
