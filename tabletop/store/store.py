@@ -500,11 +500,13 @@ class Store:
             return self._by_client(conn, session_id, actor, client_id)
 
     def events_after(self, session_id: str, seq: int = 0, limit: int | None = None) -> list[Event]:
-        with self.sessions() as s:
-            query = select(EventRow).where(EventRow.session_id == session_id, EventRow.seq > seq).order_by(EventRow.seq)
-            if limit is not None:
-                query = query.limit(limit)
-            return [_event(r) for r in s.scalars(query)]
+        # Core, not the ORM: with several workers this is read whenever another worker appended.
+        table = _table(EventRow)
+        query = select(table).where(table.c.session_id == session_id, table.c.seq > seq).order_by(table.c.seq)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.reader.connect() as conn:
+            return [_event(r._mapping) for r in conn.execute(query)]
 
     def events_at(self, session_id: str, seqs: list[int]) -> list[Event]:
         """These events of the session, in order."""
