@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import random
 import tempfile
 import time
@@ -36,11 +37,12 @@ from typing import Any
 
 from tabletop.engine import Actor, ManualTime, NewEvent, Refused
 from tabletop.engine import events as ev
+from tabletop.engine.beliefs import parse_position, teams_asked
 from tabletop.engine.events import Event
 from tabletop.live import Live
 from tabletop.rehearse_lines import Cue, Debrief, Player, ScriptPlayer, Seat, plain, soften
 from tabletop.script import Exercise, load_exercise
-from tabletop.script.models import TEAM_CHANNEL, Inject, Position, Team, snapshot
+from tabletop.script.models import TEAM_CHANNEL, Inject, KeyQuestion, Position, Team, snapshot
 from tabletop.script.times import format_log_offset
 from tabletop.store import Store
 
@@ -456,6 +458,7 @@ class _Bots:
             return False
 
     def on_inject(self, p: ev.InjectReleased, now: float) -> None:
+        self.ask(p, now)
         for team in p.to:
             seats = self.team_seats(team)
             if not seats:
@@ -485,6 +488,57 @@ class _Bots:
                     now + self.rng.uniform(0.2, 0.8) * deadline,
                     partial(self.do, seat.actor, "decide", inject=p.inject, option=option, rationale=rationale),
                 )
+
+    # ------------------------------------------------------------------ key questions
+    def ask(self, p: ev.InjectReleased, now: float) -> None:
+        """An inject that asks key questions: a bot of each team asked answers, and later updates its answer."""
+        for question in self.ex.key_questions:
+            if p.inject not in question.ask_at:
+                continue
+            for team in set(p.to) & set(teams_asked(self.ex, question)):
+                seats = self.team_seats(team)
+                if not seats:
+                    continue
+                first = now + self.rng.uniform(30, 150)
+                for at in (first, first + self.rng.uniform(300, 900)):
+                    self.at(at, partial(self.assess, self.rng.choice(seats), question))
+
+    def heard(self, team: str) -> bool:
+        """Whether a message from another team has reached this one through a relay (the line)."""
+        relays = {c.id for c in self.ex.channels if c.relay and c.relay != "control"}
+        return any(s.delivered and s.team != team and s.channel in relays for s in self.tally.sent.values())
+
+    def assess(self, seat: Seat, question: KeyQuestion) -> None:
+        """A bot's picture: the truth blurred by noise, less of it once the other side has spoken through
+        the line (a rehearsal's bots stand in for people; their pictures only exercise the report)."""
+        answer = self.picture(question, 0.35 if self.heard(seat.team) else 1.0)
+        if answer is not None:
+            confidence = self.rng.randint(35, 85)
+            self.do(seat.actor, "assess", question=question.id, answer=answer, confidence=confidence)
+
+    def picture(self, q: KeyQuestion, blur: float) -> float | int | str | None:
+        truth, rng = q.truth, self.rng
+        if q.kind == "choice":
+            if truth in q.options and rng.random() > 0.55 * blur:
+                return truth
+            others = [o for o in q.options if o != truth] or list(q.options)
+            return rng.choice(others) if others else None
+        if q.kind == "number" and isinstance(truth, (int, float)):
+            guess = float(truth) * (1 + rng.gauss(0, 0.4 * blur))
+            return round(guess) if float(truth).is_integer() else round(guess, 2)
+        if q.kind == "position" and truth is not None:
+            here = parse_position(truth)
+            if here is None:
+                return None
+            km, bearing = rng.uniform(0, 80 * blur), rng.uniform(0, 2 * math.pi)
+            lat = here[0] + km * math.cos(bearing) / 111.0
+            lon = here[1] + km * math.sin(bearing) / (111.0 * max(0.1, math.cos(math.radians(here[0]))))
+            return f"{lat:.3f}, {lon:.3f}"
+        if q.kind == "text":
+            if blur == 1.0:
+                return "Not yet clear: we are waiting for the other side's account."
+            return "As the other side told us through the line."
+        return None
 
     def on_relay(self, seq: int, relay_team: str, text: str, now: float, channel: str) -> None:
         seat: Seat | None = None

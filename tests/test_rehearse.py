@@ -47,6 +47,24 @@ def test_bots_play_every_kind_of_move(rehearsal):
     assert sum(rehearsal.refused.values()) <= 3
 
 
+def test_bots_answer_the_key_questions_they_are_asked(rehearsal):
+    """At an `ask_at` inject a bot of each team asked gives its picture, then updates it: the report's
+    misperception section has something to set beside the truth."""
+    from tabletop.engine.beliefs import teams_asked
+
+    events = rehearsal.events()
+    released = {e.payload.inject: set(e.payload.to) for e in events if isinstance(e.payload, ev.InjectReleased)}
+    asked = {
+        (q.id, team)
+        for q in rehearsal.exercise.key_questions
+        for inject in q.ask_at
+        for team in released.get(inject, set()) & set(teams_asked(rehearsal.exercise, q))
+    }
+    answers = Counter((e.payload.question, e.payload.team) for e in events if isinstance(e.payload, ev.Assessment))
+    assert asked and set(answers) == asked
+    assert all(n >= 2 for n in answers.values())  # a first picture, then an update
+
+
 def test_same_seed_same_game():
     def shape(game):
         return [(e.type, round(e.t, 3), e.payload_json.get("text")) for e in game.events()]
