@@ -174,7 +174,8 @@ def timeline_line(i: TimelineItem) -> str:
     who = f"{i.teams}: " if i.teams else ""
     if i.reader:  # titles, not ids (issue 12)
         return f"{when}  {i.kind.upper()}  {who}{isolate(flat(i.reader), i.dir)}"
-    detail = f". {isolate(flat(i.detail), i.dir)}" if i.detail else ""
+    stop = " " if i.title.rstrip().endswith((".", "?", "!", ":")) else ". "  # no "?." after a question
+    detail = f"{stop}{isolate(flat(i.detail), i.dir)}" if i.detail else ""
     ref = f" {i.ref}" if i.ref else ""
     return f"{when}  {i.kind.upper()}  {who}{i.title}{detail}{ref}"
 

@@ -171,7 +171,8 @@ def titled(exercise: Exercise, items: Sequence[TimelineItem]) -> tuple[TimelineI
         if item.reader or item.kind == "message" or not ("'" in item.detail or "inject " in item.detail):
             found.append(item)
             continue
-        text = f"{item.title}. {item.detail}" if item.detail else item.title
+        stop = " " if item.title.rstrip().endswith((".", "?", "!", ":")) else ". "
+        text = f"{item.title}{stop}{item.detail}" if item.detail else item.title
         shown = BY_INJECT.sub(by, QUOTED.sub(quoted, text))
         found.append(replace(item, reader=shown + (f" {item.ref}" if item.ref else "")) if shown != text else item)
     return tuple(found)
