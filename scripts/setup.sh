@@ -44,7 +44,11 @@ if [ "$want" = dev ]; then .venv/bin/python scripts/ai_model.py; fi
 
 # Front-end libraries (the Socket.IO client) come from npm and are served by the server itself
 # from static/vendor/ (ignored by git): never from a CDN, never committed.
-if [ ! -f static/vendor/socket.io.esm.min.js ] || [ package-lock.json -nt static/vendor/socket.io.esm.min.js ]; then
+# The test tools add axe-core (read from node_modules by the browser tests, never served to users).
+need_npm=0
+[ ! -f static/vendor/socket.io.esm.min.js ] || [ package-lock.json -nt static/vendor/socket.io.esm.min.js ] && need_npm=1
+[ "$want" = dev ] && [ ! -f node_modules/axe-core/axe.min.js ] && need_npm=1
+if [ "$need_npm" = 1 ]; then
   if command -v npm >/dev/null 2>&1; then
     echo "setup: installing front-end packages from package.json"
     if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi

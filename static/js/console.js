@@ -658,7 +658,10 @@ client.on("state", (s) => {
 
 client.on("event", (event, { live }) => {
   const p = event.payload;
-  if (CLOCK_EVENTS.has(event.type)) clock.apply(event);
+  if (CLOCK_EVENTS.has(event.type)) {
+    clock.apply(event);
+    updateClockButtons(); // at once, not at the next half-second tick: no Pause offered while paused
+  }
   switch (event.type) {
     case INJECT_RELEASED:
       releasedAt[p.inject] = event.t;
