@@ -221,7 +221,7 @@ def test_an_option_taken_releases_after_its_delay_and_drives_unless_and_choose(g
     at(game, 50 * 60)
     (made,) = of_type(game, "choice_made")
     assert (made.payload.choice, made.payload.inject, made.payload.how) == ("opener", "after-strike", "scheduled")
-    assert made.payload.reason == "'options' decided: strike"
+    assert made.payload.reason == "“The President asks for options” decided: Strike"
     released = released_at(game)
     assert released["after-strike"] == 50 * 60 and released["after-opener"] == 50 * 60
     assert "crisis-open" not in released and "quiet-month" not in released

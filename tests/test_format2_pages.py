@@ -87,10 +87,12 @@ def test_the_console_gets_the_ladder_the_personas_and_the_conditions(client, app
     assert [p["name"] for p in script["personas"]] == ["IRNA", "@POTUS", "International wire service"]
     rows = {row["inject"]: row for row in script["msel"]}
     assert rows["opening"]["fiction"] is True and rows["opening"]["source"].startswith("ICG")
-    assert rows["chase"]["when"] == "no message from United States on Oman line within 15m after 'opening' was released"
+    assert rows["chase"]["when"] == (
+        "no message from United States on Oman line within 15m after “Iran says it shot down a U.S. drone” was released"
+    )
     assert rows["nudge-decision"]["unless"] == "escalation level at least 3"
     assert rows["opener"]["choose"] == [
-        "after-strike if 'options' decided: strike",
+        "after-strike if “The President asks for options” decided: Strike",
         "crisis-open if escalation level at least 4",
         "quiet-month otherwise",
     ]

@@ -50,8 +50,9 @@ def test_exercise_events_branches_and_persona_posts(played):
     opening = by_title["[Exercise event] Iran says it shot down a U.S. drone"]
     assert "source: ICG 000_1337e7dcf9fe2420.txt:59-62" in opening.detail
     assert any(r.title.startswith("[Exercise event] ") for r in played.responses)
-    assert by_title["Cancelled: Debris found inside the 12-mile limit"].detail == "unless 'options' decided: strike"
-    assert by_title["The next phase: chose Four weeks after the strikes"].detail == "'options' decided: strike"
+    decided = "“The President asks for options” decided: Strike"  # titles and labels, never ids
+    assert by_title["Cancelled: Debris found inside the 12-mile limit"].detail == f"unless {decided}"
+    assert by_title["The next phase: chose Four weeks after the strikes"].detail == decided
     (public,) = [log for log in played.logs if log.id == "public"]
     (post,) = public.messages
     assert (post.name, post.from_team, post.from_team_name) == ("IRNA", "control", "a persona played by control")

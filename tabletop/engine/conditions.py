@@ -291,30 +291,50 @@ def choose(state: SessionState, ident: str, t: float) -> tuple[str | None, str]:
 
 # ------------------------------------------------------------------ words
 def describe(condition: Condition, exercise: Exercise) -> str:
-    """A condition in words, for the log, the console and the report."""
-    teams = {t.id: t.name for t in exercise.teams}
-    channels = {c.id: c.name for c in exercise.channels}
-    return _words(condition, teams, channels, nested=False)
+    """A condition in words, for the log, the console and the report: titles and names, never ids."""
+    return _Words(exercise).say(condition, nested=False)
 
 
-def _words(c: Condition, teams: dict[str, str], channels: dict[str, str], *, nested: bool) -> str:
-    if c.no_message is not None:
-        m = c.no_message
-        since = f"'{m.after}' was released" if m.after else "the start"
-        team, channel = teams.get(m.team, m.team), channels.get(m.channel, m.channel)
-        return f"no message from {team} on {channel} within {format_duration(m.within)} after {since}"
-    if c.no_ack is not None:
-        a = c.no_ack
-        who = teams.get(a.team, a.team) if a.team else "every team it went to"
-        return f"'{a.inject}' not acknowledged by {who} within {format_duration(a.within)}"
-    if c.no_decision is not None:
-        return f"no decision on '{c.no_decision.inject}' within {format_duration(c.no_decision.within)}"
-    if c.escalation is not None:
-        low, high = c.escalation.at_least, c.escalation.at_most
-        if low is not None and high is not None:
-            return f"escalation level from {low} to {high}"
-        return f"escalation level at least {low}" if low is not None else f"escalation level at most {high}"
-    if c.option is not None:
-        return f"'{c.option.decision}' decided: {c.option.option}"
-    joined = (" and " if c.all is not None else " or ").join(_words(p, teams, channels, nested=True) for p in c.parts)
-    return f"({joined})" if nested and len(c.parts) > 1 else joined
+class _Words:
+    def __init__(self, exercise: Exercise) -> None:
+        self.ex = exercise
+        self.teams = {t.id: t.name for t in exercise.teams}
+        self.channels = {c.id: c.name for c in exercise.channels}
+
+    def inject(self, ident: str) -> str:
+        try:
+            return f"“{self.ex.inject(ident).title}”"
+        except KeyError:
+            return f"'{ident}'"
+
+    def option(self, inject: str, option: str) -> str:
+        try:
+            decision = self.ex.inject(inject).decision
+        except KeyError:
+            decision = None
+        labels = {o.id: o.label for o in decision.options} if decision is not None else {}
+        return labels.get(option, option)
+
+    def say(self, c: Condition, *, nested: bool) -> str:
+        if c.no_message is not None:
+            m = c.no_message
+            since = f"{self.inject(m.after)} was released" if m.after else "the start"
+            team, channel = self.teams.get(m.team, m.team), self.channels.get(m.channel, m.channel)
+            return f"no message from {team} on {channel} within {format_duration(m.within)} after {since}"
+        if c.no_ack is not None:
+            a = c.no_ack
+            who = self.teams.get(a.team, a.team) if a.team else "every team it went to"
+            return f"{self.inject(a.inject)} not acknowledged by {who} within {format_duration(a.within)}"
+        if c.no_decision is not None:
+            d = c.no_decision
+            return f"no decision on {self.inject(d.inject)} within {format_duration(d.within)}"
+        if c.escalation is not None:
+            low, high = c.escalation.at_least, c.escalation.at_most
+            if low is not None and high is not None:
+                return f"escalation level from {low} to {high}"
+            return f"escalation level at least {low}" if low is not None else f"escalation level at most {high}"
+        if c.option is not None:
+            o = c.option
+            return f"{self.inject(o.decision)} decided: {self.option(o.decision, o.option)}"
+        joined = (" and " if c.all is not None else " or ").join(self.say(p, nested=True) for p in c.parts)
+        return f"({joined})" if nested and len(c.parts) > 1 else joined
