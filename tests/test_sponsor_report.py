@@ -354,3 +354,13 @@ def test_a_release_a_few_seconds_late_is_no_outage(tmp_path):
         assert "shootdown" in game.released() and data.sponsor.outages == ()
     finally:
         game.store.dispose()
+
+
+def test_a_decision_taken_by_default_belongs_to_the_teams_that_may_take_it():
+    """An inject put to several teams whose decision only some seats may take: when nobody chose, the
+    deciders are the teams of its `by` positions, not everyone it reached."""
+    from tabletop.report.data.sections.knowledge import _deciders
+
+    exercise = load_exercise(SCRIPT, library=DATA / "lib")
+    assert _deciders(exercise, "options", ("us", "iran", "control")) == {"us"}
+    assert _deciders(exercise, "no-such-inject", ("iran",)) == {"iran"}

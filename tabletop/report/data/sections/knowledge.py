@@ -2,9 +2,10 @@
 other side before it decided, by channel, and what was still in flight, held or waiting with the
 intermediary, or had been declined by it.
 
-The deciding team is the team of the player who chose; for a decision taken by default, every team
-the decision was put to. "The other side" is every team that is not an intermediary and not the
-deciding team; a spoof counts as what it imitated (the decider could not tell), a persona's post as
+The deciding team is the team of the player who chose; for a decision taken by default, the teams of
+the positions that may take it (its `by`), else every team the decision was put to. "The other side"
+is every team that is not an intermediary and not the deciding team; a spoof counts as what it
+imitated (the decider could not tell), a persona's post as
 its team's. An intermediary deciding knew, besides, every message the sides had given it to pass on.
 """
 
@@ -26,7 +27,7 @@ from .flow import Flow, Passage
 def knowledge(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tuple[DecisionKnowledge, ...]:
     found = []
     for d in log.decisions:
-        teams = {d.p.team} if d.p.team else {entry_team(a) for a in d.event.audience}
+        teams = {d.p.team} if d.p.team else _deciders(exercise, d.p.inject, d.event.audience)
         teams &= flow.sides | flow.intermediaries
         other = flow.sides - teams
         got: dict[str, list[Passage]] = defaultdict(list)
@@ -88,3 +89,15 @@ def _where(log: ReportLog, names: Names, p: Passage, t: float) -> str:
     if before and before[-1].p.action == "hold":
         return f"{written}, held by {names.team(p.relay)} since {format_log_offset(before[-1].t)}"
     return f"{written}, on its way"
+
+
+def _deciders(exercise: Exercise, inject: str, audience: tuple[str, ...]) -> set[str]:
+    """A decision taken by default: the teams of the positions that may take it (its `by`), else every
+    team it was put to (a UN offer to all three teams that only Iran's seats may answer is Iran's)."""
+    try:
+        decision = exercise.inject(inject).decision
+    except KeyError:
+        decision = None
+    team_of = {position.id: team.id for team in exercise.teams for position in team.positions}
+    teams = {team_of[b] for b in (decision.by if decision is not None else ()) if b in team_of}
+    return teams or {entry_team(a) for a in audience}
