@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .browser_helpers import Seat, chromium, join, log_in
+from .browser_helpers import DESKTOP, TABLET, Seat, chromium, join, log_in
 from .live_server import Client, running_server
 from .test_tape_e2e import EDITED, HELD, IRAN_CHAT, ORIGINAL, US_CHAT, play
 
@@ -65,8 +65,13 @@ def test_scrub_switch_to_iran_and_never_see_what_iran_did_not(server, browser):
         for hidden in (US_CHAT, HELD, ORIGINAL, "Truth:"):
             assert hidden not in text, (seq, hidden)
     expect(feed).to_contain_text(IRAN_CHAT)
+    # receiver_sees: via — Iran is not told who wrote it, and the line says so instead of a bare 'from'
+    expect(feed).to_contain_text("Delivered on Oman line: through the intermediary")
     expect(relay).to_contain_text(EDITED)
     seat.shot("tape-iran")
+    page.set_viewport_size(TABLET)  # the same view at tablet width, for people to look at
+    seat.shot("tape-iran-768")
+    page.set_viewport_size(DESKTOP)
     # Step event by event within Iran's view, and play to the end.
     at(page, 1)
     page.click("#tape-next")

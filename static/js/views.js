@@ -127,7 +127,7 @@ export function describe(event, ctx) {
         text: p.text && p.action === "edit" ? p.text : "",
       };
     case MESSAGE_DELIVERED:
-      return { kind: "message", channel: p.channel, teams: [p.from_team], title: `Delivered on ${channel}: from ${who}`, text: p.text };
+      return { kind: "message", channel: p.channel, teams: [p.from_team], title: who ? `Delivered on ${channel}: from ${who}` : `Delivered on ${channel}: through the intermediary`, text: p.text };
     case MESSAGE_JAMMED:
       return { kind: "message", channel: p.channel, teams: [p.from_team], title: `${who} on ${channel}: jammed, not delivered`, text: p.text };
     case CHANNEL_JAMMED:
