@@ -783,42 +783,43 @@ def _errors(res: dict[str, Any]) -> str:
     return "0" if not errs else f"{sum(errs.values())} ({', '.join(f'{k}={v}' for k, v in errs.items())})"
 
 
+def _md_table(head: str, rows: list[list[str]]) -> list[str]:
+    """A Markdown table: the header row, its rule, then a row per list of cells."""
+    return [head, "|" + "---|" * (head.count("|") - 1)] + ["| " + " | ".join(cells) + " |" for cells in rows]
+
+
 def sp_table(results: list[dict[str, Any]]) -> list[str]:
     head = (
         "| mode | server | S x P | connect all (s) | inject due->recv p50/p99 (ms) | same-instant p99 | send now "
         "p50/p99 | message p50/p99 (ms) | msgs/s | deliveries/s | server cores | us CPU/delivery | peak RSS (MB) "
         "| saturated deliveries/s | ratio to bare | other processes (cores) | errors |"
     )
-    rows = [head, "|" + "---|" * (head.count("|") - 1)]
+    rows: list[list[str]] = []
     for r in results:
         if not r["scenario"][0].isdigit():
             continue
         rows.append(
-            "| "
-            + " | ".join(
-                [
-                    r["mode"],
-                    r["server"],
-                    r["scenario"],
-                    f"{r['connect']['all_s']:.2f}",
-                    fmt_ms(r["injects"]) if "injects" in r else "-",
-                    fmt_ms(r["injects_same_instant"], "p99") if "injects_same_instant" in r else "-",
-                    fmt_ms(r["send_now"]),
-                    fmt_ms(r["messages"]),
-                    f"{r['messages_per_s']:.0f}",
-                    f"{r['deliveries_per_s']:.0f}",
-                    f"{r['window']['server_cores']:.2f}",
-                    f"{r['us_per_delivery']}",
-                    f"{r['peak_rss_mb']:.0f}",
-                    f"{r['saturation']['deliveries_per_s']:.0f}",
-                    f"{r['ratio']:.2f}" if r.get("ratio") is not None else "-",
-                    f"{r['window']['other_cores']:.2f} / {r['saturation_window']['other_cores']:.2f}",
-                    _errors(r),
-                ]
-            )
-            + " |"
+            [
+                r["mode"],
+                r["server"],
+                r["scenario"],
+                f"{r['connect']['all_s']:.2f}",
+                fmt_ms(r["injects"]) if "injects" in r else "-",
+                fmt_ms(r["injects_same_instant"], "p99") if "injects_same_instant" in r else "-",
+                fmt_ms(r["send_now"]),
+                fmt_ms(r["messages"]),
+                f"{r['messages_per_s']:.0f}",
+                f"{r['deliveries_per_s']:.0f}",
+                f"{r['window']['server_cores']:.2f}",
+                f"{r['us_per_delivery']}",
+                f"{r['peak_rss_mb']:.0f}",
+                f"{r['saturation']['deliveries_per_s']:.0f}",
+                f"{r['ratio']:.2f}" if r.get("ratio") is not None else "-",
+                f"{r['window']['other_cores']:.2f} / {r['saturation_window']['other_cores']:.2f}",
+                _errors(r),
+            ]
         )
-    return rows
+    return _md_table(head, rows)
 
 
 def burst_table(results: list[dict[str, Any]]) -> list[str]:
@@ -827,17 +828,25 @@ def burst_table(results: list[dict[str, Any]]) -> list[str]:
         "| mode | server | S x P | burst messages | deliveries | burst p50/p99/max (ms) | "
         "normal chat back to its fixed-load p95 after (s) | errors |"
     )
-    rows = [head, "|" + "---|" * (head.count("|") - 1)]
+    rows: list[list[str]] = []
     for r in results:
         b = r.get("burst")
         if not b:
             continue
         back = "-" if b.get("recovered_s") is None else f"{b['recovered_s']}"
         rows.append(
-            f"| {r['mode']} | {r['server']} | {r['scenario']} | {b['messages']} | {b['n']} | "
-            f"{fmt_ms(b, 'p50', 'p99', 'max')} | {back} | {_errors(r)} |"
+            [
+                r["mode"],
+                r["server"],
+                r["scenario"],
+                f"{b['messages']}",
+                f"{b['n']}",
+                fmt_ms(b, "p50", "p99", "max"),
+                back,
+                _errors(r),
+            ]
         )
-    return rows
+    return _md_table(head, rows)
 
 
 def room_table(results: list[dict[str, Any]]) -> list[str]:
@@ -846,31 +855,27 @@ def room_table(results: list[dict[str, Any]]) -> list[str]:
         "| chat server cores | bench cores | other processes (cores) | reconnect 1,000 missed (ms) | peak RSS (MB) "
         "| errors |"
     )
-    rows = [head, "|" + "---|" * (head.count("|") - 1)]
+    rows: list[list[str]] = []
     for r in results:
         if not r["scenario"].startswith("room"):
             continue
         rc = r.get("reconnect")
         rows.append(
-            "| "
-            + " | ".join(
-                [
-                    r["mode"],
-                    r["server"],
-                    f"{r['connect']['all_s']:.2f}",
-                    fmt_ms(r["fanout"], "p50", "p95", "p99"),
-                    fmt_ms(r["chat"], "p50", "p95", "p99"),
-                    f"{r['chat_window']['server_cores']:.2f}",
-                    f"{r['chat_window']['bench_cores']:.2f}",
-                    f"{r['chat_window']['other_cores']:.2f}",
-                    f"{rc['total_ms']:.0f} ({rc['missed']} events)" if rc else "-",
-                    f"{r['peak_rss_mb']:.0f}",
-                    _errors(r),
-                ]
-            )
-            + " |"
+            [
+                r["mode"],
+                r["server"],
+                f"{r['connect']['all_s']:.2f}",
+                fmt_ms(r["fanout"], "p50", "p95", "p99"),
+                fmt_ms(r["chat"], "p50", "p95", "p99"),
+                f"{r['chat_window']['server_cores']:.2f}",
+                f"{r['chat_window']['bench_cores']:.2f}",
+                f"{r['chat_window']['other_cores']:.2f}",
+                f"{rc['total_ms']:.0f} ({rc['missed']} events)" if rc else "-",
+                f"{r['peak_rss_mb']:.0f}",
+                _errors(r),
+            ]
         )
-    return rows
+    return _md_table(head, rows)
 
 
 def _per(cpu: float, delivered: float) -> str:
@@ -888,7 +893,7 @@ def workers_table(results: list[dict[str, Any]]) -> list[str]:
         "cores (each) | us CPU/delivery, workers | PostgreSQL + Redis cores | us CPU/delivery, all | "
         "saturated deliveries/s (us CPU/delivery) | errors |"
     )
-    rows = [head, "|" + "---|" * (head.count("|") - 1)]
+    rows: list[list[str]] = []
     for r in results:
         if r["server"] not in ("tabletop", TabletopCluster.name) or not r["scenario"][0].isdigit():
             continue
@@ -899,28 +904,22 @@ def workers_table(results: list[dict[str, Any]]) -> list[str]:
         delivered = r["deliveries_per_s"] * w["seconds"]
         sat = r["saturation"]
         rows.append(
-            "| "
-            + " | ".join(
-                [
-                    r["mode"],
-                    "two workers, PostgreSQL + Redis" if r["server"] == TabletopCluster.name else "one worker, SQLite",
-                    r["scenario"],
-                    fmt_ms(r["messages"]),
-                    fmt_ms(r["injects"]) if "injects" in r else "-",
-                    f"{r['deliveries_per_s']:.0f}",
-                    f"{_cores(sum(serving), w['seconds'])} ("
-                    + ", ".join(_cores(c, w["seconds"]) for c in serving)
-                    + ")",
-                    _per(sum(serving), delivered),
-                    _cores(services, w["seconds"]) if services else "-",
-                    _per(sum(serving) + services, delivered),
-                    f"{sat['deliveries_per_s']:.0f} ({sat['us_per_delivery']})",
-                    _errors(r),
-                ]
-            )
-            + " |"
+            [
+                r["mode"],
+                "two workers, PostgreSQL + Redis" if r["server"] == TabletopCluster.name else "one worker, SQLite",
+                r["scenario"],
+                fmt_ms(r["messages"]),
+                fmt_ms(r["injects"]) if "injects" in r else "-",
+                f"{r['deliveries_per_s']:.0f}",
+                f"{_cores(sum(serving), w['seconds'])} (" + ", ".join(_cores(c, w["seconds"]) for c in serving) + ")",
+                _per(sum(serving), delivered),
+                _cores(services, w["seconds"]) if services else "-",
+                _per(sum(serving) + services, delivered),
+                f"{sat['deliveries_per_s']:.0f} ({sat['us_per_delivery']})",
+                _errors(r),
+            ]
         )
-    return rows
+    return _md_table(head, rows)
 
 
 def third_worker(results: list[dict[str, Any]]) -> list[str]:
