@@ -306,6 +306,8 @@ class _Bots:
         self.relay_turn = 0
         self.exchanges = exchanges
         self.tally = Tally(self.ex)
+        # the channels another team relays (the line): what heard() looks for
+        self.lines = frozenset(c.id for c in self.ex.channels if c.relay and c.relay != "control")
         self.rated: dict[str, str] = {}  # objective -> its worst rating so far
         self._seat_players(players, player_for)
         self.observer = self._join_observer()
@@ -505,8 +507,7 @@ class _Bots:
 
     def heard(self, team: str) -> bool:
         """Whether a message from another team has reached this one through a relay (the line)."""
-        relays = {c.id for c in self.ex.channels if c.relay and c.relay != "control"}
-        return any(s.delivered and s.team != team and s.channel in relays for s in self.tally.sent.values())
+        return any(s.delivered and s.team != team and s.channel in self.lines for s in self.tally.sent.values())
 
     def assess(self, seat: Seat, question: KeyQuestion) -> None:
         """A bot's picture: the truth blurred by noise, less of it once the other side has spoken through

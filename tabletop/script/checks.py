@@ -12,22 +12,13 @@ from typing import Any
 
 from .durations import parse_duration, parse_offset
 from .errors import Problem
-from .models import CONDITION_KINDS, MAX_CONDITION_DEPTH, TEAM_CHANNEL
+from .models import CONDITION_KINDS, MAX_CONDITION_DEPTH, TEAM_CHANNEL, Exercise
 from .paths import PathRefused, resolve_attachment
 from .times import format_duration, format_offset
 from .yamlsrc import Path_, Positions
 
 # Fields that only format 2 knows, by where they stand.
-FORMAT2_TOP = (
-    "base",
-    "moves",
-    "escalation",
-    "hotwash",
-    "personas",
-    "key_questions",
-    "research_questions",
-    "benchmarks",
-)
+FORMAT2_TOP = ("base", *Exercise.format2_fields)
 FORMAT2_CHANNEL = ("read", "write", "initially", "receiver_sees", "sender_learns")
 FORMAT2_INJECT = ("fiction", "source", "move", "when", "unless", "choose", "rehearsal", "incident")
 FORMAT2_EFFECT = ("channel",)

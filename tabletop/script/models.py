@@ -15,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -493,16 +493,7 @@ ResearchAnswer = Literal[
     "public_signals",
     "line_share",
 ]
-RESEARCH_ANSWERS: tuple[ResearchAnswer, ...] = (
-    "first_contact",
-    "first_answer",
-    "relay_fidelity",
-    "rank_pairing",
-    "decisions_informed",
-    "peak_escalation",
-    "public_signals",
-    "line_share",
-)
+RESEARCH_ANSWERS: tuple[ResearchAnswer, ...] = get_args(ResearchAnswer)
 
 
 class ResearchQuestion(Model):
