@@ -109,9 +109,13 @@ def watch(data: Any = None) -> dict[str, Any]:
     if identity is None or identity.kind != "facilitator":
         return _refuse("watch", "forbidden", "watch: only facilitators watch sessions")
     session_id = data.get("session") if isinstance(data, dict) else None
-    if not isinstance(session_id, str) or unstorable(session_id) or not runtime().store.get_session(session_id[:32]):
+    if (
+        not isinstance(session_id, str)
+        or unstorable(session_id)
+        or (row := runtime().store.get_session(session_id[:32])) is None  # one query: `may_run` reads it too
+    ):
         return _refuse("watch", "unknown_session", f"watch: unknown session {session_id!r}")
-    if not may_run(identity, runtime().store.get_session(session_id[:32])):
+    if not may_run(identity, row):
         return _refuse("watch", "forbidden", f"watch: {NOT_THEIRS}")
     join_room(room(session_id, "control"))
     session["watching"] = session.get("watching", set()) | {session_id}
