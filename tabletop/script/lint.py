@@ -31,8 +31,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import Mark
 from .loader import LIBRARY, load_exercise_located
 from .models import Exercise, Inject, Move, Option, Position, Team
-from .timeline import timeline
-from .times import format_length, format_offset, format_scenario
+from .timeline import Row, timeline
+from .times import format_length, format_offset, format_scenario, scenario_moment
 from .yamlsrc import Path_, Positions
 
 IDLE = 30 * 60
@@ -197,13 +197,13 @@ def _line_in(places: _Places, inject_id: str, key: str, text: str, offset: int) 
     return Mark(mark.file, mark.line + 1 + _PLAIN.sub("", text)[:offset].count("\n"), 1)
 
 
-def check_clock_times(exercise: Exercise, places: _Places) -> list[Finding]:
+def check_clock_times(rows: list[Row], places: _Places) -> list[Finding]:
     found = []
-    for row in timeline(exercise):
+    for row in rows:
         inject = row.inject
         if row.due is None or row.clock is None or inject.is_choice:
             continue
-        moment = exercise.scenario_at(row.due)
+        moment = scenario_moment(row.clock, row.due)  # the row's clock: no second clock_at lookup
         if moment is None:
             continue
         tolerance = max(15.0, row.clock.time_scale)  # minutes: one exercise minute of the move's clock
@@ -227,10 +227,10 @@ def check_clock_times(exercise: Exercise, places: _Places) -> list[Finding]:
 
 
 # ------------------------------------------------------------------------- objectives by move
-def inject_moves(exercise: Exercise) -> dict[str, Move]:
+def inject_moves(rows: list[Row]) -> dict[str, Move]:
     """The move each inject falls in, as the timeline places it: by its time when known, else its
     `move:`, else the move of what releases it (a trigger's inject or decision, a choice)."""
-    return {row.inject.id: row.move for row in timeline(exercise) if row.move is not None}
+    return {row.inject.id: row.move for row in rows if row.move is not None}
 
 
 _MOVES_RE = re.compile(r"\bmoves?\s+(\d+(?:\s*(?:,|and|&|-|–|to)\s*\d+)*)", re.IGNORECASE)
@@ -248,8 +248,8 @@ def named_moves(text: str, count: int) -> set[int]:
     return found
 
 
-def check_objective_moves(exercise: Exercise, places: _Places) -> list[Finding]:
-    moves = inject_moves(exercise)
+def check_objective_moves(exercise: Exercise, rows: list[Row], places: _Places) -> list[Finding]:
+    moves = inject_moves(rows)
     if not moves:
         return []
     found = []
@@ -387,11 +387,11 @@ def _gaps(points: list[float], duration: float) -> list[tuple[float, float]]:
     return [(a, b) for a, b in pairwise(marks) if b - a > IDLE]
 
 
-def _timed(exercise: Exercise) -> list[tuple[float, tuple[Inject, ...]]]:
+def _timed(exercise: Exercise, rows: list[Row]) -> list[tuple[float, tuple[Inject, ...]]]:
     """What surely arrives at a known time: each timed (or chained) inject, and for a timed choice
     its alternatives, one of which arrives then."""
     found: list[tuple[float, tuple[Inject, ...]]] = []
-    for row in timeline(exercise):
+    for row in rows:
         if row.due is None:
             continue
         if row.inject.is_choice:
@@ -412,8 +412,8 @@ def _concerns(exercise: Exercise, team: Team, position: Position, names: list[re
     return any(x.search(text) for x in names)
 
 
-def check_idle_seats(exercise: Exercise, places: _Places) -> list[Finding]:
-    arrivals = _timed(exercise)
+def check_idle_seats(exercise: Exercise, rows: list[Row], places: _Places) -> list[Finding]:
+    arrivals = _timed(exercise, rows)
     found = []
     for n, team in enumerate(exercise.teams):
         # A team is busy when whatever arrives (any alternative of a choice) reaches it.
@@ -480,11 +480,12 @@ def lint(
 ) -> list[Finding]:
     """Every warning of a loaded script, in file order."""
     places = _Places(exercise, positions, display)
+    rows = timeline(exercise)  # computed once: three rules read it
     found = [
-        *check_clock_times(exercise, places),
-        *check_objective_moves(exercise, places),
+        *check_clock_times(rows, places),
+        *check_objective_moves(exercise, rows, places),
         *check_channel_scores(exercise, places),
-        *check_idle_seats(exercise, places),
+        *check_idle_seats(exercise, rows, places),
         *check_slot(exercise, places, slot),
     ]
     return sorted(found, key=lambda f: (f.mark.file != display, f.mark, f.rule, f.message))
