@@ -500,19 +500,20 @@ class Store:
             return self._by_client(conn, session_id, actor, client_id)
 
     def events_after(self, session_id: str, seq: int = 0, limit: int | None = None) -> list[Event]:
-        # Core, not the ORM: with several workers this is read whenever another worker appended.
+        return self._events(session_id, _table(EventRow).c.seq > seq, limit)
+
+    def events_at(self, session_id: str, seqs: list[int]) -> list[Event]:
+        """These events of the session, in order."""
+        return self._events(session_id, _table(EventRow).c.seq.in_(seqs))
+
+    def _events(self, session_id: str, which: Any, limit: int | None = None) -> list[Event]:
+        # Core, not the ORM: with several workers the log is read whenever another worker appended.
         table = _table(EventRow)
-        query = select(table).where(table.c.session_id == session_id, table.c.seq > seq).order_by(table.c.seq)
+        query = select(table).where(table.c.session_id == session_id, which).order_by(table.c.seq)
         if limit is not None:
             query = query.limit(limit)
         with self.reader.connect() as conn:
             return [_event(r._mapping) for r in conn.execute(query)]
-
-    def events_at(self, session_id: str, seqs: list[int]) -> list[Event]:
-        """These events of the session, in order."""
-        with self.sessions() as s:
-            query = select(EventRow).where(EventRow.session_id == session_id, EventRow.seq.in_(seqs))
-            return [_event(r) for r in s.scalars(query.order_by(EventRow.seq))]
 
     # ------------------------------------------------------------------ outbox
     # Only with several workers (Live.shared): see Outbox in models.py and docs/architecture.md.
