@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from ..runtime import runtime
+from .common import fail
 
 facilitator_cli = AppGroup("facilitator", help="Facilitator accounts.")
 
@@ -45,8 +46,7 @@ def disable_facilitator(name: str) -> None:
 
     found = runtime().store.set_facilitator_disabled(name, True)
     if found is None:
-        click.echo(f"error: no facilitator '{name}'", err=True)
-        sys.exit(1)
+        fail(f"no facilitator '{name}'")
     queue = current_app.config.get("MESSAGE_QUEUE")
     message = {"op": "drop", "match": {"facilitator": found}, "reason": "disabled"}
     if queue and publish_control(queue, message):
@@ -60,6 +60,5 @@ def disable_facilitator(name: str) -> None:
 def enable_facilitator(name: str) -> None:
     """Enable a disabled account again (it logs in anew: its old tokens stay revoked)."""
     if runtime().store.set_facilitator_disabled(name, False) is None:
-        click.echo(f"error: no facilitator '{name}'", err=True)
-        sys.exit(1)
+        fail(f"no facilitator '{name}'")
     click.echo(f"facilitator '{name}' enabled")
