@@ -12,15 +12,16 @@ from typing import Any
 
 from .durations import parse_duration, parse_offset
 from .errors import Problem
-from .models import CONDITION_KINDS, MAX_CONDITION_DEPTH, TEAM_CHANNEL, Exercise
+from .models import CONDITION_KINDS, MAX_CONDITION_DEPTH, TEAM_CHANNEL, Channel, Exercise, Inject
 from .paths import PathRefused, resolve_attachment
 from .times import format_duration, format_offset
 from .yamlsrc import Path_, Positions
 
-# Fields that only format 2 knows, by where they stand.
+# Fields that only format 2 knows, by where they stand: the models' format2_fields and the few
+# format-2 fields those do not list.
 FORMAT2_TOP = ("base", *Exercise.format2_fields)
-FORMAT2_CHANNEL = ("read", "write", "initially", "receiver_sees", "sender_learns")
-FORMAT2_INJECT = ("fiction", "source", "move", "when", "unless", "choose", "rehearsal", "incident")
+FORMAT2_CHANNEL = ("read", "write", *Channel.format2_fields)
+FORMAT2_INJECT = ("move", "when", "unless", *Inject.format2_fields)
 FORMAT2_EFFECT = ("channel",)
 # What a choice (an inject with `choose`) may hold besides its release: the rest is content.
 CHOICE_CONTENT = (
