@@ -512,13 +512,15 @@ class _Bots:
     def assess(self, seat: Seat, question: KeyQuestion) -> None:
         """A bot's picture: the truth blurred by noise, less of it once the other side has spoken through
         the line (a rehearsal's bots stand in for people; their pictures only exercise the report)."""
-        answer = self.picture(question, 0.35 if self.heard(seat.team) else 1.0)
+        answer = self.picture(question, self.heard(seat.team))
         if answer is not None:
             confidence = self.rng.randint(35, 85)
             self.do(seat.actor, "assess", question=question.id, answer=answer, confidence=confidence)
 
-    def picture(self, q: KeyQuestion, blur: float) -> float | int | str | None:
+    def picture(self, q: KeyQuestion, heard: bool) -> float | int | str | None:
+        """A bot's answer to a key question: the truth blurred, less so once its team has heard the other side."""
         truth, rng = q.truth, self.rng
+        blur = 0.35 if heard else 1.0
         if q.kind == "choice":
             if truth in q.options and rng.random() > 0.55 * blur:
                 return truth
@@ -536,9 +538,9 @@ class _Bots:
             lon = here[1] + km * math.sin(bearing) / (111.0 * max(0.1, math.cos(math.radians(here[0]))))
             return f"{lat:.3f}, {lon:.3f}"
         if q.kind == "text":
-            if blur == 1.0:
-                return "Not yet clear: we are waiting for the other side's account."
-            return "As the other side told us through the line."
+            if heard:
+                return "As the other side told us through the line."
+            return "Not yet clear: we are waiting for the other side's account."
         return None
 
     def on_relay(self, seq: int, relay_team: str, text: str, now: float, channel: str) -> None:
