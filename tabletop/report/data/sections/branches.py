@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tabletop.script import Exercise
 from tabletop.script.times import format_log_offset, format_scenario_at
 
-from ..log import ReportLog, ScenarioClock
+from ..log import Logged, ReportLog, ScenarioClock
 from ..models import Message, TimelineItem
 from ..names import Names
 from ..text import direction
@@ -19,29 +21,16 @@ def branch_items(exercise: Exercise, log: ReportLog, clock: ScenarioClock) -> li
     def title(ident: str) -> str:
         return titles.get(ident, ident)
 
-    items = [
-        TimelineItem(
-            x.t,
-            format_log_offset(x.t),
-            format_scenario_at(clock(x.t), x.t),
-            "inject",
-            "Control",
-            f"Cancelled: {title(x.p.inject)}",
-            x.p.reason,
-            seq=x.seq,
-        )
-        for x in log.cancelled
-    ]
+    def item(x: Logged[Any], text: str, detail: str) -> TimelineItem:
+        at = format_scenario_at(clock(x.t), x.t)
+        return TimelineItem(x.t, format_log_offset(x.t), at, "inject", "Control", text, detail, seq=x.seq)
+
+    items = [item(x, f"Cancelled: {title(x.p.inject)}", x.p.reason) for x in log.cancelled]
     items += [
-        TimelineItem(
-            x.t,
-            format_log_offset(x.t),
-            format_scenario_at(clock(x.t), x.t),
-            "inject",
-            "Control",
+        item(
+            x,
             f"{title(x.p.choice)}: " + (f"chose {title(x.p.inject)}" if x.p.inject else "nothing chosen"),
             x.p.reason + ("; sent by hand" if x.p.how == "by hand" else ""),
-            seq=x.seq,
         )
         for x in log.choices
     ]
