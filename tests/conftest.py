@@ -29,6 +29,15 @@ def app(tmp_path: Path):
     app.extensions["tabletop"].close()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, one per browser-test module (Playwright imported only by the modules that use it)."""
+    from .browser_helpers import chromium
+
+    with chromium() as browser:
+        yield browser
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

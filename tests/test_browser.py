@@ -18,7 +18,7 @@ from .live_server import running_server
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from .browser_helpers import TABLET, Seat, chromium, clock_text, join, log_in  # noqa: E402
+from .browser_helpers import TABLET, Seat, clock_text, join, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -34,12 +34,6 @@ def server(tmp_path_factory):
         tmp_path_factory.mktemp("browser"), EXERCISES_DIR=str(ROOT / "exercises"), INJECTS_DIR=str(ROOT / "injects")
     ) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def inject(seat: Seat, ident: str):

@@ -18,7 +18,7 @@ from .live_server import running_server
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from .browser_helpers import TABLET, Seat, chromium, join, log_in  # noqa: E402
+from .browser_helpers import TABLET, Seat, join, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -27,12 +27,6 @@ pytestmark = pytest.mark.slow
 def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("browser-channels")) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def test_a_closed_channel_opens_on_screen_and_the_next_move_changes_the_date(server, browser):

@@ -20,7 +20,7 @@ from .live_server import running_server
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from .browser_helpers import SHOTS, TABLET, Seat, chromium, log_in  # noqa: E402
+from .browser_helpers import SHOTS, TABLET, Seat, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -35,12 +35,6 @@ FINDINGS = "Contact through Oman held all game; the first message was late."
 def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("console")) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def axe(seat: Seat, screen: str) -> list[str]:

@@ -17,7 +17,7 @@ from .live_server import Client, running_server
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from .browser_helpers import TABLET, Seat, chromium, join, log_in  # noqa: E402
+from .browser_helpers import TABLET, Seat, join, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +29,6 @@ STATEMENT = "The United States will defend freedom of navigation."
 def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("browser-feed")) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def test_public_feed_personas_ladder_and_hotwash_questions(server, browser):

@@ -15,7 +15,7 @@ from .live_server import Client, running_server
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-from .browser_helpers import TABLET, Seat, chromium, join, log_in  # noqa: E402
+from .browser_helpers import TABLET, Seat, join, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +29,6 @@ READ_BACK = "Washington asks that the boats stand down."
 def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("browser-relay")) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def test_the_oman_desk_writes_a_note_to_one_side_only(server, browser):

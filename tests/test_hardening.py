@@ -18,7 +18,7 @@ import requests
 from tabletop.engine import COMMANDS
 
 from .hardening_helpers import Bystander, RawSocket, call
-from .live_server import PASSWORD, Client, Server
+from .live_server import Client, Server, running_server
 
 pytestmark = [
     pytest.mark.slow,
@@ -31,11 +31,8 @@ SURROGATE = "x \ud800 y"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("hardening"))
-    assert srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(tmp_path_factory.mktemp("hardening")) as srv:
+        yield srv
 
 
 def game(server: Server) -> dict:

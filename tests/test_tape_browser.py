@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .browser_helpers import DESKTOP, TABLET, Seat, chromium, join, log_in
+from .browser_helpers import DESKTOP, TABLET, Seat, join, log_in
 from .live_server import Client, running_server
 from .test_tape_e2e import EDITED, HELD, IRAN_CHAT, ORIGINAL, US_CHAT, play
 
@@ -20,12 +20,6 @@ pytestmark = pytest.mark.slow
 def server(tmp_path_factory):
     with running_server(tmp_path_factory.mktemp("tape-browser")) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def at(page: Page, seq: int) -> None:
