@@ -56,6 +56,8 @@ class ReportLog:
     exchanges: list[Logged[Exchange]] = field(default_factory=list)
     relay_actions: dict[int, list[Logged[ev.MessageRelayed]]] = field(default_factory=lambda: defaultdict(list))
     deliveries: dict[int, float] = field(default_factory=dict)  # message seq -> first delivery
+    read_backs: dict[int, list[Logged[ev.MessageReadBack]]] = field(default_factory=lambda: defaultdict(list))
+    relay_notes: list[Logged[ev.RelayNote]] = field(default_factory=list)  # the intermediaries' own words
     decisions: list[Logged[ev.DecisionMade]] = field(default_factory=list)
     escalations: list[Logged[ev.EscalationChanged]] = field(default_factory=list)
     notes: list[Logged[ev.Note]] = field(default_factory=list)
@@ -119,6 +121,10 @@ def _file(log: ReportLog, e: Event) -> None:
             log.relay_actions[p.message].append(Logged(e, p))
         case ev.MessageDelivered() as p:
             log.deliveries.setdefault(p.message, e.t)
+        case ev.MessageReadBack() as p:
+            log.read_backs[p.message].append(Logged(e, p))
+        case ev.RelayNote() as p:
+            log.relay_notes.append(Logged(e, p))
         case ev.DecisionMade() as p:
             log.decisions.append(Logged(e, p))
         case ev.EscalationChanged() as p:

@@ -1,7 +1,7 @@
 """What the relay changed and who talked to whom through it (issue 12).
 
 - each edited message classified by the relay rules (`relaydiff.classify`), with what the receiving
-  team did next;
+  team did next (a read-back counts) and the intermediary's notes on it;
 - figures per intermediary and per person: each message counted once, by what finally became of it
   (a held message later forwarded is a forward, held first); control's relay channels apart;
 - rank pairing for every message through a relay: the sender's seat, the relayer's, the receiving
@@ -48,27 +48,62 @@ def verdicts(log: ReportLog, names: Names, flow: Flow) -> tuple[RelayVerdict, ..
 
 
 def next_act(log: ReportLog, names: Names, flow: Flow, p: Passage) -> str:
-    """What the receiving team did first after the message reached it: a message on a channel (not its
-    team chat) or a decision."""
+    """What the receiving team did first after the message reached it, and what the intermediary said of it.
+
+    The receiving team's first act after the arrival is the earliest of: its read-back of this message
+    (`message_read_back`), a message on a channel (not its team chat), a decision. Then the
+    intermediary's notes (`relay_note`) are listed: those written about this message (to either side,
+    any time), and those written, without naming a message, on the same channel to a receiving team
+    between the arrival and the receiving team's act (what it read before it acted). docs/report.md,
+    "What the receiver did next".
+    """
     if p.arrived is None:
         return ""
     teams = set(p.to) & flow.sides
+    acts: list[tuple[int, float, str]] = []  # (seq, t, what)
     wrote = next(
         (q for q in flow.passages if q.t >= p.arrived and q.seq > p.seq and q.from_team in teams and flow.genuine(q)),
         None,
     )
+    if wrote is not None:
+        acts.append((wrote.seq, wrote.t, f"{flow.who(wrote, names)} on {wrote.channel_name}: {short(wrote.text, 120)}"))
     decided = next(
         (d for d in log.decisions if d.t >= p.arrived and d.p.team in teams and not d.p.by_default),
         None,
     )
-    if decided is not None and (wrote is None or decided.seq < wrote.seq):
-        title = log.released[d.p.inject].p.title if (d := decided).p.inject in log.released else d.p.inject
-        return f"{format_log_offset(d.t)} {names.team(d.p.team)} decided {title}: {d.p.label or 'no option'}"
-    if wrote is not None:
-        return (
-            f"{format_log_offset(wrote.t)} {flow.who(wrote, names)} on {wrote.channel_name}: {short(wrote.text, 120)}"
+    if decided is not None:
+        d = decided
+        title = log.released[d.p.inject].p.title if d.p.inject in log.released else d.p.inject
+        acts.append((d.seq, d.t, f"{names.team(d.p.team)} decided {title}: {d.p.label or 'no option'}"))
+    read = next((r for r in log.read_backs.get(p.seq, ()) if r.p.team in teams), None)
+    if read is not None:
+        who = names.person(read.p.name, read.p.position, read.p.team)
+        team = names.team(read.p.team)
+        who = f"{who}, {team}" if team and team != who else who
+        acts.append((read.seq, read.t, f"{who} read it back: {short(read.p.text, 120)}"))
+    first = min(acts, default=None)
+    said = f"{format_log_offset(first[1])} {first[2]}" if first is not None else "nothing more from the receiving team"
+    until = first[0] if first is not None else None
+    notes = [
+        n
+        for n in log.relay_notes
+        if n.p.message == p.seq
+        or (
+            n.p.message is None
+            and n.p.channel == p.channel
+            and n.p.to in teams
+            and n.t >= p.arrived
+            and n.seq > p.seq
+            and (until is None or n.seq < until)
         )
-    return "nothing more from the receiving team"
+    ]
+    for n in notes:
+        by = f" ({n.p.by})" if n.p.by else ""
+        said += (
+            f"; {format_log_offset(n.t)} note from {names.team(n.p.relay)}{by} to {names.team(n.p.to)}: "
+            f"{short(n.p.text, 120)}"
+        )
+    return said
 
 
 def relay_figures(names: Names, flow: Flow) -> tuple[RelayFigures, ...]:
