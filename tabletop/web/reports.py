@@ -17,16 +17,15 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_file
 from flask import url_for as flask_url_for
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from .auth import error, facilitator_api, facilitator_page, json_body, may_run
 from .extensions import socketio
 from .runtime import room, runtime
+from .share import MAX_SHARE_HOURS, expiry, gone, read_token, refused, sign_token
 
 log = logging.getLogger(__name__)
 reports = Blueprint("reports", __name__)
 SHARE_SALT = "tabletop.report-share"
-MAX_SHARE_HOURS = 24 * 30
 #: The largest id a store holds (PostgreSQL's integer): a larger one in a URL is 404, not a database error.
 MAX_ID = 2**31 - 1
 #: The HTML view is our own markup with an inline stylesheet and no script at all.
@@ -151,37 +150,15 @@ def report_html(report_id: int) -> Any:
 
 
 # ------------------------------------------------------------------- sharing
-def _serializer(app: Flask, signed_at: float | None = None) -> URLSafeTimedSerializer:
-    if signed_at is None:
-        return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SHARE_SALT)
-    stamp = int(signed_at)
-
-    class Backdated(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return stamp
-
-    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SHARE_SALT, signer=Backdated)
-
-
 def share_token(app: Flask, report_id: int, hours: float, signed_at: float | None = None) -> str:
     """A signed, timestamped token naming one report and how many hours the link works."""
-    return _serializer(app, signed_at).dumps({"r": report_id, "h": float(hours)})
+    return sign_token(app, SHARE_SALT, {"r": report_id}, hours, signed_at)
 
 
 def read_share_token(app: Flask, token: str, now: float | None = None) -> tuple[int | None, str]:
     """(report id, "") for a good token; (None, "expired" | "invalid") otherwise."""
-    try:
-        data, signed = _serializer(app).loads(token, max_age=MAX_SHARE_HOURS * 3600, return_timestamp=True)
-    except SignatureExpired:
-        return None, "expired"
-    except BadSignature:
-        return None, "invalid"
-    if not isinstance(data, dict) or not isinstance(data.get("r"), int) or not isinstance(data.get("h"), float):
-        return None, "invalid"
-    age = (time.time() if now is None else now) - signed.timestamp()
-    if age > data["h"] * 3600:
-        return None, "expired"
-    return data["r"], ""
+    data, problem = read_token(app, SHARE_SALT, token, {"r": int}, now)
+    return (None, problem) if data is None else (data["r"], "")
 
 
 @reports.post(f"/api/reports/<int(max={MAX_ID}):report_id>/share")
@@ -205,15 +182,10 @@ def shared(token: str) -> Any:
     """The shared report's PDF; an expired or altered link gets a short page, never a traceback."""
     report_id, problem = read_share_token(current_app._get_current_object(), token[:500])  # type: ignore[attr-defined]
     if report_id is None:
-        if problem == "expired":
-            return render_template("report/shared_error.html", title="This link has expired",
-                                   text="Ask the facilitator who sent it for a new one."), 403  # fmt: skip
-        return render_template("report/shared_error.html", title="This link is not valid",
-                               text="Check that the whole link was copied."), 404  # fmt: skip
+        return refused(problem)
     path = _done_file(report_id, ".pdf")
     if path is None:
-        return render_template("report/shared_error.html", title="This report is no longer available",
-                               text="It may have been removed."), 404  # fmt: skip
+        return gone("This report is no longer available", "It may have been removed.")
     return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=path.name)
 
 
@@ -260,7 +232,8 @@ def reports_page() -> Any:
         action = request.form.get("action")
         if action == "build":
             session_id = request.form.get("session", "")[:32]
-            if store.get_session(session_id) is None or not may_run(g.facilitator, store.get_session(session_id)):
+            session = store.get_session(session_id)
+            if session is None or not may_run(g.facilitator, session):
                 notice = f"Unknown session '{session_id}'."
             else:
                 report_id = start_build(current_app._get_current_object(), session_id)  # type: ignore[attr-defined]
@@ -275,12 +248,11 @@ def reports_page() -> Any:
             if not theirs or _done_file(report_id, ".pdf") is None or not 0 < hours <= MAX_SHARE_HOURS:
                 notice = "That report cannot be shared (not built, or the hours are out of range)."
             else:
-                expires = time.time() + hours * 3600
                 token = share_token(current_app._get_current_object(), report_id, hours)  # type: ignore[attr-defined]
                 shared_link = {
                     "report": report_id,
                     "url": flask_url_for("reports.shared", token=token, _external=True),
-                    "expires": time.strftime("%d %b %Y %H:%M UTC", time.gmtime(expires)),
+                    "expires": expiry(hours),
                 }
     by_session: dict[str, list[Any]] = {}
     for row in store.list_reports():

@@ -22,7 +22,6 @@ from collections import OrderedDict
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from tabletop.engine import Viewer, beliefs
 from tabletop.engine import events as ev
@@ -33,10 +32,10 @@ from tabletop.script.models import Exercise, from_snapshot
 from .auth import error, facilitator_api, facilitator_page
 from .feed import personal_to, view, viewer_of
 from .runtime import runtime
+from .share import MAX_SHARE_HOURS, expiry, gone, read_token, refused, sign_token
 
 tape = Blueprint("tape", __name__)
 SHARE_SALT = "tabletop.tape-share"
-MAX_SHARE_HOURS = 24 * 30
 #: Views of events sent with a moment: the latest ones up to it (the page asks for earlier ones).
 WINDOW = 120
 #: The most events a moment sends when the page asks for them all (`limit`).
@@ -375,33 +374,17 @@ def tape_moment(session_id: str) -> Any:
 
 
 # ------------------------------------------------------------------- sharing
-def _serializer(app: Flask) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=SHARE_SALT)
-
-
 def share_token(app: Flask, session_id: str, hours: float, team: str | None) -> str:
     """A signed, timestamped token naming a session, the views it opens (every view, or one team's)
     and how many hours the link works."""
-    return _serializer(app).dumps({"s": session_id, "h": float(hours), "v": team or "*"})
+    return sign_token(app, SHARE_SALT, {"s": session_id, "v": team or "*"}, hours)
 
 
 def read_share_token(app: Flask, token: str, now: float | None = None) -> tuple[tuple[str, str | None] | None, str]:
     """((session, team or None), "") for a good token; (None, "expired" | "invalid") otherwise."""
-    try:
-        data, signed = _serializer(app).loads(token, max_age=MAX_SHARE_HOURS * 3600, return_timestamp=True)
-    except SignatureExpired:
-        return None, "expired"
-    except BadSignature:
-        return None, "invalid"
-    if (
-        not isinstance(data, dict)
-        or not isinstance(data.get("s"), str)
-        or not isinstance(data.get("h"), float)
-        or not isinstance(data.get("v"), str)
-    ):
-        return None, "invalid"
-    if (time.time() if now is None else now) - signed.timestamp() > data["h"] * 3600:
-        return None, "expired"
+    data, problem = read_token(app, SHARE_SALT, token, {"s": str, "v": str}, now)
+    if data is None:
+        return None, problem
     return (data["s"], None if data["v"] == "*" else data["v"]), ""
 
 
@@ -418,14 +401,14 @@ def share(session_id: str) -> Any:
         hours = 0.0
     team = request.form.get("team") or None
     if not 0 < hours <= MAX_SHARE_HOURS or (team is not None and team not in {t.id for t in found.exercise.teams}):
-        return render_template(
-            "report/shared_error.html",
-            title="That link cannot be made",
-            text=f"Give a number of hours above 0 and at most {MAX_SHARE_HOURS}, and a team of the session.",
-        ), 400
+        return gone(
+            "That link cannot be made",
+            f"Give a number of hours above 0 and at most {MAX_SHARE_HOURS}, and a team of the session.",
+            400,
+        )
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     token = share_token(app, session_id, hours, team)
-    expires = time.strftime("%d %b %Y %H:%M UTC", time.gmtime(time.time() + hours * 3600))
+    expires = expiry(hours)
     return render_template(
         "tape_shared.html",
         url=url_for("tape.shared_page", token=token, _external=True),
@@ -439,19 +422,11 @@ def share(session_id: str) -> Any:
 def _shared(token: str) -> tuple[Tape, str, str | None] | Any:
     found, problem = read_share_token(current_app._get_current_object(), token[:600])  # type: ignore[attr-defined]
     if found is None:
-        title = "This link has expired" if problem == "expired" else "This link is not valid"
-        text = (
-            "Ask the facilitator who sent it for a new one."
-            if problem == "expired"
-            else "Check that the whole link was copied."
-        )
-        return render_template("report/shared_error.html", title=title, text=text), 403 if problem == "expired" else 404
+        return refused(problem)
     session_id, team = found
     tape_ = tapes().get(session_id)
     if tape_ is None:
-        return render_template(
-            "report/shared_error.html", title="This session is no longer available", text="It may have been removed."
-        ), 404
+        return gone("This session is no longer available", "It may have been removed.")
     return tape_, session_id, team
 
 
