@@ -11,8 +11,10 @@ nothing fell due leaves no trace in the log.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import pairwise
 
 from tabletop.engine import events as ev
 from tabletop.script import Exercise
@@ -20,7 +22,7 @@ from tabletop.script.models import Escalation as Rungs
 from tabletop.script.models import Inject
 from tabletop.script.times import format_log_offset, format_scenario_at, format_span, format_wall
 
-from ..log import ReportLog
+from ..log import Logged, ReportLog
 from ..models import Lane, LaneMark, MovePart, Outage, Peak, TimelineItem
 from ..names import Names
 from ..text import direction, short
@@ -99,6 +101,7 @@ def moves(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tuple
         (t, min(marks[n + 1][0], end) if n + 1 < len(marks) else max(end, t), title)
         for n, (t, title) in enumerate(marks)
     ]
+    part = _parts(bounds)
     moves_index = {m.id: n for n, m in enumerate(exercise.moves)}
     released = set(log.released)
     cancelled = {x.p.inject for x in log.cancelled}
@@ -106,7 +109,7 @@ def moves(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tuple
     def home(ident: str, seen: frozenset[str] = frozenset()) -> int:
         """The part an inject belongs to: where it was released, its move, its time, or its trigger's."""
         if ident in log.released:
-            return _part(bounds, log.released[ident].t)
+            return part(log.released[ident].t)
         try:
             inject = exercise.inject(ident)
         except KeyError:
@@ -114,7 +117,7 @@ def moves(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tuple
         if inject.move is not None and inject.move in moves_index:
             return moves_index[inject.move]
         if inject.at is not None:
-            return _part(bounds, float(inject.at))
+            return part(float(inject.at))
         parent = inject.trigger.decision or inject.trigger.inject if inject.trigger is not None else None
         if parent and parent not in seen:
             return home(parent, seen | {ident})
@@ -135,40 +138,53 @@ def moves(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tuple
     for inject in exercise.injects:
         if inject.trigger is not None and inject.trigger.decision:
             children.setdefault((inject.trigger.decision, inject.trigger.option or ""), []).append(inject.id)
+    # Everything is filed under its part once (not scanned again for each move): releases, messages,
+    # decisions, choices and escalation changes; and the level at each part's start, in one sweep.
+    last = len(bounds) - 1
+    inside: list[list[Logged[ev.InjectReleased]]] = [[] for _ in bounds]
+    for x in log.release_order():
+        inside[placed.get(x.p.inject, part(x.t))].append(x)
+    said: list[Counter[str]] = [Counter() for _ in bounds]
+    for p in flow.passages:
+        n = part(p.t)
+        if p.t < bounds[n][1] or n == last:
+            said[n][
+                "the line" if p.channel in flow.line else "public" if p.channel in flow.broadcast else "other channels"
+            ] += 1
+    decided: list[list[Logged[ev.DecisionMade]]] = [[] for _ in bounds]
+    for d in log.decisions:
+        decided[part(d.t)].append(d)
+    chosen: list[list[Logged[ev.ChoiceMade]]] = [[] for _ in bounds]
+    for made in log.choices:
+        chosen[part(made.t)].append(made)
+    final: list[int | None] = [None for _ in bounds]  # the level after a part's last change, if it had one
+    for change in log.escalations:
+        final[part(change.t)] = change.p.level
+    starts = _levels_at(exercise.escalation.start, log, [t0 for t0, _t1, _title in bounds])
     parts = []
     for n, (t0, t1, title) in enumerate(bounds):
-        inside = [x for x in log.release_order() if placed.get(x.p.inject, _part(bounds, x.t)) == n]
-        said = Counter(
-            "the line" if p.channel in flow.line else "public" if p.channel in flow.broadcast else "other channels"
-            for p in flow.passages
-            if t0 <= p.t < t1 or (n == len(bounds) - 1 and p.t >= t0)
-        )
         happened = [
-            f"{len(inside)} injects released"
-            + (": " + "; ".join(short(x.p.title, 60) for x in inside[:6]) if inside else "")
+            f"{len(inside[n])} injects released"
+            + (": " + "; ".join(short(x.p.title, 60) for x in inside[n][:6]) if inside[n] else "")
         ]
-        if len(inside) > 6:
-            happened[-1] += f"; and {len(inside) - 6} more"
-        if said:
-            happened.append("messages: " + ", ".join(f"{k} {v}" for k, v in sorted(said.items())))
-        for d in log.decisions:
-            if _part(bounds, d.t) == n:
-                happened.append(
-                    f"{format_log_offset(d.t)} decided: {_title(exercise, log, d.p.inject)}: {d.p.label or 'no option'}"
-                )
-        levels = [x for x in log.escalations if _part(bounds, x.t) == n]
-        if levels:
-            start = _level_before(exercise, log, t0)
-            happened.append(f"escalation from {start} to {levels[-1].p.level}" + _rung(exercise, levels[-1].p.level))
+        if len(inside[n]) > 6:
+            happened[-1] += f"; and {len(inside[n]) - 6} more"
+        if said[n]:
+            happened.append("messages: " + ", ".join(f"{k} {v}" for k, v in sorted(said[n].items())))
+        for d in decided[n]:
+            happened.append(
+                f"{format_log_offset(d.t)} decided: {_title(exercise, log, d.p.inject)}: {d.p.label or 'no option'}"
+            )
+        level = final[n]
+        if level is not None:
+            happened.append(f"escalation from {starts[n]} to {level}" + _rung(exercise, level))
         not_released = [
             f"{i.title} ({why(i)})"
             for i in exercise.injects
             if placed.get(i.id) == n and i.id not in released and not i.is_choice
         ]
         not_taken = []
-        for d in log.decisions:
-            if _part(bounds, d.t) != n:
-                continue
+        for d in decided[n]:
             spec = log.released[d.p.inject].p.decision if d.p.inject in log.released else None
             for option in spec.options if spec is not None else ():
                 if option.id == (d.p.option or ""):
@@ -178,13 +194,11 @@ def moves(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tuple
                     f"{_title(exercise, log, d.p.inject)}: {option.label}"
                     + (f" (would have released: {'; '.join(lost)})" if lost else "")
                 )
-        for x in log.choices:
-            if _part(bounds, x.t) != n:
-                continue
-            slot = next((i for i in exercise.injects if i.id == x.p.choice), None)
+        for made in chosen[n]:
+            slot = next((i for i in exercise.injects if i.id == made.p.choice), None)
             for c in slot.choose if slot is not None else ():
-                if c.target != x.p.inject:
-                    not_taken.append(f"{_title(exercise, log, x.p.choice)}: {_title(exercise, log, c.target)}")
+                if c.target != made.p.inject:
+                    not_taken.append(f"{_title(exercise, log, made.p.choice)}: {_title(exercise, log, c.target)}")
         clock = exercise.clock_at(t0)
         span = f"{format_log_offset(t0)} to {format_log_offset(t1)}" if t1 >= t0 else "not played"
         scenario = ""
@@ -194,20 +208,37 @@ def moves(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tuple
     return tuple(parts)
 
 
+def _parts(bounds: Sequence[tuple[float, float, str]]) -> Callable[[float], int]:
+    """`part(t)`: the index of the part a time falls in (the last whose start is at or before it), by
+    bisection when the starts are in order (they are, but for a move started before an earlier one's
+    scripted time), else by `_part`'s scan."""
+    starts = [t0 for t0, _t1, _title in bounds]
+    if all(a <= b for a, b in pairwise(starts)):
+        return lambda t: max(0, bisect_right(starts, t) - 1)
+    return lambda t: _part(bounds, t)
+
+
+def _levels_at(start: int, log: ReportLog, times: Sequence[float]) -> list[int]:
+    """The escalation level just before each time (its last change strictly before it), in one sweep of
+    the changes (in log order) over the times in order."""
+    order = sorted(range(len(times)), key=lambda i: times[i])
+    changes = log.escalations
+    found = [start] * len(times)
+    level, k = start, 0
+    for i in order:
+        while k < len(changes) and changes[k].t < times[i]:
+            level = changes[k].p.level
+            k += 1
+        found[i] = level
+    return found
+
+
 def _part(bounds: Sequence[tuple[float, float, str]], t: float) -> int:
     n = 0
     for i, (t0, _t1, _title) in enumerate(bounds):
         if t >= t0:
             n = i
     return n
-
-
-def _level_before(exercise: Exercise, log: ReportLog, t: float) -> int:
-    level = exercise.escalation.start
-    for x in log.escalations:
-        if x.t < t:
-            level = x.p.level
-    return level
 
 
 def _rung(exercise: Exercise, level: int) -> str:
