@@ -96,3 +96,32 @@ def test_a_facilitator_seats_an_ai_intermediary_that_relays_and_controls_it(app)
         e.type == ev.PARTICIPANT_REMOVED and e.payload.participant == pid for e in rt.store.events_after(session)
     )
     assert client.post(f"/api/sessions/{session}/ai/{pid}", json={"action": "resume"}, headers=auth).status_code == 409
+
+
+def test_the_told_setting_is_the_sessions_whatever_url_set_it(app, monkeypatch):
+    """Every AI route keys the session's seats, budget and `told` by the one session id (the store's, at
+    most 32 characters): a setting made through a URL that names a 32-character session with more
+    characters after it is the setting the seat gets, and the seat is listed under either URL."""
+    import secrets
+
+    token_hex = secrets.token_hex
+    monkeypatch.setattr(secrets, "token_hex", lambda n=None: token_hex(16 if n == 5 else n))  # a full-length id
+    client = app.test_client()
+    token = client.post("/api/login", json={"username": "ctl", "password": PASSWORD}).get_json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    session = client.post("/api/sessions", json={"exercise": "relay"}, headers=auth).get_json()["session"]
+    assert len(session) == 32
+    longer = session + "-and-more"
+    answer = client.post(f"/api/sessions/{longer}/ai/settings", json={"told": False}, headers=auth)
+    assert answer.status_code == 200 and answer.get_json()["told"] is False
+    answer = client.post(
+        f"/api/sessions/{session}/ai", json={"team": "oman", "position": "omani-liaison", "kind": "bot"}, headers=auth
+    )
+    assert answer.status_code == 201, answer.get_json()
+    joined = [e for e in app.extensions["tabletop"].store.events_after(session) if e.type == ev.PARTICIPANT_JOINED]
+    assert joined[-1].payload.ai is not None and joined[-1].payload.ai.told is False
+    for url in (session, longer):
+        listing = client.get(f"/api/sessions/{url}/ai", headers=auth).get_json()
+        seated = [s["participant"] for s in listing["seats"]]
+        assert listing["told"] is False and seated == [joined[-1].payload.participant]
+    assert client.get("/api/sessions/nope/ai", headers=auth).status_code == 404

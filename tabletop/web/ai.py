@@ -15,7 +15,9 @@ look at the log every second, for events other workers append). Routes, facilita
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, url_for
@@ -66,20 +68,26 @@ def _told(session_id: str) -> bool:
     return registry().told.get(session_id, True)
 
 
-def _session_or_error(session_id: str) -> Any:
-    if runtime().store.get_session(session_id[:32]) is None:
-        return error(404, "unknown_session", f"unknown session '{session_id[:32]}'")
-    return None
+def known_session(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The route's session checked (unknown: 404) and passed on as the store's id, the first 32
+    characters of the URL's: the one key of the seats, budgets and `told` settings."""
+
+    @functools.wraps(view)
+    def checked(session_id: str, **kwargs: Any) -> Any:
+        session_id = session_id[:32]
+        if runtime().store.get_session(session_id) is None:
+            return error(404, "unknown_session", f"unknown session '{session_id}'")
+        return view(session_id, **kwargs)
+
+    return checked
 
 
 @ai.get("/sessions/<session_id>/ai")
 @facilitator_api
+@known_session
 def ai_seats(session_id: str) -> Any:
-    missing = _session_or_error(session_id)
-    if missing:
-        return missing
     seats = registry()
-    seats.adopt(session_id[:32])  # seats of the log this server does not play yet (it restarted)
+    seats.adopt(session_id)  # seats of the log this server does not play yet (it restarted)
     budget = seats.budget(session_id)
     return jsonify(
         {
@@ -95,10 +103,8 @@ def ai_seats(session_id: str) -> Any:
 
 @ai.post("/sessions/<session_id>/ai/settings")
 @facilitator_api
+@known_session
 def ai_settings(session_id: str) -> Any:
-    missing = _session_or_error(session_id)
-    if missing:
-        return missing
     data = json_body()
     if data is None or not isinstance(data.get("told"), bool):
         return error(400, "bad_payload", 'send JSON {"told": true | false}')
@@ -108,10 +114,8 @@ def ai_settings(session_id: str) -> Any:
 
 @ai.post("/sessions/<session_id>/ai")
 @facilitator_api
+@known_session
 def add_ai_seat(session_id: str) -> Any:
-    missing = _session_or_error(session_id)
-    if missing:
-        return missing
     data = json_body()
     if data is None:
         return error(400, "bad_payload", 'send JSON {"team": TEAM, "position": POSITION, "kind": "ai" | "bot"}')
@@ -126,7 +130,7 @@ def add_ai_seat(session_id: str) -> Any:
         return error(400, "bad_payload", f"'relay_actions' lists some of {', '.join(RELAY_ACTIONS)}")
     try:
         runner = registry().add(
-            session_id[:32],
+            session_id,
             team,
             position,
             kind=kind,
@@ -141,16 +145,14 @@ def add_ai_seat(session_id: str) -> Any:
 
 @ai.post("/sessions/<session_id>/ai/<int:participant>")
 @facilitator_api
+@known_session
 def control_ai_seat(session_id: str, participant: int) -> Any:
-    missing = _session_or_error(session_id)
-    if missing:
-        return missing
     data = json_body()
     action = data.get("action") if data else None
     if action not in ("pause", "resume", "take_over", "hand_over"):
         return error(400, "bad_payload", 'send JSON {"action": "pause" | "resume" | "take_over" | "hand_over"}')
     try:
-        runner = registry().set_status(session_id[:32], participant, action)
+        runner = registry().set_status(session_id, participant, action)
     except LookupError as exc:
         return error(404, "unknown_participant", str(exc))
     except ValueError as exc:
@@ -160,14 +162,14 @@ def control_ai_seat(session_id: str, participant: int) -> Any:
     if action == "take_over":
         # This browser sits in the seat from now on: the room page plays it, as the same participant.
         token = rt.store.issue_token("participant", participant)
-        remember_seat(session_id[:32], token)
-        body["room"] = url_for("pages.room", session_id=session_id[:32])
+        remember_seat(session_id, token)
+        body["room"] = url_for("pages.room", session_id=session_id)
     elif action == "hand_over":
         try:
-            seating.remove(rt.live, session_id[:32], participant, "AI seats: handed to a person")
+            seating.remove(rt.live, session_id, participant, "AI seats: handed to a person")
         except seating.JoinRefused as exc:
             return error(exc.status, exc.code, exc.message)
         cluster().revoke({"participant": participant}, "removed")
-        codes = {c.team: c.code for c in rt.store.codes(session_id[:32]) if c.kind == "player"}
+        codes = {c.team: c.code for c in rt.store.codes(session_id) if c.kind == "player"}
         body["code"] = codes.get(runner.actor.team or "")
     return jsonify(body)
