@@ -59,6 +59,7 @@ class Tapes:
         self.locks: dict[str, threading.Lock] = {}
 
     def get(self, session_id: str) -> Tape | None:
+        session_id = session_id[:32]  # the store's id: the one key of the tapes, their locks and checks
         store = runtime().store
         with self._lock:
             found = self._tapes.get(session_id)
@@ -67,7 +68,7 @@ class Tapes:
             with self._lock:
                 found = self._tapes.get(session_id)  # another request may have built it meanwhile
             if found is None:
-                row = store.get_session(session_id[:32])
+                row = store.get_session(session_id)
                 if row is None:
                     return None
                 found = Tape(
