@@ -35,28 +35,40 @@ from tabletop.report.build import report_data  # noqa: E402
 from tabletop.report.job import Limits, Outcome, ReportJob  # noqa: E402
 
 WARM = ReportJob(warm=True)
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _children(pid: int) -> list[int]:
+    """A process's children, from /proc/PID/task/*/children (the tree only: no scan of every process)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(child) for child in handle.read().split()]
+        except OSError:
+            continue
+    return found
 
 
 def tree_rss(pid: int) -> int:
-    """Resident memory (bytes) of a process and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
-            children.setdefault(ppid, []).append(int(entry))
+    """Resident memory (bytes) of a process and all its descendants, from /proc.
+
+    Sampled every 10 ms while a build runs on both cores: it walks the build's own tree instead of reading
+    the stat of every process on the machine (which took a third of a core from the build it measured).
+    """
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         try:
             with open(f"/proc/{current}/statm") as handle:
-                total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+                total += int(handle.read().split()[1]) * PAGE
         except OSError:
             pass
-        todo += children.get(current, [])
+        todo += _children(current)
     return total
 
 
