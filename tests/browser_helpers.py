@@ -1,17 +1,38 @@
-"""Playwright helpers for the browser tests: Debian's Chromium, pages per participant, screenshots."""
+"""Playwright helpers for the browser tests: Debian's Chromium, pages per participant, screenshots.
+
+Browser test modules import Playwright's names (`expect`, `sync_playwright`) from here, never from
+Playwright itself: without Playwright or Chromium they skip, except in CI (CI=true), where they fail.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+import pytest
 
 from tabletop import ROOT
 
 from .live_server import PASSWORD, Server
+
+
+def unavailable(message: str) -> NoReturn:
+    """A tool the browser tests need is missing: outside CI the test (or the module) is skipped; in CI
+    (CI=true) it fails, so that a CI run never passes by skipping its browser tests."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}: CI runs the browser tests", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:
+    unavailable("Playwright is not installed (scripts/setup.sh dev installs it)")
+
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -28,6 +49,9 @@ TABLET = {"width": 768, "height": 1024}
 
 
 def launch(playwright) -> Browser:
+    """Debian's Chromium (skipped without it outside CI, failed in CI)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"Chromium is not installed at {CHROMIUM} (scripts/setup.sh installs it)")
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
 

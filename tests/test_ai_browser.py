@@ -7,12 +7,8 @@ from __future__ import annotations
 import pytest
 
 from .ai_helpers import MODEL_NAME
+from .browser_helpers import Seat, chromium, expect, join, log_in
 from .live_server import Client, running_server
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
-from .browser_helpers import Seat, chromium, join, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -13,12 +13,8 @@ import pytest
 
 from tabletop import ROOT
 
+from .browser_helpers import TABLET, Seat, clock_text, expect, join, log_in
 from .live_server import running_server
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
-from .browser_helpers import TABLET, Seat, clock_text, join, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,6 @@ player joins, reads, acknowledges and writes with the keyboard alone."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 
@@ -15,12 +14,8 @@ import pytest
 
 from tabletop import ROOT
 
+from .browser_helpers import SHOTS, TABLET, Seat, expect, log_in, unavailable
 from .live_server import running_server
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
-from .browser_helpers import SHOTS, TABLET, Seat, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -41,10 +36,7 @@ def axe(seat: Seat, screen: str) -> list[str]:
     """axe-core (from npm, read from node_modules: served to the page by the test only) on the page as
     it is: its serious and critical violations, one line each."""
     if not AXE.exists():
-        missing = "axe-core is not installed: run scripts/setup.sh dev (npm ci)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(missing)  # in CI a missing tool fails the run
-        pytest.skip(missing)
+        unavailable("axe-core is not installed: run scripts/setup.sh dev (npm ci)")
     page = seat.page
     if not page.evaluate("() => Boolean(window.axe)"):
         page.evaluate("(source) => { (0, eval)(source); }", AXE.read_text())  # eval from the test, not a page script

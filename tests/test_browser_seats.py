@@ -8,12 +8,8 @@ import re
 
 import pytest
 
+from .browser_helpers import Seat, expect, join, launch, log_in, sync_playwright
 from .live_server import running_server
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
-
-from .browser_helpers import Seat, join, launch, log_in  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +21,7 @@ def server(tmp_path_factory):
 
 
 def test_the_setup_page_moves_and_removes_participants(server):
-    with playwright_api.sync_playwright() as p:
+    with sync_playwright() as p:
         browser = launch(p)
         control, alice, bob = (Seat(browser, server, name) for name in ("control", "alice", "bob"))
         try:

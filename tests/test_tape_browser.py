@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
 
-from .browser_helpers import DESKTOP, TABLET, Seat, join, log_in
+from .browser_helpers import DESKTOP, TABLET, Page, Seat, expect, join, log_in
 from .live_server import Client, running_server
 from .test_tape_e2e import EDITED, HELD, IRAN_CHAT, ORIGINAL, US_CHAT, play
 
