@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from tabletop.engine import events as ev
 from tabletop.engine.access import entry_team
+from tabletop.engine.state import relay_status
 from tabletop.script import Exercise
 from tabletop.script.models import TEAM_CHANNEL
 
@@ -108,12 +109,10 @@ def flow(exercise: Exercise, log: ReportLog, names: Names) -> Flow:
             arrived = log.deliveries.get(x.seq)
             text = p.text
             status = "delivered" if arrived is not None else ("waiting" if p.relay else "in transit")
-            if final is not None:
-                if final.p.action == "decline":
-                    status = "declined"
-                else:
+            if final is not None:  # what the relay actions came to is the engine's rule, as in section 5
+                status = relay_status(final.p)
+                if status != "declined":
                     text = final.p.text if final.p.text is not None else p.text
-                    status = "edited" if final.p.edited and text != p.text else "forwarded"
             listed = teams if ev.ALL in p.to else (p.to or _members(exercise, p.channel))
             to = tuple(t for t in listed if t != p.from_team)
             passages.append(

@@ -25,7 +25,7 @@ from ..models import (
 from ..names import Names
 from ..text import direction
 from .contacts import best
-from .flow import Flow
+from .flow import Flow, Passage
 
 #: The standard questions, for a script that asks none of its own.
 STANDARD = {
@@ -194,11 +194,18 @@ def _informed(flow: Flow, knew: Sequence[DecisionKnowledge]) -> tuple[str, list[
     ]
 
 
+def _author(names: Names, p: Passage) -> str:
+    """Who wrote a public statement: a spoof is control's, shown as what it imitated (issue 12)."""
+    if p.spoofed:
+        return f"{names.team('control')} (spoofed as {names.team(p.from_team)})"
+    return (names.team(p.from_team) or names.team("control")) + (" (persona)" if p.persona else "")
+
+
 def _public(names: Names, flow: Flow) -> tuple[str, list[str]]:
     public = [p for p in flow.passages if p.channel in flow.broadcast]
     if not public:
         return "No public statement was made.", []
-    by = Counter((names.team(p.from_team) or "control") + (" (persona)" if p.persona else "") for p in public)
+    by = Counter(_author(names, p) for p in public)
     details = [f"{team}: {n}" for team, n in by.most_common()]
     contact = min(
         (p.arrived for p in flow.passages if p.channel in flow.line and p.arrived is not None and flow.genuine(p)),
