@@ -9,6 +9,7 @@ import pytest
 from tabletop import ROOT
 
 from .ai_helpers import model_url  # noqa: F401 (the real model server, started once for the AI seat tests)
+from .live_game import server  # noqa: F401 (a real server per test module, for end-to-end and browser tests)
 
 DATA = Path(__file__).parent / "data"
 

@@ -122,6 +122,7 @@ class Client:
         self.last_seq = 0  # the highest seq held (not a cursor: see `through`)
         self.through = 0  # every event it may see up to here, it holds
         self.buffer: list[dict[str, Any]] | None = None  # live events waiting for a sync to answer
+        self.answer: dict[str, Any] = {}  # the sync answer of its last connect (its state, its events)
         self.cond = threading.Condition()
         self.sio.on("event", self._on_event)
         self.sio.on("error", self._on_error)
@@ -152,7 +153,8 @@ class Client:
         self.sio.connect(self.server.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=10)
         if self.session is not None:
             assert self.call("watch", {"session": self.session})["ok"]
-        return self.sync(self.through if after is None else after)
+        self.answer = self.sync(self.through if after is None else after)
+        return self.answer
 
     def sync(self, after: int) -> dict[str, Any]:
         """Every page after `after`, then the buffered live events; `through` moves to the last page's.

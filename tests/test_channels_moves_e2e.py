@@ -7,46 +7,26 @@ that only the two generals read, and a Move 2 four seconds into play where the c
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from .live_server import Client, Server, running_server
+from .live_game import Game, Seat, open_game
+from .live_server import Client, Server
 
 pytestmark = pytest.mark.slow
 
-SEATS = {
-    "us-colonel": ("us", "Cora"),
-    "us-general": ("us", "Gus"),
-    "us-ship": ("us", "Sam"),
-    "ir-colonel": ("iran", "Ramin"),
-    "ir-general": ("iran", "Gholam"),
-    "om-colonel": ("oman", "Omar"),
+SEATS: dict[str, Seat] = {
+    "us-colonel": ("us", "Cora", "us-colonel"),
+    "us-general": ("us", "Gus", "us-general"),
+    "us-ship": ("us", "Sam", "us-ship"),
+    "ir-colonel": ("iran", "Ramin", "ir-colonel"),
+    "ir-general": ("iran", "Gholam", "ir-general"),
+    "om-colonel": ("oman", "Omar", "om-colonel"),
+    "observer": (None, "Eve", None),
 }
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("e2e-channels")) as srv:
-        yield srv
-
-
-def new_game(server: Server) -> dict[str, Any]:
-    token = server.login()
-    response = server.post("/api/sessions", {"exercise": "moves-live"}, token)
-    assert response.status_code == 201, response.text
-    info = response.json()
-    control = Client(server, token, info["session"])
-    control.connect()
-    clients: dict[str, Any] = {"info": info, "control": control}
-    for position, (team, name) in SEATS.items():
-        seat = server.join(info["codes"][team], name, position)
-        clients[position] = Client(server, seat["token"])
-        clients[position].answer = clients[position].connect()
-    observer = Client(server, server.join(info["observer_code"], "Eve")["token"])
-    observer.connect()
-    clients["observer"] = observer
-    return clients
+def new_game(server: Server) -> Game:
+    return open_game(server, "moves-live", SEATS)
 
 
 def texts(client: Client) -> list[str]:

@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from .live_server import Client, running_server
+from .live_game import open_game
+from .live_server import Client
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("e2e-conditions")) as srv:
-        yield srv
 
 
 def released(client: Client, inject: str) -> list[dict]:
@@ -24,16 +19,8 @@ def released(client: Client, inject: str) -> list[dict]:
 
 
 def test_an_inactivity_condition_fires_at_its_time_and_not_before(server):
-    token = server.login()
-    response = server.post("/api/sessions", {"exercise": "conditions"}, token)
-    assert response.status_code == 201, response.text
-    info = response.json()
-    control = Client(server, token, info["session"])
-    control.connect()
-    us = Client(server, server.join(info["codes"]["us"], "Sam", "us-ship")["token"])
-    iran = Client(server, server.join(info["codes"]["iran"], "Bahram", "ir-boat")["token"])
-    us.connect()
-    iran.connect()
+    g = open_game(server, "conditions", {"us": ("us", "Sam", "us-ship"), "iran": ("iran", "Bahram", "ir-boat")})
+    control, us, iran = g.control, g["us"], g["iran"]
 
     assert control.call("clock", {"action": "start"})["ok"]
     assert control.call("clock", {"action": "speed", "speed": 10})["ok"]

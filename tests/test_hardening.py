@@ -18,7 +18,8 @@ import requests
 from tabletop.engine import COMMANDS
 
 from .hardening_helpers import Bystander, RawSocket, call
-from .live_server import Client, Server, running_server
+from .live_game import SEATS, open_game
+from .live_server import Client, Server
 
 pytestmark = [
     pytest.mark.slow,
@@ -27,36 +28,6 @@ pytestmark = [
 ]
 
 SURROGATE = "x \ud800 y"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("hardening")) as srv:
-        yield srv
-
-
-def game(server: Server) -> dict:
-    token = server.login()
-    info = server.post("/api/sessions", {"exercise": "minimal"}, token).json()
-    control = Client(server, token, info["session"])
-    control.connect()
-    seats = {
-        "us": server.join(info["codes"]["us"], "Alice", "j3"),
-        "us2": server.join(info["codes"]["us"], "Bob", "liaison-us"),
-        "iran": server.join(info["codes"]["iran"], "Reza", "irgcn"),
-        "oman": server.join(info["codes"]["oman"], "Salim", "omani-liaison"),
-        "observer": server.join(info["observer_code"], "Eve"),
-    }
-    clients = {k: Client(server, v["token"]) for k, v in seats.items()}
-    for client in clients.values():
-        client.connect()
-    return {"info": info, "token": token, "control": control, **clients}
-
-
-def close(g: dict) -> None:
-    for value in g.values():
-        if isinstance(value, Client) and value.sio.connected:
-            value.disconnect()
 
 
 def raw_post(server: Server, path: str, body: str | bytes, token: str | None = None) -> requests.Response:
@@ -86,8 +57,8 @@ def exports_and_report_work(server: Server, token: str, session: str) -> None:
 
 # ====================================================================== data that poisons the log
 def test_lone_surrogates_are_refused_on_every_command_and_route_and_the_log_stays_exportable(server):
-    g = game(server)
-    info, token, control = g["info"], g["token"], g["control"]
+    g = open_game(server, "minimal", SEATS)
+    info, token, control = g.info, g.token, g["control"]
     with Bystander(server) as bystander:
         # Every command, by a role that may send it: a lone surrogate anywhere is bad_payload, first.
         clients = {"control": control, "player": g["us"], "observer": g["observer"]}
@@ -148,7 +119,7 @@ def test_lone_surrogates_are_refused_on_every_command_and_route_and_the_log_stay
             assert response.status_code == 400 and response.json()["error"]["code"] == "bad_payload", response.text
     bystander.check("poisoned text")
     exports_and_report_work(server, token, info["session"])
-    close(g)
+    g.close()
 
 
 def test_every_error_under_api_is_json(server):
@@ -200,7 +171,7 @@ def test_a_flood_of_large_unknown_events_is_refused_without_stalling_anyone(serv
     """600 unknown events of 500 KB from one connection (the review's attack): each is refused from
     its first bytes, unparsed; over the byte budget the rest are refused, and a connection that goes
     on is closed. Its teammate and the bystander are served throughout."""
-    g = game(server)
+    g = open_game(server, "minimal", SEATS)
     flood, teammate = g["iran"], g["us"]
     blob = "z" * 500_000
     with Bystander(server) as bystander:
@@ -222,11 +193,11 @@ def test_a_flood_of_large_unknown_events_is_refused_without_stalling_anyone(serv
         time.sleep(0.1)
     assert not flood.sio.connected, "a connection that keeps flooding is closed"
     assert "closed a connection that kept sending over its budget" in Path(server.log).read_text()
-    close(g)
+    g.close()
 
 
 def test_unknown_events_watch_and_sync_count_against_the_budget(server):
-    g = game(server)
+    g = open_game(server, "minimal", SEATS)
     answers: list = []
     for n in range(200):
         g["us"].sio.emit("no_such_event" if n % 2 else "sync", {"after": 0, "limit": 1}, callback=answers.append)
@@ -236,15 +207,15 @@ def test_unknown_events_watch_and_sync_count_against_the_budget(server):
     assert len(answers) == 200, "every frame is answered"
     codes = [a.get("error", {}).get("code") for a in answers if not a.get("ok")]
     assert "rate_limited" in codes and sum(1 for a in answers if a.get("ok")) < 100
-    close(g)
+    g.close()
 
 
 def test_a_sync_flood_is_paged_and_budgeted(server, tmp_path):
     """Four players loop `sync` from 0 on a session of 3,000 events; pages are at most `limit` and
     the clients follow `more`; the bystander keeps being served."""
-    g = game(server)
-    session, token = g["info"]["session"], g["token"]
-    burst = [Client(server, server.join(g["info"]["codes"]["us"], f"W{n}", "j3")["token"]) for n in range(15)]
+    g = open_game(server, "minimal", SEATS)
+    session, token = g.session, g.token
+    burst = [Client(server, server.join(g.code("us"), f"W{n}", "j3")["token"]) for n in range(15)]
     for writer in burst:
         writer.connect()
 
@@ -276,7 +247,7 @@ def test_a_sync_flood_is_paged_and_budgeted(server, tmp_path):
         if not page["more"]:
             break
     assert got == sorted(set(got)) and len(got) >= 3000
-    syncers = [Client(server, server.join(g["info"]["codes"]["us"], f"S{n}", "j3")["token"]) for n in range(4)]
+    syncers = [Client(server, server.join(g.code("us"), f"S{n}", "j3")["token"]) for n in range(4)]
     for syncer in syncers:
         syncer.connect(after=10**9)
     stop = threading.Event()
@@ -301,13 +272,13 @@ def test_a_sync_flood_is_paged_and_budgeted(server, tmp_path):
     assert server.get(f"/api/sessions/{session}/log.json", token).status_code == 200
     for client in [*burst, *syncers, full]:
         client.disconnect()
-    close(g)
+    g.close()
 
 
 # ====================================================================== frames the server cannot parse
 def test_malformed_frames_get_an_error_and_the_connection_carries_on(server):
-    g = game(server)
-    token = server.join(g["info"]["codes"]["us"], "Raw", "j3")["token"]
+    g = open_game(server, "minimal", SEATS)
+    token = server.join(g.code("us"), "Raw", "j3")["token"]
     raw = RawSocket(server, token)
     frames = [
         ('427["send_message",{"channel":"team","text":"unterminated}]', 7),
@@ -337,20 +308,20 @@ def test_malformed_frames_get_an_error_and_the_connection_carries_on(server):
     raw = RawSocket(server, token)
     raw.ws.send(b'42["sync",{"after":0}]\xff\xfe', opcode=1)  # a text frame that is not UTF-8
     time.sleep(0.5)
-    close(g)
+    g.close()
     text = Path(server.log).read_text(errors="replace")
     assert "Traceback" not in text, text[-3000:]
     assert "dropped a WebSocket" in text or "refused a frame" in text
 
 
 def test_closing_websockets_leave_no_invalid_request_lines_in_the_log(server):
-    g = game(server)
+    g = open_game(server, "minimal", SEATS)
     for n in range(10):
-        client = Client(server, server.join(g["info"]["codes"]["iran"], f"C{n}", "irgcn")["token"])
+        client = Client(server, server.join(g.code("iran"), f"C{n}", "irgcn")["token"])
         client.connect()
         client.disconnect()
     time.sleep(0.5)
-    close(g)
+    g.close()
     text = Path(server.log).read_text(errors="replace")
     assert "Invalid HTTP" not in text and "Invalid http" not in text, text[-2000:]
 
@@ -361,7 +332,7 @@ def strip(event: dict) -> dict:
 
 
 def test_live_and_sync_are_the_same_for_every_event_and_every_viewer(server):
-    g = game(server)
+    g = open_game(server, "minimal", SEATS)
     control, us, us2, iran, oman, observer = (g[k] for k in ("control", "us", "us2", "iran", "oman", "observer"))
     assert control.call("clock", {"action": "start"})["ok"]
     us.wait_for(lambda e: e["type"] == "inject_released")
@@ -405,12 +376,12 @@ def test_live_and_sync_are_the_same_for_every_event_and_every_viewer(server):
                 "inject_acknowledged", "decision_made", "observation", "note", "escalation_changed",
                 "clock_started", "session_ended", "feedback", "improvement_plan", "inject_written"}  # fmt: skip
     assert expected <= types, expected - types
-    close(g)
+    g.close()
 
 
 def test_joining_with_another_teams_position_is_always_bad_position(server):
-    g = game(server)
-    code = g["info"]["codes"]["us"]
+    g = open_game(server, "minimal", SEATS)
+    code = g.code("us")
 
     def join(n: int) -> tuple[int, str]:
         position = ("irgcn", "omani-liaison", ["j3"], {"id": "j3"}, 7, None)[n % 6]
@@ -425,13 +396,13 @@ def test_joining_with_another_teams_position_is_always_bad_position(server):
             g["us"].sio.emit("send_message", {"channel": "team", "text": f"busy {n}"})
     bystander.check("parallel joins")
     assert set(results) == {(400, "bad_position")}, results
-    close(g)
+    g.close()
 
 
 def test_the_documented_reconnect_procedure_misses_nothing_under_traffic(server):
     """docs/protocol.md: keep the `through` of the last complete sync; on reconnect, buffer live
     events, sync from that `through` page by page until `more` is false, then merge the buffer."""
-    g = game(server)
+    g = open_game(server, "minimal", SEATS)
     us, us2 = g["us"], g["us2"]
     answer = us.call("sync", {"after": 0})
     through = answer["through"]
@@ -467,4 +438,4 @@ def test_the_documented_reconnect_procedure_misses_nothing_under_traffic(server)
     missing = {e["seq"] for e in everything["events"]} - again.seen - set(range(1, through + 1))
     assert not missing, sorted(missing)
     again.disconnect()
-    close(g)
+    g.close()

@@ -7,35 +7,10 @@ import time
 import pytest
 import socketio
 
-from .live_server import PASSWORD, Client, Server, running_server
+from .live_game import SEATS, open_game, seats_of
+from .live_server import PASSWORD, Client, Server
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("e2e")) as srv:
-        yield srv
-
-
-def new_game(server: Server) -> dict:
-    token = server.login()
-    response = server.post("/api/sessions", {"exercise": "minimal"}, token)
-    assert response.status_code == 201, response.text
-    info = response.json()
-    control = Client(server, token, info["session"])
-    control.connect()
-    seats = {
-        "us": server.join(info["codes"]["us"], "Alice", "j3"),
-        "us2": server.join(info["codes"]["us"], "Bob", "liaison-us"),
-        "iran": server.join(info["codes"]["iran"], "Reza", "irgcn"),
-        "oman": server.join(info["codes"]["oman"], "Salim", "omani-liaison"),
-        "observer": server.join(info["observer_code"], "Eve"),
-    }
-    players = {k: Client(server, v["token"]) for k, v in seats.items()}
-    for client in players.values():
-        client.connect()
-    return {"info": info, "control": control, **players}
 
 
 def released(client: Client, inject: str) -> bool:
@@ -43,7 +18,7 @@ def released(client: Client, inject: str) -> bool:
 
 
 def test_full_game_through_the_relay_and_a_decision_branch(server):
-    g = new_game(server)
+    g = open_game(server, "minimal", SEATS)
     control, us, iran, oman, observer = g["control"], g["us"], g["iran"], g["oman"], g["observer"]
     presence = control.call("sync", {"after": control.last_seq})["state"]["presence"]
     joined = {e["payload"]["participant"] for e in control.of_type("participant_joined")}
@@ -107,7 +82,7 @@ def test_full_game_through_the_relay_and_a_decision_branch(server):
 
 
 def test_reconnect_replays_exactly_what_was_missed(server):
-    g = new_game(server)
+    g = open_game(server, "minimal", SEATS)
     us, iran = g["us"], g["iran"]
     us.call("send_message", {"channel": "team", "text": "before"})
     us.wait_for(lambda e: e["type"] == "message" and e["payload"]["text"] == "before")
@@ -126,7 +101,7 @@ def test_reconnect_replays_exactly_what_was_missed(server):
 
 
 def test_sending_twice_with_one_client_id_is_stored_once(server):
-    g = new_game(server)
+    g = open_game(server, "minimal", SEATS)
     first = g["us"].call("send_message", {"channel": "team", "text": "once", "client_id": "dup-1"})
     second = g["us"].call("send_message", {"channel": "team", "text": "once", "client_id": "dup-1"})
     assert first["seq"] == second["seq"] and second["duplicate"]
@@ -136,14 +111,14 @@ def test_sending_twice_with_one_client_id_is_stored_once(server):
 
 
 def test_hostile_client_is_refused_and_the_server_carries_on(server):
-    g = new_game(server)
-    other = new_game(server)
+    g = open_game(server, "minimal", SEATS)
+    other = open_game(server, "minimal", SEATS)
     us = g["us"]
     checks = [
         ("clock", {"action": "start"}, "forbidden"),
-        ("watch", {"session": other["info"]["session"]}, "forbidden"),
-        ("sync", {"after": 0, "session": other["info"]["session"]}, "forbidden"),
-        ("send_message", {"channel": "team", "text": "x", "session": other["info"]["session"]}, "forbidden"),
+        ("watch", {"session": other.session}, "forbidden"),
+        ("sync", {"after": 0, "session": other.session}, "forbidden"),
+        ("send_message", {"channel": "team", "text": "x", "session": other.session}, "forbidden"),
         ("release_inject", {"inject": "tanker"}, "forbidden"),
         ("spoof", {"channel": "bridge", "as_team": "iran", "text": "x"}, "forbidden"),
         ("send_message", "not an object", "bad_payload"),
@@ -151,7 +126,7 @@ def test_hostile_client_is_refused_and_the_server_carries_on(server):
         ("send_message", {"channel": "team", "text": 42}, "bad_payload"),
         ("send_message", {"channel": "bridge\u0000", "text": "x"}, "unknown_channel"),
         ("relay", {"message": 1, "action": "forward"}, "unknown_message"),
-        ("join_room", {"room": f"{other['info']['session']}:control"}, "unknown_event"),
+        ("join_room", {"room": f"{other.session}:control"}, "unknown_event"),
         ("decide", {"inject": "options", "option": "strike"}, "unknown_decision"),
     ]
     for event, data, code in checks:
@@ -168,7 +143,7 @@ def test_hostile_client_is_refused_and_the_server_carries_on(server):
         socketio.Client(reconnection=False).connect(server.url, auth={"token": "x" * 40}, transports=["websocket"])
     response = server.post("/api/join", {"code": "ZZZZ-ZZZZ", "name": "Mallory", "position": "j3"})
     assert response.status_code == 404 and response.json()["error"]["code"] == "bad_code"
-    response = server.post("/api/join", {"code": g["info"]["codes"]["us"], "name": "Mallory", "position": "irgcn"})
+    response = server.post("/api/join", {"code": g.code("us"), "name": "Mallory", "position": "irgcn"})
     assert response.status_code == 400 and "choose a position of United States" in response.json()["error"]["message"]
 
 
@@ -177,12 +152,8 @@ def test_sigkill_and_restart_mid_game_loses_nothing_and_releases_once(tmp_path):
     assert srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
     srv.start()
     try:
-        token = srv.login()
-        info = srv.post("/api/sessions", {"exercise": "minimal"}, token).json()
-        control = Client(srv, token, info["session"])
-        control.connect()
-        us = Client(srv, srv.join(info["codes"]["us"], "Alice", "j3")["token"])
-        us.connect()
+        g = open_game(srv, "minimal", seats_of("us"))
+        token, info, control, us = g.token, g.info, g.control, g["us"]
         control.call("clock", {"action": "start"})
         control.call("clock", {"action": "speed", "speed": 10})
         # Two injects due 1.5 s and 2 s of wall time from now (exercise seconds at 10x).

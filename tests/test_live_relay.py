@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from .live_server import Client, Server, running_server
+from .live_game import Game, open_game, seats_of
+from .live_server import Client, Server
 
 pytestmark = pytest.mark.slow
 
@@ -24,28 +25,8 @@ INSTRUCTIONS = "Pass it only if Tehran has not gone public."
 READ_BACK = "Understood: calm, and a call."
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("relay-e2e")) as srv:
-        yield srv
-
-
-def seat_clients(server: Server) -> dict[str, Any]:
-    token = server.login()
-    response = server.post("/api/sessions", {"exercise": "relay"}, token)
-    assert response.status_code == 201, response.text
-    info = response.json()
-    control = Client(server, token, info["session"])
-    control.connect()
-    seats = {
-        "us": server.join(info["codes"]["us"], "Alice", "j3"),
-        "iran": server.join(info["codes"]["iran"], "Reza", "irgcn"),
-        "oman": server.join(info["codes"]["oman"], "Salim", "omani-liaison"),
-    }
-    clients = {k: Client(server, v["token"]) for k, v in seats.items()}
-    for client in clients.values():
-        client.connect()
-    return {"control": control, "tokens": {k: v["token"] for k, v in seats.items()}, **clients}
+def seat_clients(server: Server) -> Game:
+    return open_game(server, "relay", seats_of("us", "iran", "oman"))
 
 
 def resynced(server: Server, token: str) -> list[dict[str, Any]]:
@@ -78,13 +59,13 @@ def test_a_note_to_the_us_half_never_reaches_iran(server):
     iran.wait_for(lambda e: e["type"] == "message_delivered")
     assert iran.call("send_message", {"channel": "team", "text": "marker"})["ok"]
     iran.wait_for(lambda e: e["type"] == "message" and e["payload"]["text"] == "marker")
-    for events in (iran.events, resynced(server, g["tokens"]["iran"])):
+    for events in (iran.events, resynced(server, g.tokens["iran"])):
         text = json.dumps(events, ensure_ascii=False)
         assert "relay_note" not in {e["type"] for e in events}
         assert NOTE not in text and INSTRUCTIONS not in text
         [delivered] = [e for e in events if e["type"] == "message_delivered"]
         assert delivered["payload"] == {"message": sent["seq"], "channel": "oman-line", "text": ORIGINAL}
-    assert any(e["type"] == "relay_note" for e in resynced(server, g["tokens"]["us"]))
+    assert any(e["type"] == "relay_note" for e in resynced(server, g.tokens["us"]))
 
 
 def test_the_sender_is_never_sent_the_edit_and_hears_of_the_read_back(server):
@@ -110,7 +91,7 @@ def test_the_sender_is_never_sent_the_edit_and_hears_of_the_read_back(server):
     us.wait_for(lambda e: e["type"] == "message_relayed")
     receipt = us.wait_for(lambda e: e["type"] == "message_delivered")
     assert receipt["payload"] == {"message": sent["seq"], "channel": "oman-line", "from_team": "us"}
-    for events in (us.events, resynced(server, g["tokens"]["us"])):
+    for events in (us.events, resynced(server, g.tokens["us"])):
         text = json.dumps(events, ensure_ascii=False)
         assert EDITED not in text and READ_BACK not in text
         assert not any("edited" in e["payload"] for e in events)

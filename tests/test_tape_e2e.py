@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from .live_server import Client, Server, running_server
+from .live_game import open_game, seats_of
+from .live_server import Client, Server
 
 pytestmark = pytest.mark.slow
 
@@ -26,30 +27,10 @@ IRAN_CHAT = "Iran team: do not answer the Americans yet."
 PUBLIC = "Iran will defend its skies."
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("tape-e2e")) as srv:
-        yield srv
-
-
 def play(server: Server) -> dict[str, Any]:
     """Play a short game in every seat; every client caught up at the end."""
-    token = server.login()
-    response = server.post("/api/sessions", {"exercise": "key-questions"}, token)
-    assert response.status_code == 201, response.text
-    info = response.json()
-    session = info["session"]
-    control = Client(server, token, session)
-    control.connect()
-    seats = {
-        "us": server.join(info["codes"]["us"], "Alice", "j3"),
-        "us2": server.join(info["codes"]["us"], "Bob", "liaison-us"),
-        "iran": server.join(info["codes"]["iran"], "Reza", "irgcn"),
-        "oman": server.join(info["codes"]["oman"], "Salim", "omani-liaison"),
-    }
-    clients = {k: Client(server, v["token"]) for k, v in seats.items()}
-    for client in clients.values():
-        client.connect()
+    g = open_game(server, "key-questions", seats_of("us", "us2", "iran", "oman"))
+    session, token, control, clients = g.session, g.token, g.control, g.clients
     us, us2, iran, oman = clients["us"], clients["us2"], clients["iran"], clients["oman"]
 
     def ok(client: Client, name: str, **data: Any) -> dict[str, Any]:
@@ -87,7 +68,7 @@ def play(server: Server) -> dict[str, Any]:
         "last": last,
         "control": control,
         "clients": clients,
-        "participants": {k: v["participant"] for k, v in seats.items()},
+        "participants": {k: v["participant"] for k, v in g.joined.items()},
     }
 
 
