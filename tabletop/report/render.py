@@ -26,6 +26,7 @@ import re
 import string
 import tempfile
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -104,6 +105,8 @@ def environment() -> Environment:
         lstrip_blocks=False,
     )
     env.filters["css_string"] = css_string
+    env.filters["isolate"] = isolate
+    env.tests["rtl_only"] = rtl_only
     return env
 
 
@@ -153,9 +156,50 @@ def flat(text: str) -> str:
     return breakable(" ¶ ".join(part.strip() for part in text.replace("\t", " ").splitlines() if part.strip()))
 
 
-def isolate(text: str, direction: str) -> str:
-    """Right-to-left text in a left-to-right line, as a bidi isolate (RLI ... PDI): its punctuation stays its own."""
-    return f"\u2067{text}\u2069" if direction == "rtl" else text
+RTL_CHAR = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+RTL_CLASSES = frozenset(("R", "AL"))
+SPACE_CLASSES = frozenset(("WS", "S", "B"))
+
+
+def rtl_only(text: str) -> bool:
+    """Right-to-left letters and no left-to-right ones (Persian or Arabic alone): a paragraph of its own."""
+    classes = {unicodedata.bidirectional(c) for c in text}
+    return bool(classes & RTL_CLASSES) and "L" not in classes
+
+
+def isolate(text: str) -> str:
+    """Text a player wrote, for a left-to-right line (issue 12: mixed Persian and English keep their order).
+
+    Each run of right-to-left text becomes a bidi isolate (RLI ... PDI): it reads right to left inside, with
+    the digits and punctuation between and after its words, and the runs stand left to right in the order
+    they were written, so "سلام دوست‌ها then 1,000 m" shows the Persian first, as typed, not after the English
+    (which a right-to-left isolate of the whole message did). The whole is a left-to-right isolate, so that
+    direction controls a player typed end with the message. Zero-width non-joiners are kept as typed.
+    """
+    if not RTL_CHAR.search(text) and not BIDI_CONTROL.search(text):
+        return text
+    classes = [unicodedata.bidirectional(c) for c in text]
+    out = ["\u2066"]
+    pos, n = 0, len(text)
+    while pos < n:
+        start = next((i for i in range(pos, n) if classes[i] in RTL_CLASSES), n)
+        out.append(text[pos:start])
+        if start == n:
+            break
+        end, last = start, start
+        while end < n and classes[end] != "L":
+            if classes[end] in RTL_CLASSES:
+                last = end
+            end += 1
+        if end < n:  # a left-to-right word follows: the run ends at its last RTL letter and what clings to it
+            end = last + 1
+            while end < n and classes[end] not in SPACE_CLASSES and classes[end] != "L":
+                end += 1
+        out += ["\u2067", text[start:end], "\u2069"]
+        pos = end
+    out.append("\u2069")
+    return "".join(out)
 
 
 def chunked(lines: list[str], size: int = CHUNK) -> list[list[str]]:
@@ -166,16 +210,16 @@ def log_line(m: Message) -> str:
     status = "" if m.status == "delivered" else f" [{m.status}]"
     if m.spoofed:
         status += " [spoofed by control]"
-    return f"#{m.seq} {m.time} {m.name} ({m.from_team_name}){status}: {isolate(flat(m.text), m.dir)}"
+    return f"#{m.seq} {m.time} {m.name} ({m.from_team_name}){status}: {isolate(flat(m.text))}"
 
 
 def timeline_line(i: TimelineItem) -> str:
     when = f"{i.time}  {i.scenario}" if i.scenario else i.time
     who = f"{i.teams}: " if i.teams else ""
     if i.reader:  # titles, not ids (issue 12)
-        return f"{when}  {i.kind.upper()}  {who}{isolate(flat(i.reader), i.dir)}"
+        return f"{when}  {i.kind.upper()}  {who}{isolate(flat(i.reader))}"
     stop = " " if i.title.rstrip().endswith((".", "?", "!", ":")) else ". "  # no "?." after a question
-    detail = f"{stop}{isolate(flat(i.detail), i.dir)}" if i.detail else ""
+    detail = f"{stop}{isolate(flat(i.detail))}" if i.detail else ""
     ref = f" {i.ref}" if i.ref else ""
     return f"{when}  {i.kind.upper()}  {who}{i.title}{detail}{ref}"
 
@@ -185,7 +229,7 @@ def relay_line(x: RelayItem) -> str:
     held = f"; held {x.held_for}" if x.held else ""
     return (
         f"#{x.seq} {x.time} {x.name} ({x.from_team_name}) to {x.to_names}, {x.channel_name}: "
-        f"{x.outcome.upper()}{by} after {x.waited}{held}: {isolate(flat(x.original), x.original_dir)}"
+        f"{x.outcome.upper()}{by} after {x.waited}{held}: {isolate(flat(x.original))}"
     )
 
 
@@ -198,7 +242,7 @@ def response_line(x: Response) -> str:
 def pp_line(i: TimelineItem) -> str:
     """A line of the public-and-private timeline: the lane first, so the three read apart."""
     when = f"{i.time}  {i.scenario}" if i.scenario else i.time
-    detail = f": {isolate(flat(i.detail), i.dir)}" if i.detail else ""
+    detail = f": {isolate(flat(i.detail))}" if i.detail else ""
     return f"{when}  {i.kind.upper():<8}  {i.ref}  {i.teams}, {i.title}{detail}"
 
 
@@ -239,7 +283,7 @@ def relay_rank_line(x: RelayItem, r: RankPair | None) -> str:
     held = f"; held {x.held_for}" if x.held else ""
     return (
         f"#{x.seq} {x.time} {x.name} ({x.from_team_name}) to {x.to_names}, {x.channel_name}: "
-        f"{x.outcome.upper()}{by} after {x.waited}{held} {rank_line(r)}: {isolate(flat(x.original), x.original_dir)}"
+        f"{x.outcome.upper()}{by} after {x.waited}{held} {rank_line(r)}: {isolate(flat(x.original))}"
     )
 
 
