@@ -14,15 +14,8 @@ import re
 import pytest
 
 from .browser_helpers import TABLET, Seat, expect, join, log_in
-from .live_server import running_server
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("browser-channels")) as srv:
-        yield srv
 
 
 def test_a_closed_channel_opens_on_screen_and_the_next_move_changes_the_date(server, browser):

@@ -15,7 +15,6 @@ import pytest
 from tabletop import ROOT
 
 from .browser_helpers import SHOTS, TABLET, Seat, expect, log_in, unavailable
-from .live_server import running_server
 
 pytestmark = pytest.mark.slow
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -24,12 +23,6 @@ ACTION = "Drill the first call with the Omani desk every quarter"
 IDS = "const ids = [...document.querySelectorAll('#msel > li[data-inject]')].map((r) => r.dataset.inject);"
 SCRIPTED = '["shootdown", "follow-up", "options", "retaliation", "jamming", "tanker"]'
 FINDINGS = "Contact through Oman held all game; the first message was late."
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("console")) as srv:
-        yield srv
 
 
 def axe(seat: Seat, screen: str) -> list[str]:

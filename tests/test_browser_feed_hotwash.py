@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from .browser_helpers import TABLET, Seat, expect, join, log_in
-from .live_server import Client, running_server
+from .live_game import open_game
 
 pytestmark = pytest.mark.slow
 
@@ -21,18 +21,9 @@ POST = "IRGC Navy: the drone was shot down over Iranian waters. <b>Warning</b>."
 STATEMENT = "The United States will defend freedom of navigation."
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("browser-feed")) as srv:
-        yield srv
-
-
 def test_public_feed_personas_ladder_and_hotwash_questions(server, browser):
-    token = server.login()
-    info = server.post("/api/sessions", {"exercise": "conditions"}, token).json()
-    session = info["session"]
-    control_socket = Client(server, token, session)
-    control_socket.connect()
+    g = open_game(server, "conditions")
+    info, session, control_socket = g.info, g.session, g.control
     control = Seat(browser, server, "control")
     us = Seat(browser, server, "us")
     iran = Seat(browser, server, "iran", viewport=TABLET)

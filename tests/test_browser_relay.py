@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from .browser_helpers import TABLET, Seat, expect, join, log_in
-from .live_server import Client, running_server
+from .live_game import open_game
 
 pytestmark = pytest.mark.slow
 
@@ -21,17 +21,9 @@ NOTE = "Muscat will pass this tonight. Do you mean 'responsible' or 'accountable
 READ_BACK = "Washington asks that the boats stand down."
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("browser-relay")) as srv:
-        yield srv
-
-
 def test_the_oman_desk_writes_a_note_to_one_side_only(server, browser):
-    token = server.login()
-    info = server.post("/api/sessions", {"exercise": "relay"}, token).json()
-    control_socket = Client(server, token, info["session"])
-    control_socket.connect()
+    g = open_game(server, "relay")
+    info, control_socket = g.info, g.control
     control = Seat(browser, server, "control")
     us = Seat(browser, server, "us")
     iran = Seat(browser, server, "iran", viewport=TABLET)

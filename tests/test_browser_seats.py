@@ -9,15 +9,8 @@ import re
 import pytest
 
 from .browser_helpers import Seat, expect, join, launch, log_in, sync_playwright
-from .live_server import running_server
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("seats")) as srv:
-        yield srv
 
 
 def test_the_setup_page_moves_and_removes_participants(server):

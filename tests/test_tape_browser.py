@@ -9,16 +9,10 @@ import re
 import pytest
 
 from .browser_helpers import DESKTOP, TABLET, Page, Seat, expect, join, log_in
-from .live_server import Client, running_server
+from .live_server import Client
 from .test_tape_e2e import EDITED, HELD, IRAN_CHAT, ORIGINAL, US_CHAT, play
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("tape-browser")) as srv:
-        yield srv
 
 
 def at(page: Page, seq: int) -> None:
