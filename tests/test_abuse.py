@@ -9,7 +9,7 @@ import time
 import pytest
 import socketio
 
-from .live_server import PASSWORD, Client, Server
+from .live_server import Client, Server, running_server
 
 pytestmark = [
     pytest.mark.slow,
@@ -20,11 +20,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("abuse"), JOIN_RATE_LIMIT="20 per minute")
-    assert srv.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    srv.start()
-    yield srv
-    srv.stop()
+    with running_server(tmp_path_factory.mktemp("abuse"), JOIN_RATE_LIMIT="20 per minute") as srv:
+        yield srv
 
 
 @pytest.fixture

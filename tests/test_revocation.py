@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -20,15 +19,6 @@ from .test_cluster import refused, watch_drops
 pytestmark = pytest.mark.slow
 
 AT_ONCE = 1.0  # seconds: the same process closes them (no queue, no sweep)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    server = Server(tmp_path_factory.mktemp("revocation"))
-    assert server.flask("facilitator", "create", "ctl", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    server.start()
-    yield server
-    server.stop()
 
 
 def session_of(server: Server, token: str) -> dict:
