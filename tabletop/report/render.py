@@ -206,11 +206,15 @@ def chunked(lines: list[str], size: int = CHUNK) -> list[list[str]]:
     return [lines[i : i + size] for i in range(0, len(lines), size)]
 
 
-def log_line(m: Message) -> str:
+def log_line(m: Message, *, team: bool = True, elsewhere: str = "") -> str:
+    """A message of a channel log: without its team when the whole log is one team's (the intro names it), and
+    without its text when another appendix gives it (`elsewhere`: the relay list, with what became of it)."""
     status = "" if m.status == "delivered" else f" [{m.status}]"
     if m.spoofed:
         status += " [spoofed by control]"
-    return f"#{m.seq} {m.time} {m.name} ({m.from_team_name}){status}: {isolate(flat(m.text))}"
+    sender = f"{m.name} ({m.from_team_name})" if team else m.name
+    text = f"text in appendix {elsewhere}" if elsewhere else isolate(flat(m.text))
+    return f"#{m.seq} {m.time} {sender}{status}: {text}"
 
 
 def timeline_line(i: TimelineItem) -> str:
@@ -239,10 +243,13 @@ def response_line(x: Response) -> str:
     return f"{x.time}  {x.title}  {x.team_name}: first acknowledgement {ack}, first message {said}"
 
 
-def pp_line(i: TimelineItem) -> str:
-    """A line of the public-and-private timeline: the lane first, so the three read apart."""
+def pp_line(i: TimelineItem, elsewhere: str = "") -> str:
+    """A line of the public-and-private timeline: the lane first, so the three read apart; a message through the
+    intermediary without its text when the relay list gives it (`elsewhere`: that appendix's letter)."""
     when = f"{i.time}  {i.scenario}" if i.scenario else i.time
     detail = f": {isolate(flat(i.detail))}" if i.detail else ""
+    if elsewhere and i.detail:
+        detail = f"; text in appendix {elsewhere}"
     return f"{when}  {i.kind.upper():<8}  {i.ref}  {i.teams}, {i.title}{detail}"
 
 
@@ -337,6 +344,8 @@ def appendices(data: ReportData) -> list[Appendix]:
         )
     ]
     sponsor = data.sponsor
+    relay_letter = letters()[len(found)] if data.relays else ""
+    relayed = {x.seq for x in data.relays}  # given once, with their text, in the relay list (issue 12)
     if data.relays:
         ranks = {r.seq: r for r in sponsor.ranks} if sponsor is not None else {}
         pairing = (
@@ -362,8 +371,13 @@ def appendices(data: ReportData) -> list[Appendix]:
                 "Public and private, one timeline",
                 "The incidents, every public statement, every message on the line and every decision, in the order "
                 "of the log. Each line: exercise time, scenario time, what (INCIDENT, PUBLIC, LINE, DECISION), log "
-                "number, who, where, then the text as written (what the relay made of it is in brackets).",
-                [pp_line(i) for i in sponsor.public_private],
+                "number, who, where, then the text as written (what the relay made of it is in brackets)"
+                + (
+                    f"; the text of a message through the intermediary is in appendix {relay_letter}, under its number."
+                    if relay_letter
+                    else "."
+                ),
+                [pp_line(i, relay_letter if i.seq in relayed else "") for i in sponsor.public_private],
             )
         )
     if data.responses:
@@ -378,12 +392,23 @@ def appendices(data: ReportData) -> list[Appendix]:
             )
         )
     for log in data.logs:
+        teams = {m.from_team_name for m in log.messages}
+        one = len(teams) == 1  # a team's own chat: its name once, in the intro, not on every line
+        through = sum(1 for m in log.messages if m.seq in relayed)
         intro = (
-            f"{log.kind}{'; ' + log.members if log.members else ''}; {len(log.messages)} messages. Each line: log "
-            "number, exercise time, sender (team), [what became of it when not simply delivered], text. Positions "
-            "are in appendix A."
+            f"{log.kind}{'; ' + log.members if log.members else ''}; {len(log.messages)} messages"
+            f"{', all from ' + next(iter(teams)) if one else ''}. Each line: log number, exercise time, "
+            f"{'sender' if one else 'sender (team)'}, [what became of it when not simply delivered], text. "
+            + (
+                f"The text of a message through the intermediary ({through} here) is in appendix {relay_letter}, "
+                "under its number, with what became of it. "
+                if through
+                else ""
+            )
+            + "Positions are in appendix A."
         )
-        found.append((f"log-{log.id}", f"Log of {log.name}", intro, [log_line(m) for m in log.messages]))
+        lines = [log_line(m, team=not one, elsewhere=relay_letter if m.seq in relayed else "") for m in log.messages]
+        found.append((f"log-{log.id}", f"Log of {log.name}", intro, lines))
     return [
         Appendix(letter, key, title, intro, tuple(lines))
         for letter, (key, title, intro, lines) in zip(letters(), found, strict=False)
