@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -195,15 +196,11 @@ def shared(token: str) -> Any:
 def log_json_export(session_id: str) -> Any:
     from tabletop.report.export import log_json
 
-    row = runtime().store.get_session(session_id)
-    if row is None:
-        return error(404, "unknown_session", f"unknown session '{session_id}'")
-    text = log_json(
-        runtime().store.events_after(session_id, 0), session=row.id, exercise=row.exercise_id, title=row.title
+    return _log_download(
+        session_id,
+        "json",
+        lambda row, log: log_json(log, session=row.id, exercise=row.exercise_id, title=row.title),
     )
-    response = current_app.response_class(text, mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="log-{row.id}.json"'
-    return response
 
 
 @reports.get("/api/sessions/<session_id>/log.csv")
@@ -211,12 +208,18 @@ def log_json_export(session_id: str) -> Any:
 def log_csv_export(session_id: str) -> Any:
     from tabletop.report.export import log_csv
 
-    row = runtime().store.get_session(session_id)
+    return _log_download(session_id, "csv", lambda row, log: "\ufeff" + log_csv(log))  # a BOM: spreadsheets read UTF-8
+
+
+def _log_download(session_id: str, kind: str, text: Callable[[Any, list[Any]], str]) -> Any:
+    """The session's whole log as a file to save, `log-ID.json` or `log-ID.csv`: `text(row, events)`."""
+    store = runtime().store
+    row = store.get_session(session_id)
     if row is None:
         return error(404, "unknown_session", f"unknown session '{session_id}'")
-    text = "\ufeff" + log_csv(runtime().store.events_after(session_id, 0))  # a BOM: spreadsheets read UTF-8
-    response = current_app.response_class(text, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="log-{row.id}.csv"'
+    mimetype = {"json": "application/json", "csv": "text/csv"}[kind]
+    response = current_app.response_class(text(row, store.events_after(session_id, 0)), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="log-{row.id}.{kind}"'
     return response
 
 
