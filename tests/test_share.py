@@ -37,3 +37,17 @@ def test_a_signed_link_whose_fields_have_the_wrong_types_is_invalid():
     app = make_app()
     assert read_token(app, "salt", sign_token(app, "salt", {"x": "1"}, 1), {"x": int}) == (None, "invalid")
     assert read_token(app, "salt", sign_token(app, "salt", {}, 1), {"x": int}) == (None, "invalid")
+
+
+def test_a_tape_link_that_cannot_be_served_gets_a_short_page_never_a_traceback(app, client):
+    fresh = tape.share_token(app, "no-such-session", 2.0, None)
+    old = sign_token(app, tape.SHARE_SALT, {"s": "no-such-session", "v": "*"}, 2.0, signed_at=time.time() - 3 * 3600)
+    for token, status, words in (
+        (fresh, 404, b"no longer available"),
+        (old, 403, b"expired"),
+        (fresh[:-2] + ("AA" if fresh[-2:] != "AA" else "BB"), 404, b"not valid"),
+    ):
+        page = client.get(f"/tape/shared/{token}")
+        assert page.status_code == status and words in page.data and b"Traceback" not in page.data
+        moment = client.get(f"/tape/shared/{token}/moment")
+        assert moment.status_code == 403 and moment.get_json()["error"]["code"] == "link"

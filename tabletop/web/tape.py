@@ -420,31 +420,33 @@ def share(session_id: str) -> Any:
     )
 
 
-def _shared(token: str) -> tuple[Tape, str, str | None] | Any:
+def _shared(token: str) -> tuple[tuple[Tape, str, str | None] | None, str]:
+    """((the tape, its session, the team or None), "") for a good link; (None, "expired" | "invalid" |
+    "gone") otherwise."""
     found, problem = read_share_token(current_app._get_current_object(), token[:600])  # type: ignore[attr-defined]
     if found is None:
-        return refused(problem)
+        return None, problem
     session_id, team = found
     tape_ = tapes().get(session_id)
-    if tape_ is None:
-        return gone("This session is no longer available", "It may have been removed.")
-    return tape_, session_id, team
+    return (None, "gone") if tape_ is None else ((tape_, session_id, team), "")
 
 
 @tape.get("/tape/shared/<token>")
 def shared_page(token: str) -> Any:
     """The shared tape, read-only: no account, no share button."""
-    found = _shared(token)
-    if not isinstance(found, tuple) or not isinstance(found[0], Tape):
-        return found
+    found, problem = _shared(token)
+    if found is None:
+        if problem == "gone":
+            return gone("This session is no longer available", "It may have been removed.")
+        return refused(problem)
     tape_, session_id, team = found
     return _page(tape_, session_id, team=team, shared=token[:600])
 
 
 @tape.get("/tape/shared/<token>/moment")
 def shared_moment(token: str) -> Any:
-    found = _shared(token)
-    if not isinstance(found, tuple) or not isinstance(found[0], Tape):
+    found, _problem = _shared(token)
+    if found is None:
         return error(403, "link", "this link is not valid or has expired")
     tape_, _session_id, team = found
     return _moment_json(tape_, team)
