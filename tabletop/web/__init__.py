@@ -120,7 +120,7 @@ def init_routes(app: Flask) -> None:
 
 def init_sockets(app: Flask) -> None:
     """Handlers are imported before init_app, so that every app gets them."""
-    from . import sockets  # noqa: F401
+    from . import sockets  # the handlers, and the packet class (sockets.JSONPacket)
 
     socketio.init_app(
         app,
@@ -130,7 +130,9 @@ def init_sockets(app: Flask) -> None:
         message_queue=app.config["MESSAGE_QUEUE"],
         client_manager=client_manager(app),  # Redis with control messages (cluster.py), or in memory
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
+        serializer=sockets.JSONPacket,  # JSON only: no walk of each payload for bytes (sockets.py)
     )
+    sockets.install_commands(socketio.server)  # commands without a Flask request context each (sockets.py)
     init_guard(app)
 
 

@@ -10,10 +10,12 @@ and a refusal is also emitted as an `error` event to the sender. See docs/protoc
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
+from socketio import packet as sio_packet
 
 from tabletop.engine import COMMANDS, Refused, Viewer
 from tabletop.engine.access import seat
@@ -31,6 +33,28 @@ from .runtime import room, runtime
 log = logging.getLogger(__name__)
 
 
+class JSONPacket(sio_packet.Packet):
+    """python-socketio's packet (the server's `serializer`), without the walk of every outgoing payload
+    for bytes: Tabletop sends JSON. The walk (`data_is_binary`, a list built per dict and list) cost more
+    than encoding the event. The same bytes go out: a payload holding bytes cannot be JSON-encoded, and
+    only then is it checked and sent as a binary packet, as python-socketio would have sent it."""
+
+    @classmethod
+    def data_is_binary(cls, data: Any) -> bool:
+        return False  # decided in `encode`, only for a payload JSON cannot encode
+
+    def encode(self) -> Any:
+        try:
+            return super().encode()
+        except TypeError:
+            binary = {sio_packet.EVENT: sio_packet.BINARY_EVENT, sio_packet.ACK: sio_packet.BINARY_ACK}
+            kind: int = self.packet_type  # type: ignore[has-type]  # python-socketio is untyped
+            if kind not in binary or not sio_packet.Packet.data_is_binary(self.data):
+                raise
+            self.packet_type = binary[kind]
+            return super().encode()
+
+
 def _identity() -> Identity | None:
     return session.get("identity")
 
@@ -41,11 +65,12 @@ def _refuse(command: str, code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": body}
 
 
-def _session_for(identity: Identity, data: Any, command: str) -> str:
-    """The session a command is about: a participant's own; for facilitators the one they watch."""
+def _session_for(identity: Identity, data: Any, command: str, held: Mapping[str, Any] | None = None) -> str:
+    """The session a command is about: a participant's own; for facilitators the one they watch.
+    `held`: the connection's Socket.IO session (Flask's `session` within a Flask-SocketIO handler)."""
     asked = data.get("session") if isinstance(data, dict) else None
     if identity.kind == "facilitator":
-        watching = session.get("watching", set())
+        watching = (session if held is None else held).get("watching", set())
         if not isinstance(asked, str) or asked not in watching:
             raise Refused("not_watching", f"{command}: name a session you watch ('session'; send 'watch' first)")
         return asked
@@ -196,30 +221,79 @@ def feed_page(session_id: str, viewer: Viewer, exercise: Any, after: int, last_s
     return page
 
 
+Refuse = Callable[[str, str, str], dict[str, Any]]
+
+
+def _command(name: str, identity: Identity | None, held: Mapping[str, Any], data: Any, rt: Any, refuse: Refuse):
+    """Carry out a client's command: the acknowledgement (`refuse` also tells the sender in an `error`)."""
+    if identity is None:
+        return refuse(name, "unauthorised", f"{name}: not connected with a token")
+    try:
+        session_id = _session_for(identity, data, name, held)
+        payload = {k: v for k, v in data.items() if k != "session"} if isinstance(data, dict) else data
+        result = rt.live.command(session_id, actor_for(identity), name, payload)
+    except Refused as exc:
+        return refuse(name, exc.code, exc.message)
+    except Exception:
+        log.exception("command %s failed", name)
+        return refuse(name, "internal", f"{name}: the server could not carry this out; nothing was stored")
+    return {
+        "ok": True,
+        "seq": result.seq,
+        "duplicate": result.duplicate,
+        "type": result.events[0].type if result.events else None,
+    }
+
+
 def _command_handler(name: str):
     def handler(data: Any = None) -> dict[str, Any]:
-        identity = _identity()
-        if identity is None:
-            return _refuse(name, "unauthorised", f"{name}: not connected with a token")
-        try:
-            session_id = _session_for(identity, data, name)
-            payload = {k: v for k, v in data.items() if k != "session"} if isinstance(data, dict) else data
-            result = runtime().live.command(session_id, actor_for(identity), name, payload)
-        except Refused as exc:
-            return _refuse(name, exc.code, exc.message)
-        except Exception:
-            log.exception("command %s failed", name)
-            return _refuse(name, "internal", f"{name}: the server could not carry this out; nothing was stored")
-        return {
-            "ok": True,
-            "seq": result.seq,
-            "duplicate": result.duplicate,
-            "type": result.events[0].type if result.events else None,
-        }
+        return _command(name, _identity(), session, data, runtime(), _refuse)
 
     handler.__name__ = f"on_{name}"
     handler.__doc__ = f"Client -> `{name}` command; see docs/protocol.md."
     return handler
+
+
+def _one(data: Any = None) -> Any:
+    return data
+
+
+def _direct_command_handler(name: str):
+    """The command's handler as python-socketio calls it, without Flask-SocketIO's request context: pushing
+    one per event (the cookie session opened and dropped, URL matching, every extension's teardown) cost
+    more CPU than the command. The same answers: the identity and `watching` come from the connection's
+    Socket.IO session (what `session` is inside a Flask-SocketIO handler), `current_app` is there (an app
+    context), and a failure answers as `on_error` does."""
+
+    def handler(sid: str, *args: Any) -> Any:
+        server = socketio.server
+        environ = server.get_environ(sid, namespace="/") if server is not None else None
+        if not environ:
+            return "", 400  # what Flask-SocketIO answers for a connection it has no record of
+
+        def refuse(command: str, code: str, message: str) -> dict[str, Any]:
+            body = {"code": code, "message": message, "command": command}
+            socketio.emit("error", body, to=sid)
+            return {"ok": False, "error": body}
+
+        app = environ["flask.app"]
+        with app.app_context():
+            held = environ.get("saved_session") or {}  # made by `connect`, which every connection went through
+            try:
+                return _command(name, held.get("identity"), held, _one(*args), app.extensions["tabletop"], refuse)
+            except Exception:
+                log.exception("socket handler failed: %s", name)
+                return refuse("unknown", "internal", "the server could not handle that event")
+
+    handler.__name__ = f"on_{name}"
+    return handler
+
+
+def install_commands(server: Any) -> None:
+    """Let python-socketio call the commands' handlers directly (`_direct_command_handler`); after
+    `init_app`, which registers Flask-SocketIO's wrappers of `_command_handler` (used before this runs)."""
+    for name in COMMANDS:
+        server.on(name, _direct_command_handler(name), namespace="/")
 
 
 for _name in COMMANDS:
