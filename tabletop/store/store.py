@@ -31,8 +31,8 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read out acr
 TOKEN_LIFETIME = 7 * 24 * 3600
 #: Seconds an event may wait in the outbox for its writer to publish it before another worker does.
 OUTBOX_GRACE = 5.0
-#: Seconds a writer lets its published rows wait before deleting them (one statement for all of them).
-OUTBOX_FLUSH = 0.25
+#: Published rows a writer lets wait for the scheduler loop's delete before deleting them itself.
+OUTBOX_BACKLOG = 5000
 #: Seconds a worker that claimed an outbox row has to publish it before another may claim it again.
 OUTBOX_LEASE = 10.0
 
@@ -109,7 +109,6 @@ class Store:
         self.sessions = sessionmaker(self.reader, expire_on_commit=False)
         self.writer = sessionmaker(self.engine, expire_on_commit=False)
         self._published: list[tuple[str, int]] = []  # outbox rows published, deleted by flush_published
-        self._published_since = 0.0  # when the oldest of them was published (monotonic)
         self._flushing = False
         self._published_lock = threading.Lock()
         self._dbapi: Any = self.engine.dialect.loaded_dbapi
@@ -518,16 +517,14 @@ class Store:
     # ------------------------------------------------------------------ outbox
     # Only with several workers (Live.shared): see Outbox in models.py and docs/architecture.md.
     def published(self, session_id: str, seqs: list[int]) -> None:
-        """These events were published: their outbox rows go in one statement with the others published
-        within OUTBOX_FLUSH seconds (by whichever writer comes then, or the scheduler loop's next pass),
-        so that the hot path pays a statement a quarter of a second, not one per append. A row that
-        outlives its writer is only published twice."""
-        now = time.monotonic()
+        """These events were published: their outbox rows are deleted later, in one statement with the
+        others, by the scheduler loop's next pass (`Live.outbox_pass`, at least every quarter second,
+        and before it claims anything), not here: `Live` calls this under the session's lock, where a
+        DELETE made every command of the session wait for it. A row that outlives its writer is only
+        published twice. Should the loop not run, the writer deletes them itself past OUTBOX_BACKLOG."""
         with self._published_lock:
-            if not self._published:
-                self._published_since = now
             self._published.extend((session_id, seq) for seq in seqs)
-            due = not self._flushing and now - self._published_since >= OUTBOX_FLUSH
+            due = not self._flushing and len(self._published) >= OUTBOX_BACKLOG
             if due:
                 self._flushing = True
         if due:
