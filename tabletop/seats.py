@@ -53,6 +53,11 @@ class Seat:
 
 def look_up(live: Live, code: object) -> CodeInfo:
     """The session and team behind a join code, or JoinRefused."""
+    return _look_up(live, code)[0]
+
+
+def _look_up(live: Live, code: object) -> tuple[CodeInfo, Any]:
+    """`look_up`, with the stored code (joining needs its team ids: one query, not two)."""
     if not isinstance(code, str) or not code.strip() or unstorable(code):
         raise JoinRefused(400, "bad_payload", "enter the join code you were given, like ABCD-EFGH")
     found = live.store.find_code(code.strip()[:32])
@@ -69,22 +74,20 @@ def look_up(live: Live, code: object) -> CodeInfo:
     if found.kind == "player":
         team = ex.team(found.team or "")
         positions = [{"id": p.id, "title": p.title, "authority": p.authority} for p in team.positions]
-        return replace(base, kind="player", team=team.id, team_name=team.name, positions=positions)
+        return replace(base, kind="player", team=team.id, team_name=team.name, positions=positions), found
     names = {t.id: t.name for t in ex.teams}
-    return replace(base, kind="observer", teams=[names.get(t, t) for t in found.teams])
+    return replace(base, kind="observer", teams=[names.get(t, t) for t in found.teams]), found
 
 
 def join(live: Live, code: object, name: object, position: object) -> Seat:
     """Take a seat: a player in a position of the code's team, or an observer (no position)."""
-    info = look_up(live, code)
+    info, found = _look_up(live, code)
     name = clean_text(name)
     if not isinstance(name, str) or not 1 <= len(name) <= 80:
         raise JoinRefused(400, "bad_payload", "enter your display name, 1 to 80 characters")
     problem = unstorable(name, "name")
     if problem:
         raise JoinRefused(400, "bad_payload", problem)
-    found = live.store.find_code(info.code)
-    assert found is not None
     if info.kind == "player":
         if not isinstance(position, str) or position not in {p["id"] for p in info.positions}:
             listing = ", ".join(f"{p['id']} ({p['title']})" for p in info.positions)
