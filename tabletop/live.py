@@ -106,6 +106,9 @@ class Live:
 
     # ------------------------------------------------------------------ state
     def lock(self, session_id: str) -> threading.RLock:
+        found = self._locks.get(session_id)  # every command asks: no new RLock and no guard once made
+        if found is not None:
+            return found
         with self._guard:
             return self._locks.setdefault(session_id, threading.RLock())
 
