@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tabletop.script.models import Channel, Exercise
+from tabletop.script.models import Channel, Exercise, place
 
 ALL = "*"
 #: An audience entry `team/position` names one seat of a team (see engine/access.py).
@@ -121,12 +121,32 @@ class Payload(Shape):
 
 
 # ============================================================== nested shapes
+class LevelSpec(Part):
+    """Where an option or effect places the escalation level (format 2's `escalation: {...}`): `to` a level,
+    or the level changed `by` N and kept `at_least` / `at_most` a level."""
+
+    to: int | None = None
+    by: int | None = None
+    at_least: int | None = None
+    at_most: int | None = None
+
+    def apply(self, level: int) -> int:
+        return place(level, to=self.to, by=self.by, at_least=self.at_least, at_most=self.at_most)
+
+
 class OptionSpec(Part):
     """An option of a decision."""
 
     id: str
     label: str
     escalation: int = Field(description="control and observers only")
+    level: LevelSpec | None = Field(
+        None, description="format 2: where it places the level, instead of adding to it; control and observers only"
+    )
+
+    def next_level(self, level: int) -> int:
+        """The escalation level after this option is taken."""
+        return self.level.apply(level) if self.level is not None else level + self.escalation
 
 
 class DecisionSpec(Part):
@@ -155,14 +175,19 @@ class ChannelChangeSpec(Part):
 
 
 class Effect(Part):
-    """One effect of an inject's release: `{"jam": {"channel", "for"}}`, `{"escalation": N}` or
+    """One effect of an inject's release: `{"jam": {"channel", "for"}}`, `{"escalation": N}`,
+    `{"level": {"to", "by", "at_least", "at_most"}}` (format 2's `escalation: {...}`) or
     `{"channel": {"id", "action"}}`."""
 
-    DOC = '`{"jam": {"channel", "for"}}`, `{"escalation": N}` or `{"channel": {"id", "action"}}`'
+    DOC = (
+        '`{"jam": {"channel", "for"}}`, `{"escalation": N}`, `{"level": {"to", "by", "at_least", "at_most"}}` '
+        'or `{"channel": {"id", "action"}}`'
+    )
 
     jam: JamSpec | None = None
     escalation: int | None = None
     channel: ChannelChangeSpec | None = None
+    level: LevelSpec | None = None
 
 
 class InjectDefinition(Part):
@@ -303,7 +328,7 @@ class InjectReleased(InjectDefinition, Payload):
     how: str = Field(description="`scheduled` or `by hand`")
     NOTE = (
         "`body_html` (the Markdown as safe HTML) is added when it is sent. Players do not receive `effects`, "
-        "`expect` or the options' `escalation`"
+        "`expect` or the options' `escalation` and `level`"
     )
 
     @classmethod
@@ -1040,7 +1065,9 @@ def redact(event: Event, viewer: Viewer, exercise: Exercise) -> dict[str, Any] |
         payload.pop("effects", None)
         payload.pop("source", None)  # the script's citation: facilitators, observers and the report
         if payload.get("decision"):
-            options = [{k: v for k, v in o.items() if k != "escalation"} for o in payload["decision"]["options"]]
+            options = [
+                {k: v for k, v in o.items() if k not in ("escalation", "level")} for o in payload["decision"]["options"]
+            ]
             payload["decision"] = {**payload["decision"], "options": options}
     if event.type == DECISION_MADE and viewer.kind == "player":
         payload.pop("escalation", None)

@@ -124,10 +124,14 @@ def release(
             # Opening an open channel, or closing a closed one, does nothing.
             change = channel_change(state, effect.channel.id, effect.channel.action, closed, t, inject=inject_id)
             batch += change
-        elif effect.escalation:
-            level += effect.escalation
-            changed = EscalationChanged(delta=effect.escalation, level=level, reason=f"inject {inject_id}")
-            batch.append(NewEvent.of(changed, (), t))
+        elif effect.escalation or effect.level is not None:
+            # A number adds to the level; a mapping (format 2) places it; an effect that leaves it where it
+            # is records nothing.
+            after = effect.level.apply(level) if effect.level is not None else level + (effect.escalation or 0)
+            if after != level:
+                changed = EscalationChanged(delta=after - level, level=after, reason=f"inject {inject_id}")
+                batch.append(NewEvent.of(changed, (), t))
+                level = after
     return batch
 
 
@@ -182,17 +186,17 @@ def decide(
         inject=inject_id,
         option=option_id,
         label=option.label if option else None,
-        escalation=option.escalation if option else 0,
+        escalation=option.next_level(state.escalation) - state.escalation if option else 0,
         by_default=by_default,
         lapsed=option is None,
         **chosen,
     )
     audience = state.decisions[inject_id].teams
     batch = [NewEvent.of(made, audience, t, actor, claim=f"decision:{inject_id}")]
-    if option and option.escalation:
+    if option and made.escalation:  # the change it made: a number added, or (format 2) where it placed the level
         changed = EscalationChanged(
-            delta=option.escalation,
-            level=state.escalation + option.escalation,
+            delta=made.escalation,
+            level=state.escalation + made.escalation,
             reason=f"decision {inject_id}: {option_id}",
         )
         batch.append(NewEvent.of(changed, (), t))

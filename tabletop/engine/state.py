@@ -18,14 +18,25 @@ from typing import Any
 from tabletop.script import Exercise
 from tabletop.script.models import TEAM_CHANNEL as TEAM_CHANNEL  # re-exported for code not yet updated
 from tabletop.script.models import Effect as ScriptEffect
-from tabletop.script.models import Inject, Trigger
+from tabletop.script.models import Inject, LevelChange, Trigger
+from tabletop.script.models import Option as ScriptOption
 
 from . import events as ev
 from .access import ChannelAccess
 from .beliefs import teams_asked
 from .clock import ExerciseClock
 from .conditions import Conditions
-from .events import ChannelChangeSpec, DecisionSpec, Effect, Event, InjectDefinition, JamSpec, OptionSpec, Payload
+from .events import (
+    ChannelChangeSpec,
+    DecisionSpec,
+    Effect,
+    Event,
+    InjectDefinition,
+    JamSpec,
+    LevelSpec,
+    OptionSpec,
+    Payload,
+)
 
 
 # ----------------------------------------------------------- the script's injects
@@ -39,7 +50,7 @@ def decision_spec(inject: Inject) -> DecisionSpec | None:
         by=d.by,
         deadline=d.deadline,
         default=d.default,
-        options=tuple(OptionSpec(id=o.id, label=o.label, escalation=o.escalation) for o in d.options),
+        options=tuple(option_spec(o) for o in d.options),
     )
 
 
@@ -71,12 +82,26 @@ def inject_definition(exercise: Exercise, inject: Inject) -> InjectDefinition:
     )
 
 
+def level_spec(change: LevelChange) -> LevelSpec:
+    """A script's `escalation: {...}` mapping as events carry it (only the keys it gave)."""
+    return LevelSpec(**change.model_dump(exclude_none=True))
+
+
+def option_spec(option: ScriptOption) -> OptionSpec:
+    """An option as events carry it: a number added to the level, or (format 2) where it places it."""
+    if option.level is not None:
+        return OptionSpec(id=option.id, label=option.label, escalation=0, level=level_spec(option.level))
+    return OptionSpec(id=option.id, label=option.label, escalation=option.escalation)
+
+
 def effect_spec(effect: ScriptEffect) -> Effect:
     """A script effect as events carry it (a jam, an escalation, or a channel opened or closed)."""
     if effect.jam:
         return Effect(jam=JamSpec(channel=effect.jam.channel, for_=effect.jam.for_))
     if effect.channel:
         return Effect(channel=ChannelChangeSpec(id=effect.channel.id, action=effect.channel.action))
+    if effect.level is not None:
+        return Effect(level=level_spec(effect.level))
     return Effect(escalation=effect.escalation)
 
 

@@ -23,6 +23,10 @@ FORMAT2_TOP = ("base", *Exercise.format2_fields)
 FORMAT2_CHANNEL = ("read", "write", *Channel.format2_fields)
 FORMAT2_INJECT = ("move", "when", "unless", *Inject.format2_fields)
 FORMAT2_EFFECT = ("channel",)
+MAPPING_NEEDS_FORMAT2 = (
+    "'escalation' as a mapping (to, by, at_least, at_most) needs format: 2 (this script says format: 1); "
+    "format 1 adds a number"
+)
 # What a choice (an inject with `choose`) may hold besides its release: the rest is content.
 CHOICE_CONTENT = (
     "to",
@@ -212,6 +216,12 @@ class Checker:
                 for key in FORMAT2_EFFECT:
                     if key in effect:
                         refuse(("injects", i, "effects", k, key))
+                if isinstance(effect.get("escalation"), dict):
+                    self.at(("injects", i, "effects", k, "escalation"), MAPPING_NEEDS_FORMAT2)
+            decision = inject.get("decision")
+            for k, option in _items(decision if isinstance(decision, dict) else {}, "options"):
+                if isinstance(option.get("escalation"), dict):
+                    self.at(("injects", i, "decision", "options", k, "escalation"), MAPPING_NEEDS_FORMAT2)
 
     # --- channels ----------------------------------------------------------------------------
 

@@ -328,7 +328,7 @@ def check_channel_scores(exercise: Exercise, places: _Places) -> list[Finding]:
         ]
         if len(using) < 2:
             continue
-        scores = {option.escalation for _, _, option in using}
+        scores = {option.score for _, _, option in using}
         inject, k, _ = using[0]
         listed = ", ".join(f"{i.id}/{o.id}" for i, _, o in using[:6]) + (" ..." if len(using) > 6 else "")
         name = exercise.channel(channel).name
@@ -351,8 +351,8 @@ def _always(using: list[tuple[Inject, int, Option]], pattern: re.Pattern[str]) -
     for inject in dict.fromkeys(i for i, _, _ in using):
         if inject.decision is None:
             continue
-        mine = [o.escalation for o in inject.decision.options if pattern.search(o.label)]
-        other = [o.escalation for o in inject.decision.options if not pattern.search(o.label)]
+        mine = [o.score for o in inject.decision.options if pattern.search(o.label)]
+        other = [o.score for o in inject.decision.options if not pattern.search(o.label)]
         if not other:
             continue
         sides.append("least" if max(mine) < min(other) else "most" if min(mine) > max(other) else "mixed")

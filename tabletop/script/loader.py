@@ -315,10 +315,14 @@ def _noun(loc: Path_) -> str:
     return "value"
 
 
+UNION_TAGS = ("number", "mapping")
+
+
 def _translate(exc: ValidationError, positions: Positions, fmt: Any = 2) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
-        loc: Path_ = tuple(p for p in error["loc"] if isinstance(p, (str, int)))
+        # The tags of a tagged union (`escalation`: a number or a mapping) are no keys of the script.
+        loc: Path_ = tuple(p for p in error["loc"] if isinstance(p, (str, int)) and p not in UNION_TAGS)
         kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
         name = _noun(loc)
         if kind == "extra_forbidden":

@@ -22,11 +22,13 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
     SerializerFunctionWrapHandler,
     Strict,
     StringConstraints,
+    Tag,
     ValidationInfo,
     WithJsonSchema,
     model_serializer,
@@ -193,10 +195,106 @@ class Channel(Grown):
         return news in self.sender_learns
 
 
+#: A change of the escalation level, added to it.
+Delta = Annotated[int, Field(ge=-100, le=100)]
+
+
+def place(
+    level: int, *, to: int | None = None, by: int | None = None, at_least: int | None = None, at_most: int | None = None
+) -> int:
+    """Where an escalation effect leaves the level (the one rule for inject effects and options).
+
+    `to` sets it. Otherwise the level moves `by` N (0 if left out) and is kept between `at_least` and
+    `at_most`; without `by` the bounds place it (raise it to `at_least`, lower it to `at_most`); with
+    `by` they bound the move and never turn it round: a rise capped at 3 leaves a level of 5 at 5, a
+    fall floored at 1 leaves a level of 0 at 0."""
+    if to is not None:
+        return to
+    found = level + (by or 0)
+    if at_least is not None:
+        found = max(found, at_least)
+    if at_most is not None:
+        found = min(found, at_most)
+    if by is not None and by > 0:
+        found = max(found, level)
+    elif by is not None and by < 0:
+        found = min(found, level)
+    return found
+
+
+class LevelChange(Model):
+    """`escalation: {to: N}`, `{at_least: N}`, `{at_most: N}` or `{by: N, at_most: M}` (format 2): an effect
+    or an option that places the escalation level on the ladder, where a number only adds to it (see
+    `place`)."""
+
+    to: int | None = Field(None, ge=-1000, le=1000)
+    by: int | None = Field(None, ge=-100, le=100)
+    at_least: int | None = Field(None, ge=-1000, le=1000)
+    at_most: int | None = Field(None, ge=-1000, le=1000)
+
+    @model_validator(mode="after")
+    def _one_reading(self) -> LevelChange:
+        given = [k for k in ("to", "by", "at_least", "at_most") if getattr(self, k) is not None]
+        if not given:
+            raise ValueError("an escalation mapping needs to, at_least, at_most or by")
+        if self.to is not None and len(given) > 1:
+            raise ValueError("'to' sets the level: write it alone, without by, at_least or at_most")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError(f"at_least {self.at_least} is above at_most {self.at_most}")
+        return self
+
+    def apply(self, level: int) -> int:
+        return place(level, to=self.to, by=self.by, at_least=self.at_least, at_most=self.at_most)
+
+    def words(self) -> str:
+        """`to 4`, `at least 4`, `+1, at most 3`."""
+        if self.to is not None:
+            return f"to {self.to}"
+        parts = [f"{self.by:+d}"] if self.by else []
+        if self.at_least is not None:
+            parts.append(f"at least {self.at_least}")
+        if self.at_most is not None:
+            parts.append(f"at most {self.at_most}")
+        return ", ".join(parts)
+
+
+def _escalation_kind(value: Any) -> str:
+    return "mapping" if isinstance(value, dict | LevelChange) else "number"
+
+
+#: `escalation:` of an option or an effect: a number added to the level, or a mapping that places it.
+EscalationChange = Annotated[
+    Annotated[Delta, Tag("number")] | Annotated[LevelChange, Tag("mapping")], Discriminator(_escalation_kind)
+]
+
+
 class Option(Model):
+    """`escalation` is a number added to the level, or (format 2) a `LevelChange` mapping; read the
+    number as `escalation` (0 for a mapping) and the mapping as `level`."""
+
     id: Id
     label: Name
-    escalation: int = Field(0, ge=-100, le=100)
+    escalation_change: EscalationChange = Field(0, alias="escalation")
+
+    @property
+    def escalation(self) -> int:
+        """The number added to the level (0 when the option places it with a mapping)."""
+        return self.escalation_change if isinstance(self.escalation_change, int) else 0
+
+    @property
+    def level(self) -> LevelChange | None:
+        return self.escalation_change if isinstance(self.escalation_change, LevelChange) else None
+
+    @property
+    def score(self) -> int:
+        """Which way the option moves the level, for comparing options: the number, or a mapping's `by`,
+        else 1 for one that raises it (`at_least`), -1 for one that lowers it (`at_most`), 0 for `to`."""
+        change = self.level
+        if change is None:
+            return self.escalation
+        if change.by is not None:
+            return change.by
+        return 1 if change.at_least is not None else -1 if change.at_most is not None else 0
 
 
 class Decision(Model):
@@ -228,11 +326,22 @@ class ChannelChange(Model):
 
 
 class Effect(Model):
-    """One of `jam: {channel, for}`, `escalation: N` or (format 2) `channel: {id, action}`."""
+    """One of `jam: {channel, for}`, `escalation: N` (or, format 2, `escalation: {to | by | at_least |
+    at_most}`: a `LevelChange`) or (format 2) `channel: {id, action}`. The number is `escalation` (None
+    for a mapping), the mapping `level`."""
 
     jam: Jam | None = None
-    escalation: int | None = Field(None, ge=-100, le=100)
+    escalation_change: EscalationChange | None = Field(None, alias="escalation")
     channel: ChannelChange | None = None
+
+    @property
+    def escalation(self) -> int | None:
+        """The number added to the level (None without one, or when a mapping places it)."""
+        return self.escalation_change if isinstance(self.escalation_change, int) else None
+
+    @property
+    def level(self) -> LevelChange | None:
+        return self.escalation_change if isinstance(self.escalation_change, LevelChange) else None
 
 
 # --- conditions (format 2) -----------------------------------------------------------------
