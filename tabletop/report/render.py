@@ -217,7 +217,8 @@ def log_line(m: Message, *, team: bool = True, elsewhere: str = "") -> str:
     return f"#{m.seq} {m.time} {sender}{status}: {text}"
 
 
-def timeline_line(i: TimelineItem) -> str:
+def timeline_line(i: TimelineItem, elsewhere: str = "") -> str:
+    """A line of the timeline; a key message without its text when an appendix gives it (`elsewhere`: its letter)."""
     when = f"{i.time}  {i.scenario}" if i.scenario else i.time
     who = f"{i.teams}: " if i.teams else ""
     if i.reader:  # titles, not ids (issue 12)
@@ -225,6 +226,8 @@ def timeline_line(i: TimelineItem) -> str:
     stop = " " if i.title.rstrip().endswith((".", "?", "!", ":")) else ". "  # no "?." after a question
     detail = f"{stop}{isolate(flat(i.detail))}" if i.detail else ""
     ref = f" {i.ref}" if i.ref else ""
+    if elsewhere and i.detail:
+        return f"{when}  {i.kind.upper()}  {who}{i.title}{ref}, text in appendix {elsewhere}"
     return f"{when}  {i.kind.upper()}  {who}{i.title}{detail}{ref}"
 
 
@@ -280,17 +283,24 @@ def rank_line(r: RankPair) -> str:
     return f"[{seat_short(r.sender)}; relayed by {seat_short(r.relayer)}; {seats}; {flags}]"
 
 
-def relay_rank_line(x: RelayItem, r: RankPair | None) -> str:
+def relay_rank_line(x: RelayItem, r: RankPair | None, row: int | None = None) -> str:
     """A message through an intermediary once (issue 12): what became of it, then its rank pairing, then its text.
 
-    One list instead of a relay list and a rank-pairing list of the same messages: half the lines to lay out."""
+    One list instead of a relay list and a rank-pairing list of the same messages: half the lines to lay out.
+    With `row`, the pairing is its row of section 6's table (P1, P2...: the seats at both ends, in the middle and
+    reading it), and the verdict: the seats are written once there instead of on each of the messages."""
     if r is None:
         return relay_line(x)
     by = f" by {x.by}" if x.by else ""
     held = f"; held {x.held_for}" if x.held else ""
+    if row is not None:
+        flags = f"MISMATCH: {'; '.join(r.flags)}" if r.flags else "matched"
+        pairing = f"[pairing P{row}, {flags}]"
+    else:
+        pairing = rank_line(r)
     return (
         f"#{x.seq} {x.time} {x.name} ({x.from_team_name}) to {x.to_names}, {x.channel_name}: "
-        f"{x.outcome.upper()}{by} after {x.waited}{held} {rank_line(r)}: {isolate(flat(x.original))}"
+        f"{x.outcome.upper()}{by} after {x.waited}{held} {pairing}: {isolate(flat(x.original))}"
     )
 
 
@@ -306,20 +316,31 @@ class Pairing:
     flagged: int
 
 
+def pairing_key(r: RankPair) -> tuple[str, str, str, str]:
+    relayer = f"{r.relayer.title} ({r.relayer.authority})" if r.relayer and r.relayer.authority else ""
+    if r.relayer and not r.relayer.authority:
+        relayer = r.relayer.title
+    seats = "; ".join(f"{s.title} ({s.authority})" for s in r.receivers)
+    return (r.channel, f"{r.sender.title} ({r.sender.authority})", relayer or "never decided", seats)
+
+
 def pairings(ranks: Sequence[RankPair]) -> list[Pairing]:
-    """The rank pairing grouped: who wrote, who relayed, which seats read, how often, how many flagged."""
+    """The rank pairing grouped: who wrote, who relayed, which seats read, how often, how many flagged.
+
+    Numbered P1, P2... in this order (most messages first): the relay list names each message's row."""
     groups: dict[tuple[str, str, str, str], list[RankPair]] = {}
     for r in ranks:
-        relayer = f"{r.relayer.title} ({r.relayer.authority})" if r.relayer and r.relayer.authority else ""
-        if r.relayer and not r.relayer.authority:
-            relayer = r.relayer.title
-        seats = "; ".join(f"{s.title} ({s.authority})" for s in r.receivers)
-        key = (r.channel, f"{r.sender.title} ({r.sender.authority})", relayer or "never decided", seats)
-        groups.setdefault(key, []).append(r)
+        groups.setdefault(pairing_key(r), []).append(r)
     return [
         Pairing(*key, len(items), sum(1 for r in items if r.flags))
         for key, items in sorted(groups.items(), key=lambda kv: -len(kv[1]))
     ]
+
+
+def pairing_numbers(ranks: Sequence[RankPair]) -> dict[int, int]:
+    """Each message's row (1, 2...) in the table of pairings."""
+    rows = {(p.channel, p.sender, p.relayer, p.receivers): n for n, p in enumerate(pairings(ranks), start=1)}
+    return {r.seq: rows[pairing_key(r)] for r in ranks}
 
 
 def letters() -> list[str]:
@@ -332,6 +353,18 @@ def appendices(data: ReportData) -> list[Appendix]:
 
     Made once per rendering (their lines are many) and passed to every function that needs them.
     """
+    sponsor = data.sponsor
+    # Each message's text is given once (issue 12): in the relay list when it went through an intermediary,
+    # else in its channel's log; the timeline's key messages, the public-and-private timeline and the relay
+    # channels' logs point there by letter, so the letters are planned before the lines are made.
+    planned = ["timeline"] + (["relay"] if data.relays else [])
+    planned += ["public-private"] if sponsor is not None and sponsor.public_private else []
+    planned += (["responses"] if data.responses else []) + [f"log-{log.id}" for log in data.logs]
+    letter_of = dict(zip(planned, letters(), strict=False))
+    relay_letter = letter_of.get("relay", "")
+    relayed = {x.seq for x in data.relays}
+    texts = {m.seq: letter_of[f"log-{log.id}"] for log in data.logs for m in log.messages}
+    texts.update(dict.fromkeys(relayed, relay_letter))
     found: list[tuple[str, str, str, list[str]]] = [
         (
             "timeline",
@@ -339,19 +372,17 @@ def appendices(data: ReportData) -> list[Appendix]:
             "Every inject, decision, escalation change and facilitator note, the clock, jammed channels, and key "
             "messages (the first on each channel, public statements, spoofs, relayed messages edited or declined, "
             "jammed sends). Each line: exercise time, scenario time, what, teams, then the event; # numbers point "
-            "into the logs.",
-            _timeline(data, keep_messages=True),
+            "into the logs, where the text of each key message is (the letter is given).",
+            _timeline(data, keep_messages=True, texts=texts),
         )
     ]
-    sponsor = data.sponsor
-    relay_letter = letters()[len(found)] if data.relays else ""
-    relayed = {x.seq for x in data.relays}  # given once, with their text, in the relay list (issue 12)
     if data.relays:
         ranks = {r.seq: r for r in sponsor.ranks} if sponsor is not None else {}
+        rows = pairing_numbers(sponsor.ranks) if sponsor is not None else {}
         pairing = (
-            " In brackets, its rank pairing: the sender's seat and the relayer's (position, authority), how many "
-            "seats of the receiving team read the channel and the highest authority among them (section 6 names "
-            "them), and any mismatch against the script's channel rule."
+            " In brackets, its rank pairing: its row (P1, P2...) of section 6's table \"Who wrote to whom, through "
+            "whom\", which gives the sender's seat, the relayer's and the seats of the receiving team that read the "
+            'channel, with their authority; then "matched", or the mismatch against the script\'s channel rule.'
             if ranks
             else ""
         )
@@ -361,7 +392,7 @@ def appendices(data: ReportData) -> list[Appendix]:
                 "Every message through an intermediary",
                 "Log number, time written, sender, receivers, channel: what the intermediary did, after how long, "
                 f"how long it was held.{pairing} Then the text as written (section 5 shows the edits).",
-                [relay_rank_line(x, ranks.get(x.seq)) for x in data.relays],
+                [relay_rank_line(x, ranks.get(x.seq), rows.get(x.seq)) for x in data.relays],
             )
         )
     if sponsor is not None and sponsor.public_private:
@@ -393,7 +424,7 @@ def appendices(data: ReportData) -> list[Appendix]:
         )
     for log in data.logs:
         teams = {m.from_team_name for m in log.messages}
-        one = len(teams) == 1  # a team's own chat: its name once, in the intro, not on every line
+        one = log.kind == "team" and len(teams) == 1  # a team chat: the team named once, in the intro
         through = sum(1 for m in log.messages if m.seq in relayed)
         intro = (
             f"{log.kind}{'; ' + log.members if log.members else ''}; {len(log.messages)} messages"
@@ -524,7 +555,9 @@ def _charts(data: ReportData) -> dict[str, Markup]:
     return found
 
 
-def _timeline(data: ReportData, keep_messages: bool = False, tape: bool = False) -> list[str]:
+def _timeline(
+    data: ReportData, keep_messages: bool = False, tape: bool = False, texts: dict[int, str] | None = None
+) -> list[str]:
     """The timeline's lines (the body's leaves the key messages out), with the server's outages marked;
     with `tape`, each line's time links to the tape at its event (issue 14: `/sessions/ID/tape?seq=N`)."""
     items = [i for i in data.timeline if keep_messages or i.kind != "message"]
@@ -533,7 +566,8 @@ def _timeline(data: ReportData, keep_messages: bool = False, tape: bool = False)
         items.sort(key=lambda i: i.t)
     if tape and data.session_id:
         return [tape_line(i, data.session_id) for i in items]
-    return [timeline_line(i) for i in items]
+    where = texts or {}
+    return [timeline_line(i, where.get(i.seq, "") if i.kind == "message" else "") for i in items]
 
 
 def tape_line(i: TimelineItem, session_id: str) -> str:
