@@ -684,7 +684,9 @@ def _render_group(data: ReportData, apps: Sequence[Appendix], keys: Sequence[str
 def plan_groups(data: ReportData, apps: Sequence[Appendix], jobs: int) -> list[list[str]]:
     """Split the parts into `jobs` groups of about the same layout cost (longest first, to the lightest).
 
-    Costs are in lines of a long list (about a millisecond each); the body's are measured estimates.
+    Costs are in units of about 1.2 ms of CPU, measured on the 2,000-exchange rehearsal (issue 12): a list's
+    line costs about as much for its box as for 130 characters of its text (the lists point to each other now,
+    so their lines are of very different lengths); the body's are measured estimates.
     """
     edited = sum(1 for x in data.relays if x.outcome == "edited")
     # Measured on the 2,000-exchange rehearsal (issue 12): the body (45 pages: cover to appendix A, with the
@@ -692,7 +694,7 @@ def plan_groups(data: ReportData, apps: Sequence[Appendix], jobs: int) -> list[l
     main_cost = 1600 + 10 * edited + 0.5 * min(len(data.timeline), TIMELINE_LINES) + 8 * len(data.decisions)
     if data.sponsor is not None:  # the sponsor's sections: a verdict per edit, contact tables, what deciders knew
         main_cost += 600 + 4 * edited + 60 * len(data.sponsor.incidents) + 12 * len(data.decisions)
-    costs = {MAIN: main_cost, **{a.letter: 1.2 * len(a.lines) + 20 for a in apps}}
+    costs = {MAIN: main_cost, **{a.letter: 0.43 * len(a.lines) + 0.003 * sum(map(len, a.lines)) + 17 for a in apps}}
     if jobs <= 1 or len(costs) == 1:
         return [list(costs)]
     groups: list[list[str]] = [[] for _ in range(jobs)]
