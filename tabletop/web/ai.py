@@ -15,9 +15,7 @@ look at the log every second, for events other workers append). Routes, facilita
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, url_for
@@ -26,7 +24,7 @@ from tabletop import seats as seating
 from tabletop.ai import AIConfig, Seats
 from tabletop.ai.schema import RELAY_ACTIONS
 
-from .auth import error, facilitator_api, json_body, remember_seat
+from .auth import error, facilitator_api, json_body, known_session, remember_seat
 from .cluster import cluster
 from .runtime import runtime
 
@@ -66,20 +64,6 @@ def registry() -> Seats:
 
 def _told(session_id: str) -> bool:
     return registry().told.get(session_id, True)
-
-
-def known_session(view: Callable[..., Any]) -> Callable[..., Any]:
-    """The route's session checked (unknown: 404) and passed on as the store's id, the first 32
-    characters of the URL's: the one key of the seats, budgets and `told` settings."""
-
-    @functools.wraps(view)
-    def checked(session_id: str, **kwargs: Any) -> Any:
-        session_id = session_id[:32]
-        if runtime().store.get_session(session_id) is None:
-            return error(404, "unknown_session", f"unknown session '{session_id}'")
-        return view(session_id, **kwargs)
-
-    return checked
 
 
 @ai.get("/sessions/<session_id>/ai")

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from tabletop import seats
 from tabletop.sessions import NotFound, create_session, library_entries, session_info
 
-from .auth import error, facilitator_api, forget_facilitator, json_body, may_run, same_site
+from .auth import error, facilitator_api, forget_facilitator, json_body, known_session, may_run, same_site
 from .cluster import cluster, revoke_token
 from .extensions import failed, join_limit, limiter
 from .runtime import runtime
@@ -149,12 +149,11 @@ def session_detail(session_id: str) -> Any:
 
 @api.put("/sessions/<session_id>/observers")
 @facilitator_api
+@known_session
 def observer_teams(session_id: str) -> Any:
     """{teams: [...]}: the teams observers who join from now on may watch."""
     data = json_body()
     rt = runtime()
-    if rt.store.get_session(session_id[:32]) is None:
-        return error(404, "unknown_session", f"unknown session '{session_id[:32]}'")
     teams = rt.teams(session_id)
     chosen = data.get("teams") if data else None
     if not isinstance(chosen, list) or not chosen or any(t not in teams for t in chosen):
@@ -166,31 +165,27 @@ def observer_teams(session_id: str) -> Any:
 # ------------------------------------------------------------------ seats (the facilitator's roster)
 @api.get("/sessions/<session_id>/participants")
 @facilitator_api
+@known_session
 def participants(session_id: str) -> Any:
     """Who is seated now, and whether each is connected (to any worker)."""
     rt = runtime()
-    if rt.store.get_session(session_id[:32]) is None:
-        return error(404, "unknown_session", f"unknown session '{session_id[:32]}'")
     online = set(cluster().presence.online(session_id))
     return jsonify(
         {
             "ok": True,
-            "participants": [
-                {**vars(p), "online": p.participant in online} for p in seats.roster(rt.live, session_id[:32])
-            ],
+            "participants": [{**vars(p), "online": p.participant in online} for p in seats.roster(rt.live, session_id)],
         }
     )
 
 
 @api.delete("/sessions/<session_id>/participants/<int:participant>")
 @facilitator_api
+@known_session
 def remove_participant(session_id: str, participant: int) -> Any:
     """Remove a participant: its token stops working and its connections close, on every worker."""
     rt = runtime()
-    if rt.store.get_session(session_id[:32]) is None:
-        return error(404, "unknown_session", f"unknown session '{session_id[:32]}'")
     try:
-        gone = seats.remove(rt.live, session_id[:32], participant, g.facilitator.name)
+        gone = seats.remove(rt.live, session_id, participant, g.facilitator.name)
     except seats.JoinRefused as exc:
         return error(exc.status, exc.code, exc.message)
     cluster().revoke({"participant": gone.participant}, "removed")
@@ -199,6 +194,7 @@ def remove_participant(session_id: str, participant: int) -> Any:
 
 @api.post("/sessions/<session_id>/participants/<int:participant>/seat")
 @facilitator_api
+@known_session
 def move_participant(session_id: str, participant: int) -> Any:
     """{team, position}: seat a player elsewhere. Its token now opens the new seat; its open connections
     are closed (`revoked` with reason `moved`) so that its page loads again as the new seat."""
@@ -206,11 +202,9 @@ def move_participant(session_id: str, participant: int) -> Any:
     data = json_body()
     if data is None:
         return error(400, "bad_payload", 'send JSON {"team": TEAM, "position": POSITION}')
-    if rt.store.get_session(session_id[:32]) is None:
-        return error(404, "unknown_session", f"unknown session '{session_id[:32]}'")
     try:
         seated = seats.move(
-            rt.live, session_id[:32], participant, data.get("team"), data.get("position"), g.facilitator.name
+            rt.live, session_id, participant, data.get("team"), data.get("position"), g.facilitator.name
         )
     except seats.JoinRefused as exc:
         return error(exc.status, exc.code, exc.message)

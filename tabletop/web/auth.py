@@ -18,6 +18,8 @@ Views then only read `g`, through one decorator per role:
   state-changing call authenticated by the login cookie alone (no bearer token) must also come from
   this site (`same_site`): otherwise 403 `cross_site`, so that another site cannot make a logged-in
   facilitator's browser start builds or mint share links;
+- `known_session` (below `facilitator_api`): a JSON route of one session; an unknown session gets
+  404 `unknown_session`, a known one reaches the view as the store's id (the URL's first 32 characters);
 - `participant_page`: a participant's page; without a seat, a redirect to the join page.
 
 Socket.IO connections do not go through these hooks: sockets.py identifies a connection by the
@@ -230,6 +232,21 @@ def same_site() -> bool:
     if origin:
         return urlsplit(origin).netloc == request.host
     return request.mimetype == "application/json"
+
+
+def known_session(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A JSON route of one session (`<session_id>`): an unknown session gets 404 `unknown_session`;
+    a known one is passed on as the store's id, the URL's first 32 characters. Placed below
+    `facilitator_api`, so that who asks is checked first."""
+
+    @wraps(view)
+    def checked(*args: Any, session_id: str, **kwargs: Any) -> Any:
+        session_id = session_id[:32]
+        if runtime().store.get_session(session_id) is None:
+            return error(404, "unknown_session", f"unknown session '{session_id}'")
+        return view(*args, session_id=session_id, **kwargs)
+
+    return checked
 
 
 def participant_page(view: Callable[..., Any]) -> Callable[..., Any]:
