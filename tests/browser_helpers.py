@@ -11,22 +11,11 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
-
-import pytest
 
 from tabletop import ROOT
 
 from .live_server import PASSWORD, Server
-
-
-def unavailable(message: str) -> NoReturn:
-    """A tool the browser tests need is missing: outside CI the test (or the module) is skipped; in CI
-    (CI=true) it fails, so that a CI run never passes by skipping its browser tests."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}: CI runs the browser tests", pytrace=False)
-    pytest.skip(message, allow_module_level=True)
-
+from .services import unavailable  # also imported from here by the browser test modules
 
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright

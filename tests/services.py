@@ -1,4 +1,5 @@
-"""The real services of the scale-out path. Outside CI a missing service skips; in CI it fails."""
+"""The real services and programs some tests need. Outside CI a missing one skips; in CI it fails
+(`unavailable`, the one place of that rule: the browser, AI-model and node tests use it too)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import secrets
 import shutil
 import socket
+from typing import NoReturn
 
 import pytest
 
@@ -23,20 +25,23 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
+def unavailable(message: str) -> NoReturn:
+    """Something a test needs (a service, a program, a browser, a model) is missing: outside CI the
+    test is skipped (or its module, when called at import); in CI (CI=true) it fails, so that a CI
+    run never passes by skipping what it is there to test."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}: CI (CI=true) runs every test, none may skip for a missing tool", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
 def need(service: str, host: str, port: int) -> None:
     if not _reachable(host, port):
-        _missing(f"{service} is not reachable on {host}:{port}")
+        unavailable(f"{service} is not reachable on {host}:{port}")
 
 
 def need_program(name: str, installed_by: str = "scripts/setup.sh dev") -> None:
     if shutil.which(name) is None:
-        _missing(f"{name} is not installed ({installed_by} installs it)")
-
-
-def _missing(message: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}: CI runs the scale-out tests against the real service")
-    pytest.skip(message)
+        unavailable(f"{name} is not installed ({installed_by} installs it)")
 
 
 _fresh_database: list[str] = []

@@ -5,13 +5,13 @@ its last complete sync, page by page while `more`, buffering live events until t
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 
 import pytest
 
 from tabletop import ROOT
+
+from .services import need_program
 
 LOADER = """
 export async function resolve(specifier, context, next) {
@@ -81,10 +81,7 @@ console.log(JSON.stringify({ got, syncs }));
 
 @pytest.mark.parametrize("role", ["control", "player"])
 def test_the_browser_client_misses_nothing_across_a_reconnect(tmp_path, role):
-    if shutil.which("node") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("node is not installed")  # in CI a missing tool fails the run
-        pytest.skip("node is not installed")
+    need_program("node")
     loader = tmp_path / "loader.mjs"
     loader.write_text(LOADER)
     register = tmp_path / "register.mjs"
