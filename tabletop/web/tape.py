@@ -19,6 +19,8 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request, url_for
@@ -50,21 +52,47 @@ RELAY_THREADS = 30
 
 # ------------------------------------------------------------------ the tapes
 class Tapes:
-    """The app's tapes, one per session, extended with the events appended since (a running session)."""
+    """The app's tapes, one per session, extended with the events appended since (a running session).
+
+    At most MAX_TAPES are kept, the least recently asked for dropped first. A session's lock (one
+    request builds or extends its tape, the others wait for it) and the time its log was last looked
+    at are kept only while its tape is, or while a request uses the lock: asking for any number of
+    sessions, known or not, keeps at most MAX_TAPES of each, plus one per request in progress.
+    """
 
     def __init__(self) -> None:
         self._tapes: OrderedDict[str, Tape] = OrderedDict()
         self._checked: dict[str, float] = {}  # session -> when its log's length was last looked at
         self._lock = threading.Lock()
         self.locks: dict[str, threading.Lock] = {}
+        self._users: dict[str, int] = {}  # session -> requests holding or waiting for its lock
+
+    @contextmanager
+    def _slot(self, session_id: str) -> Iterator[threading.Lock]:
+        """The session's lock, for one request; forgotten after the last request using it when the
+        session has no tape kept (unknown, or its tape dropped meanwhile)."""
+        with self._lock:
+            lock = self.locks.setdefault(session_id, threading.Lock())
+            self._users[session_id] = self._users.get(session_id, 0) + 1
+        try:
+            yield lock
+        finally:
+            with self._lock:
+                self._users[session_id] -= 1
+                if not self._users[session_id]:
+                    del self._users[session_id]
+                    if session_id not in self._tapes:
+                        self._forget(session_id)
+
+    def _forget(self, session_id: str) -> None:
+        """Drop what is kept beside a tape (under `_lock`, when no request uses the session's lock)."""
+        self.locks.pop(session_id, None)
+        self._checked.pop(session_id, None)
 
     def get(self, session_id: str) -> Tape | None:
         session_id = session_id[:32]  # the store's id: the one key of the tapes, their locks and checks
         store = runtime().store
-        with self._lock:
-            found = self._tapes.get(session_id)
-            lock = self.locks.setdefault(session_id, threading.Lock())
-        with lock:
+        with self._slot(session_id) as lock, lock:
             with self._lock:
                 found = self._tapes.get(session_id)  # another request may have built it meanwhile
             if found is None:
@@ -85,7 +113,9 @@ class Tapes:
                 self._tapes[session_id] = found
                 self._tapes.move_to_end(session_id)
                 while len(self._tapes) > MAX_TAPES:
-                    self._tapes.popitem(last=False)
+                    dropped, _ = self._tapes.popitem(last=False)
+                    if dropped not in self._users:  # else its last request forgets it
+                        self._forget(dropped)
         return found
 
 
