@@ -15,19 +15,36 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
-def app(tmp_path: Path):
+def make_app(tmp_path: Path):
+    """A factory of test apps with their own database and reports folder (this test's `tmp_path`):
+    `make_app(**settings)` adds settings to those, or replaces them. Every app made is closed at the
+    end, its AI seats first."""
     from tabletop.web import create_app
 
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
-            "REPORTS_DIR": str(tmp_path / "reports"),
-        }
-    )
-    yield app
-    app.extensions["tabletop"].close()
+    made = []
+
+    def factory(**settings):
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
+                "REPORTS_DIR": str(tmp_path / "reports"),
+                **settings,
+            }
+        )
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        app.extensions["tabletop.ai"].close()
+        app.extensions["tabletop"].close()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture(scope="module")

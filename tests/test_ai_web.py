@@ -30,25 +30,10 @@ def peer():
 
 
 @pytest.fixture
-def app(tmp_path: Path, peer):
-    from tabletop.web import create_app
-
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
-            "REPORTS_DIR": str(tmp_path / "reports"),
-            "EXERCISES_DIR": str(DATA),
-            "INJECTS_DIR": str(DATA / "lib"),
-            "AI_BASE_URL": peer[0],
-            "AI_MODEL": "peer-model",
-        }
-    )
+def app(peer, make_app):  # peer first: the app (its AI seats) is closed before the peer stops
+    app = make_app(EXERCISES_DIR=str(DATA), INJECTS_DIR=str(DATA / "lib"), AI_BASE_URL=peer[0], AI_MODEL="peer-model")
     app.extensions["tabletop"].store.create_facilitator("ctl", PASSWORD)
-    yield app
-    app.extensions["tabletop.ai"].close()
-    app.extensions["tabletop"].close()
+    return app
 
 
 def test_a_facilitator_seats_an_ai_intermediary_that_relays_and_controls_it(app):
