@@ -232,8 +232,8 @@ class ScriptPlayer:
         authored = [line.text for line in (cue.scripted.rehearsal if cue.scripted else ()) if line.option == option_id]
         if authored:
             return option_id, self.rng.choice(authored)
-        levels = sorted({o.escalation for o in options})
-        level = next((o.escalation for o in options if o.id == option_id), 0)
+        levels = sorted({o.score for o in options})  # a mapping option ranks by its direction
+        level = next((o.score for o in options if o.id == option_id), 0)
         whys: tuple[str, ...]
         if len(levels) > 1 and level == levels[0]:
             whys = (

@@ -17,7 +17,7 @@ import qrcode.image.svg
 from tabletop.engine.conditions import describe
 from tabletop.engine.state import TEAM_CHANNEL, SessionState, decision_payload
 from tabletop.script import Exercise, Problem, ScriptError, load_exercise_bytes
-from tabletop.script.models import Effect, Inject
+from tabletop.script.models import Effect, Inject, LevelChange
 from tabletop.script.timeline import timeline
 from tabletop.script.times import format_duration, format_length, format_offset, format_scenario, format_scenario_at
 from tabletop.sessions import library_entries
@@ -73,10 +73,12 @@ def msel_rows(exercise: Exercise) -> list[dict[str, Any]]:
                 "medium": inject.medium,
                 "ack": inject.ack,
                 "decision": decision,
+                # What each option does to the level, in words ("+2", "at least 4"; "" for none): for the preview.
+                "option_changes": {o["id"]: option_change(o) for o in decision["options"]} if decision else {},
                 "attachments": list(inject.attachments),
                 "objectives": list(inject.objectives),
                 "expect": inject.expect,
-                "effects": [effect_text(e) for e in inject.effects if e.jam or e.escalation or e.channel],
+                "effects": [effect_text(e) for e in inject.effects if e.jam or e.escalation or e.level or e.channel],
                 **format2_row(exercise, inject),
             }
         )
@@ -133,12 +135,23 @@ def format2_row(exercise: Exercise, inject: Inject) -> dict[str, Any]:
 
 
 def effect_text(effect: Effect) -> str:
-    """`jam bridge for 10m`, `escalation +2`, `open flag-line`, `close bridge`."""
+    """`jam bridge for 10m`, `escalation +2`, `escalation at least 4` (format 2's mapping), `open flag-line`,
+    `close bridge`."""
     if effect.jam:
         return f"jam {effect.jam.channel} for {format_duration(effect.jam.for_)}"
     if effect.channel:
         return f"{effect.channel.action} {effect.channel.id}"
+    if effect.level is not None:
+        return f"escalation {effect.level.words()}"
     return f"escalation {effect.escalation or 0:+d}"
+
+
+def option_change(option: dict[str, Any]) -> str:
+    """What a decision option (as JSON) does to the escalation level: `+2`, or format 2's mapping in words
+    (`at least 4`, `+1, at most 3`, `to 2`); "" when it leaves the level alone."""
+    if option.get("level"):
+        return LevelChange(**option["level"]).words()
+    return f"{option['escalation']:+d}" if option.get("escalation") else ""
 
 
 def moves_view(exercise: Exercise) -> list[dict[str, Any]]:
