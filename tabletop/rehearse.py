@@ -151,6 +151,19 @@ class Tally:
         except KeyError:
             return team
 
+    def decider(self, made: ev.DecisionMade) -> str:
+        """The name of the team a decision was for: the player's team, else (a default at the deadline) the
+        one team its positions or its inject's recipients belong to; "" when that is not one team."""
+        if made.team:
+            return self.team_name(made.team)
+        released = self.released.get(made.inject)
+        if released is None:
+            return ""
+        _t, inject = released
+        by = set(inject.decision.by) if inject.decision is not None else set()
+        teams = {t.id for t in self.exercise.teams if by & {p.id for p in t.positions}} or set(inject.to)
+        return self.team_name(teams.pop()) if len(teams) == 1 else ""
+
     def channel_name(self, channel: str) -> str:
         try:
             return self.exercise.channel(channel).name
@@ -663,7 +676,7 @@ class _Bots:
         """The clock stopped at a move: control notes the plenary, then starts the move."""
         move = self.ex.move(move_id)
         decided = [
-            f"{self.tally.team_name(p.team or '')}: {p.label}"
+            f"{team}: {p.label}" if (team := self.tally.decider(p)) else p.label
             for _t, p in self.tally.decisions.values()
             if p.label and not p.lapsed
         ]
