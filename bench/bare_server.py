@@ -5,6 +5,10 @@ ASYNC_MODE=threading|gevent served exactly as app.py serves it (Werkzeug, or gev
 after monkey patching). A client connects with `?rooms=r1,r2` and joins those rooms.
 `send_message` {text[, to: [rooms]][, kind: "inject"]} emits one `event` shaped like Tabletop's
 to the sender's first room (or to the rooms named) and acknowledges {"ok": true, "seq": N}.
+
+BARE_DIRECT=1: `send_message` is called by python-socketio directly, without Flask-SocketIO's request
+context per event, as Tabletop's commands are since session 4 (tabletop/web/sockets.py): the floor
+for that part of the path too (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -41,9 +45,19 @@ def connect(auth: Any = None) -> None:
 
 @socketio.on("send_message")
 def send_message(data: Any) -> dict[str, Any]:
+    return _send(data, session.get("rooms", []))
+
+
+def send_message_direct(sid: str, data: Any = None) -> dict[str, Any]:
+    """`send_message` as python-socketio calls it (BARE_DIRECT): the rooms from the Socket.IO session."""
+    environ = socketio.server.get_environ(sid, namespace="/") or {}  # type: ignore[union-attr]
+    return _send(data, (environ.get("saved_session") or {}).get("rooms", []))
+
+
+def _send(data: Any, rooms: list[str]) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         return {"ok": False, "error": {"code": "bad_payload"}}
-    to = data.get("to") if isinstance(data.get("to"), list) else session.get("rooms", [])[:1]
+    to = data.get("to") if isinstance(data.get("to"), list) else rooms[:1]
     seq = next(sequence)
     if data.get("kind") == "inject":
         kind, payload = "inject_released", {"inject": f"live-{seq}", "title": data["text"], "to": to, "body": ""}
@@ -52,6 +66,10 @@ def send_message(data: Any) -> dict[str, Any]:
     event = {"session": "bare", "seq": seq, "type": kind, "t": 0.0, "wall": time.time(), "payload": payload}
     socketio.emit("event", event, to=to)
     return {"ok": True, "seq": seq, "duplicate": False, "type": kind}
+
+
+if os.environ.get("BARE_DIRECT") and socketio.server is not None:
+    socketio.server.on("send_message", send_message_direct, namespace="/")
 
 
 def main() -> None:
