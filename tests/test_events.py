@@ -51,6 +51,7 @@ NEWER = {
     "participant_removed",  # issue 16, revocation: tests/test_revocation.py
     "key_findings",  # issue 13, the hand-off: tests/test_handoff.py
     "assessment",  # issue 14, belief against truth: tests/test_tape_beliefs.py
+    "ai_disclosure",  # the AI seats' "players are told" setting: tests/test_ai_disclosure.py
 }
 
 

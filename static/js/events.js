@@ -40,6 +40,7 @@ export const INJECT_CANCELLED = "inject_cancelled";
 export const CHOICE_MADE = "choice_made";
 export const PERSONA_POSTED = "persona_posted";
 export const ASSESSMENT = "assessment";
+export const AI_DISCLOSURE = "ai_disclosure";
 
 /** Every event type, in the order of docs/protocol.md. */
 export const EVENT_TYPES = Object.freeze([
@@ -81,6 +82,7 @@ export const EVENT_TYPES = Object.freeze([
   CHOICE_MADE,
   PERSONA_POSTED,
   ASSESSMENT,
+  AI_DISCLOSURE,
 ]);
 
 /** Each type's payload fields, in order; optional ones appear only sometimes. */
@@ -123,6 +125,7 @@ export const EVENT_FIELDS = Object.freeze({
   [CHOICE_MADE]: Object.freeze(["choice", "inject", "reason", "how"]),
   [PERSONA_POSTED]: Object.freeze(["channel", "persona", "name", "team", "text", "spoofed_by"]),
   [ASSESSMENT]: Object.freeze(["question", "team", "answer", "confidence", "by", "position"]),
+  [AI_DISCLOSURE]: Object.freeze(["told", "by"]),
 });
 
 /** Each type's optional payload fields: absent unless they apply. */
@@ -165,6 +168,7 @@ export const OPTIONAL_FIELDS = Object.freeze({
   [CHOICE_MADE]: Object.freeze([]),
   [PERSONA_POSTED]: Object.freeze([]),
   [ASSESSMENT]: Object.freeze(["position"]),
+  [AI_DISCLOSURE]: Object.freeze([]),
 });
 
 /** Events that move the exercise clock: pages apply them to their clock. */

@@ -383,7 +383,6 @@ class Seats:
         self.tell = tell or self._note
         self.runners: dict[str, dict[int, SeatRunner]] = {}
         self.budgets: dict[str, Budget] = {}
-        self.told: dict[str, bool] = {}  # the session's setting: are players told which seats are AI (default yes)
         self.lock = threading.Lock()
         self.start_threads = True
 
@@ -393,6 +392,18 @@ class Seats:
             self.live.command(session_id, Actor("control", None, "AI seats"), "note", {"text": text[:3900]})
         except Refused as exc:
             log.warning("AI seats: could not note %r: %s", text, exc.message)
+
+    def told(self, session_id: str) -> bool:
+        """The session's setting: are players told which seats added from now on are AI (default yes)? It
+        lives in the log (`ai_disclosure`), so a restart keeps it and every worker sees it."""
+        return self.live.current(session_id).ai_told
+
+    def disclose(self, session_id: str, told: bool, by: str = "control") -> bool:
+        """Set whether players are told which seats added from now on are AI: an `ai_disclosure` event
+        (control only), appended only when it changes the setting. The setting."""
+        if self.told(session_id) != told:
+            self.live.record(session_id, NewEvent.of(ev.AIDisclosure(told=told, by=by[:80])))
+        return told
 
     def budget(self, session_id: str) -> Budget:
         with self.lock:
@@ -413,17 +424,20 @@ class Seats:
         *,
         kind: str = "ai",
         name: str = "",
-        told: bool = True,
+        told: bool | None = None,
         relay_actions: tuple[str, ...] = RELAY_ACTIONS,
         talk: bool | None = None,
         brain: Brain | None = None,
     ) -> SeatRunner:
         """Seat an AI (or a scripted bot) in a position: a participant, its `participant_joined` (with `ai`:
-        the model, and whether players are told), and its runner, started. `talk`: whether it also
-        answers messages when nothing waits on it (default: yes, except for an intermediary's seats)."""
+        the model, and whether players are told: `told`, else the session's setting), and its runner,
+        started. `talk`: whether it also answers messages when nothing waits on it (default: yes, except
+        for an intermediary's seats)."""
         state = self.live.current(session_id)
         if state.ended:
             raise ValueError("this session has ended")
+        if told is None:
+            told = state.ai_told
         ex = state.exercise
         try:
             found_team, found = ex.position(position)

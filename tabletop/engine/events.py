@@ -766,6 +766,18 @@ class Assessment(Payload):
     position: str | None = Field(None, description="the player's position")
 
 
+class AIDisclosure(Payload):
+    """The facilitator's setting for AI seats added from now on: are players told which seats are AI
+    (docs/ai-seats.md)? Without one, they are."""
+
+    TYPE = "ai_disclosure"
+    MADE_BY = "the AI seats' settings (`POST /api/sessions/ID/ai/settings`)"
+    AUDIENCE = "control"
+
+    told: bool = Field(description="whether players see that a seat added later is an AI; false: control only")
+    by: str = Field(description="the facilitator's name")
+
+
 # ============================================================== the registry
 #: Every event type, by name: the one list the fold, the store, the docs and the JS are checked against.
 EVENT_TYPES: dict[str, type[Payload]] = {
@@ -809,6 +821,7 @@ EVENT_TYPES: dict[str, type[Payload]] = {
         ChoiceMade,
         PersonaPosted,
         Assessment,
+        AIDisclosure,
     )
 }
 
@@ -851,6 +864,7 @@ INJECT_CANCELLED = InjectCancelled.TYPE  # an `unless` held when the inject fell
 CHOICE_MADE = ChoiceMade.TYPE  # a choice released one of its alternatives, or none
 PERSONA_POSTED = PersonaPosted.TYPE  # control posted on a public channel as a persona
 ASSESSMENT = Assessment.TYPE  # a team's answer to a key question, with its confidence
+AI_DISCLOSURE = AIDisclosure.TYPE  # whether players are told which seats added later are AI
 
 # Groups of event types (exported to the pages by static/js/events.js).
 #: Events that move the exercise clock: pages apply them to their clock.

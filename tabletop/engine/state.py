@@ -197,6 +197,8 @@ class SessionState:
     # inject's release, and each team's latest answer, (team, question) -> (answer, confidence, by, t, seq).
     asked: dict[str, set[str]] = field(default_factory=dict)
     beliefs: dict[tuple[str, str], tuple[Any, int, str, float, int]] = field(default_factory=dict)
+    # AI seats (docs/ai-seats.md): are players told which seats added from now on are AI (`ai_disclosure`)?
+    ai_told: bool = True
     # The script's `when`, `unless` and `choose` during play (format 2: engine/conditions.py).
     conditions: Conditions = field(init=False, repr=False)
 
@@ -225,6 +227,9 @@ class SessionState:
 
     def _nothing(self, event: Event, p: Payload) -> None:
         """Events after which nothing is left to happen (a message delivered at once, a note): the log keeps them."""
+
+    def _on_ai_disclosure(self, event: Event, p: ev.AIDisclosure) -> None:
+        self.ai_told = p.told
 
     def _on_participant_joined(self, event: Event, p: ev.ParticipantJoined) -> None:
         self.participants[p.participant] = p
@@ -483,6 +488,7 @@ FOLDS: dict[type[Payload], Fold] = {
     ev.ChoiceMade: S._on_choice_made,
     ev.PersonaPosted: S._nothing,
     ev.Assessment: S._on_assessment,
+    ev.AIDisclosure: S._on_ai_disclosure,
 }
 
 

@@ -8,7 +8,8 @@ look at the log every second, for events other workers append). Routes, facilita
 - `GET  /api/sessions/ID/ai`: the endpoint's model, the session's setting, every seat with its status
   and counts, its latest actions, the session's token budget;
 - `POST /api/sessions/ID/ai` `{team, position, kind: ai|bot, name?, relay_actions?}`: seat one;
-- `POST /api/sessions/ID/ai/settings` `{told: bool}`: whether players are told (seats added later);
+- `POST /api/sessions/ID/ai/settings` `{told: bool}`: whether players are told (seats added later; an
+  `ai_disclosure` event, so the setting outlives a restart and every worker reads it);
 - `POST /api/sessions/ID/ai/PID` `{action: pause|resume|take_over|hand_over}`: take over gives this
   browser the seat (open the room page); hand over frees the seat for a person (the team's join code).
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, url_for
+from flask import Blueprint, Flask, current_app, g, jsonify, url_for
 
 from tabletop import seats as seating
 from tabletop.ai import AIConfig, Seats
@@ -62,10 +63,6 @@ def registry() -> Seats:
     return current_app.extensions["tabletop.ai"]
 
 
-def _told(session_id: str) -> bool:
-    return registry().told.get(session_id, True)
-
-
 @ai.get("/sessions/<session_id>/ai")
 @facilitator_api
 @known_session
@@ -78,7 +75,7 @@ def ai_seats(session_id: str) -> Any:
             "ok": True,
             "enabled": seats.config.enabled,
             "model": seats.config.model,
-            "told": _told(session_id),
+            "told": seats.told(session_id),
             "budget": {"limit": budget.limit, "spent": budget.spent},
             "seats": [{**r.info(), "recent": r.recent[-8:]} for r in seats.of(session_id)],
         }
@@ -92,8 +89,8 @@ def ai_settings(session_id: str) -> Any:
     data = json_body()
     if data is None or not isinstance(data.get("told"), bool):
         return error(400, "bad_payload", 'send JSON {"told": true | false}')
-    registry().told[session_id] = data["told"]
-    return jsonify({"ok": True, "told": data["told"]})
+    told = registry().disclose(session_id, data["told"], g.facilitator.name)  # an event: kept in the log
+    return jsonify({"ok": True, "told": told})
 
 
 @ai.post("/sessions/<session_id>/ai")
@@ -119,7 +116,6 @@ def add_ai_seat(session_id: str) -> Any:
             position,
             kind=kind,
             name=name.strip(),
-            told=_told(session_id),
             relay_actions=tuple(actions),
         )
     except ValueError as exc:
