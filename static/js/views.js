@@ -7,7 +7,7 @@ import {
 } from "./events.js";
 import { CHOICE_MADE, INJECT_CANCELLED, PERSONA_POSTED } from "./events.js";
 import { CHANNEL_CLOSED, CHANNEL_OPENED, MOVE_ENDED, MOVE_STARTED } from "./events.js";
-import { ASSESSMENT } from "./events.js";
+import { AI_DISCLOSURE, ASSESSMENT } from "./events.js";
 import { IMPROVEMENT_PLAN, KEY_FINDINGS, PARTICIPANT_REMOVED } from "./events.js";
 import { el } from "./live.js";
 import { formatClock } from "./times.js";
@@ -158,6 +158,7 @@ export function describe(event, ctx) {
     case OBSERVATION: return { kind: "observation", teams: p.team ? [p.team] : [], title: `Observation ${p.rating}${p.finding ? ` (${p.finding === "strength" ? "strength" : "area for improvement"})` : ""}${p.objective ? ` on ${goal(p.objective)}` : ""}${p.team ? `, ${teamLabel(teams, p.team)}` : ""} by ${p.name}`, text: p.text };
     case PARTICIPANT_REMOVED:
       return { kind: "people", teams: p.team ? [p.team] : [], title: `${p.name} ${p.moved_to ? "moved to another seat" : "removed"}${p.by ? ` by ${p.by}` : ""}`, text: "" };
+    case AI_DISCLOSURE: return { kind: "note", teams: [], title: p.told ? "AI seats: players are told which seats are AI" : "AI seats: players are not told which seats are AI", text: p.by ? `set by ${p.by}` : "" };
     case KEY_FINDINGS: return { kind: "note", teams: [], title: `Key findings saved by ${p.by}`, text: p.text || "" };
     case IMPROVEMENT_PLAN: {
       const n = (p.items || []).length;
