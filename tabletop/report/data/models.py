@@ -472,6 +472,17 @@ class DecisionKnowledge:
     pending: tuple[str, ...]  # in flight, held or waiting with the intermediary at the decision
     stopped: tuple[str, ...]  # declined by the intermediary before the decision (never arrived)
     informed: bool  # it had received at least one message from the other side
+    # Against the same deciding team's previous decision (issue 12: section 8 lists a team's messages once).
+    # `received`, `pending` and `stopped` stay whole (what it knew in all); `new` is `received` cut down to the
+    # messages that had not reached it by `previous` (by channel: how many, the last of them), `new_stopped`
+    # likewise; `earlier` is how many messages it knew then. `previous` is "" for a team's first decision (or
+    # when it had known nothing then): `received` is listed whole.
+    previous: str = field(default="", metadata=NEW)  # that decision's title
+    previous_time: str = field(default="", metadata=NEW)
+    previous_seq: int = field(default=0, metadata=NEW)
+    earlier: int = field(default=0, metadata=NEW)
+    new: tuple[Received, ...] = field(default=(), metadata=NEW)
+    new_stopped: tuple[str, ...] = field(default=(), metadata=NEW)
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,16 @@ the positions that may take it (its `by`), else every team the decision was put 
 is every team that is not an intermediary and not the deciding team; a spoof counts as what it
 imitated (the decider could not tell), a persona's post as
 its team's. An intermediary deciding knew, besides, every message the sides had given it to pass on.
+
+What a team knew only grows (a message that reached it stays known; a decline stays done), so against the
+same team's previous decision each decision also gets what is new since then (`new`, `new_stopped`): the
+report lists a team's messages once, and refers back for the rest.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from tabletop.engine.access import entry_team
 from tabletop.script import Exercise
@@ -26,6 +31,7 @@ from .flow import Flow, Passage
 
 def knowledge(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> tuple[DecisionKnowledge, ...]:
     found = []
+    last: dict[frozenset[str], _Known] = {}  # per deciding team(s): what its previous decision knew
     for d in log.decisions:
         teams = {d.p.team} if d.p.team else _deciders(exercise, d.p.inject, d.event.audience)
         teams &= flow.sides | flow.intermediaries
@@ -50,15 +56,23 @@ def knowledge(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> t
             elif p.status != "jammed":
                 pending.append(f"#{p.seq} {_where(log, names, p, d.t)}: {short(p.text, 90)}")
         title = log.released[d.p.inject].p.title if d.p.inject in log.released else d.p.inject
-        received = tuple(
-            Received(
-                channel,
-                len(items),
-                f"#{items[-1].seq} {format_log_offset(items[-1].t)} {flow.who(items[-1], names)}: "
-                f"{short(items[-1].forwarded or items[-1].text, 110)}",
+        received = tuple(_received(flow, names, channel, items) for channel, items in got.items())
+        seqs = {channel: {p.seq for p in items} for channel, items in got.items()}
+        key = frozenset(teams)
+        before = last.get(key)
+        if before is not None and not (before.count or before.stopped):
+            before = None  # it had known nothing then: nothing to refer back to
+        if before is None:
+            new, new_stopped = received, tuple(stopped)
+        else:
+            known = before.seqs
+            new = tuple(
+                _received(flow, names, channel, fresh)
+                for channel, items in got.items()
+                if (fresh := [p for p in items if p.seq not in known.get(channel, ())])
             )
-            for channel, items in got.items()
-        )
+            new_stopped = tuple(x for x in stopped if x not in before.stopped)
+        last[key] = _Known(title, format_log_offset(d.t), d.seq, seqs, frozenset(stopped), sum(map(len, seqs.values())))
         found.append(
             DecisionKnowledge(
                 d.seq,
@@ -71,9 +85,34 @@ def knowledge(exercise: Exercise, log: ReportLog, names: Names, flow: Flow) -> t
                 tuple(pending),
                 tuple(stopped),
                 bool(received),
+                previous=before.title if before else "",
+                previous_time=before.time if before else "",
+                previous_seq=before.seq if before else 0,
+                earlier=before.count if before else 0,
+                new=new,
+                new_stopped=new_stopped,
             )
         )
     return tuple(found)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What a team's decision knew, for its next decision to refer back to."""
+
+    title: str
+    time: str
+    seq: int
+    seqs: dict[str, set[int]]  # channel -> messages
+    stopped: frozenset[str]
+    count: int  # messages, over every channel
+
+
+def _received(flow: Flow, names: Names, channel: str, items: list[Passage]) -> Received:
+    """A channel's messages: how many, and the last of them."""
+    p = items[-1]
+    said = short(p.forwarded or p.text, 110)
+    return Received(channel, len(items), f"#{p.seq} {format_log_offset(p.t)} {flow.who(p, names)}: {said}")
 
 
 def _decided_before(log: ReportLog, p: Passage, t: float) -> bool:
