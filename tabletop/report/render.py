@@ -47,7 +47,7 @@ from tabletop.text import markdown_html
 from . import charts
 from .data import ChannelCount, Figure, Message, RelayItem, ReportData, Response, TimelineItem
 from .data.compare import Comparison, compare_moves
-from .data.models import RankPair, Seat
+from .data.models import Lane, LaneMark, RankPair, Seat
 from .data.relaydiff import RULES
 from .progress import OnProgress, Progress, ignore
 
@@ -521,6 +521,21 @@ def channel_rows(data: ReportData) -> list[ChannelCount]:
     return rows
 
 
+def spoofs_to_control(data: ReportData) -> tuple[Lane, ...]:
+    """The swim lanes as drawn: a message control spoofed is control's (issue 12), so its mark moves from the
+    lane of the team it imitated (where `data.lanes`, pinned by the golden fixtures, keeps it) to control's."""
+    spoofs = [(m.from_team, m.t) for log in data.logs for m in log.messages if m.spoofed]
+    if not spoofs or not any(lane.team == "control" for lane in data.lanes):
+        return data.lanes
+    marks = {lane.team: list(lane.marks) for lane in data.lanes}
+    for team, t in spoofs:
+        mark = LaneMark(t, "message")
+        if team in marks and mark in marks[team]:
+            marks[team].remove(mark)
+            marks["control"].append(mark)
+    return tuple(replace(lane, marks=tuple(sorted(marks[lane.team], key=lambda mark: mark.t))) for lane in data.lanes)
+
+
 def _charts(data: ReportData) -> dict[str, Markup]:
     span = max(data.played_s, 60.0)
     sponsor = data.sponsor
@@ -533,7 +548,7 @@ def _charts(data: ReportData) -> dict[str, Markup]:
             peaks.append((p.t, p.level, f"peak {p.level}: {cause}"))
     # Our own SVG, built with every label escaped (charts.py): safe to insert as markup.
     found = {
-        "lanes": Markup(charts.swim_lanes(data.lanes, span, moves=moves, gaps=gaps)),  # noqa: S704
+        "lanes": Markup(charts.swim_lanes(spoofs_to_control(data), span, moves=moves, gaps=gaps)),  # noqa: S704
         "traffic": Markup(charts.traffic(data.traffic, span, moves=moves, gaps=gaps)),  # noqa: S704
         "escalation": Markup(  # noqa: S704
             charts.escalation(
