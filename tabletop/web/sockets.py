@@ -59,9 +59,14 @@ def _identity() -> Identity | None:
     return session.get("identity")
 
 
-def _refuse(command: str, code: str, message: str) -> dict[str, Any]:
+def _refuse(command: str, code: str, message: str, to: str | None = None) -> dict[str, Any]:
+    """The refusal's acknowledgement; the same body goes to the sender as an `error` event (`to`: its sid,
+    where there is no Flask-SocketIO request context to answer in)."""
     body = {"code": code, "message": message, "command": command}
-    emit("error", body)
+    if to is None:
+        emit("error", body)
+    else:
+        socketio.emit("error", body, to=to)
     return {"ok": False, "error": body}
 
 
@@ -245,15 +250,6 @@ def _command(name: str, identity: Identity | None, held: Mapping[str, Any], data
     }
 
 
-def _command_handler(name: str):
-    def handler(data: Any = None) -> dict[str, Any]:
-        return _command(name, _identity(), session, data, runtime(), _refuse)
-
-    handler.__name__ = f"on_{name}"
-    handler.__doc__ = f"Client -> `{name}` command; see docs/protocol.md."
-    return handler
-
-
 def _one(data: Any = None) -> Any:
     return data
 
@@ -272,9 +268,7 @@ def _direct_command_handler(name: str):
             return "", 400  # what Flask-SocketIO answers for a connection it has no record of
 
         def refuse(command: str, code: str, message: str) -> dict[str, Any]:
-            body = {"code": code, "message": message, "command": command}
-            socketio.emit("error", body, to=sid)
-            return {"ok": False, "error": body}
+            return _refuse(command, code, message, to=sid)
 
         app = environ["flask.app"]
         with app.app_context():
@@ -286,18 +280,15 @@ def _direct_command_handler(name: str):
                 return refuse("unknown", "internal", "the server could not handle that event")
 
     handler.__name__ = f"on_{name}"
+    handler.__doc__ = f"Client -> `{name}` command; see docs/protocol.md."
     return handler
 
 
 def install_commands(server: Any) -> None:
-    """Let python-socketio call the commands' handlers directly (`_direct_command_handler`); after
-    `init_app`, which registers Flask-SocketIO's wrappers of `_command_handler` (used before this runs)."""
+    """Register the commands' handlers with python-socketio itself (`_direct_command_handler`), for every
+    app after `init_app`: Flask-SocketIO never wraps them, so no request context is pushed per event."""
     for name in COMMANDS:
         server.on(name, _direct_command_handler(name), namespace="/")
-
-
-for _name in COMMANDS:
-    socketio.on_event(_name, _command_handler(_name))
 
 
 @socketio.on_error_default
