@@ -21,26 +21,13 @@ SPEEDBOAT = ROOT / "exercises" / "speedboat-harassment-2020.yaml"
 
 
 @pytest.fixture
-def app(tmp_path: Path):
-    from tabletop.web import create_app
-
+def app(tmp_path: Path, make_app):
     exercises = tmp_path / "exercises"
     exercises.mkdir()
     shutil.copy(SPEEDBOAT, exercises / SPEEDBOAT.name)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
-            "REPORTS_DIR": str(tmp_path / "reports"),
-            "EXERCISES_DIR": str(exercises),
-            "INJECTS_DIR": str(ROOT / "injects"),
-            "JOIN_RATE_LIMIT": "1000 per minute",
-        }
-    )
+    app = make_app(EXERCISES_DIR=str(exercises), INJECTS_DIR=str(ROOT / "injects"), JOIN_RATE_LIMIT="1000 per minute")
     app.extensions["tabletop"].store.create_facilitator("ctl", PASSWORD)
-    yield app
-    app.extensions["tabletop"].close()
+    return app
 
 
 def test_mapping_effects_and_options_in_words() -> None:

@@ -14,19 +14,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tabletop.engine import Actor, ManualTime, NewEvent
-from tabletop.engine.events import PARTICIPANT_JOINED
-from tabletop.live import Live
 from tabletop.report.data import build_report
 from tabletop.report.render import render_pdf
-from tabletop.script import load_exercise
-from tabletop.script.models import from_snapshot, snapshot
-from tabletop.store import Store
+from tabletop.script.models import from_snapshot
 
 from .engine_helpers import DATA, Game
 from .log_fixtures import events_of, load_log
 from .report_helpers import pdf_text, squeeze
 from .test_conditions import at
+from .test_sponsor_report import make as make_sponsor_game
 
 FIRST = "Our boats are pulling back to Bandar Abbas."
 SECOND = "The wreckage is ours; keep your ships out of our waters."
@@ -55,38 +51,23 @@ def make(tmp_path: Path) -> Game:
     )
     path = tmp_path / "knowledge.yaml"
     path.write_text(yaml.safe_dump(script, allow_unicode=True, sort_keys=False))
-    exercise = load_exercise(path, library=DATA / "lib")
-    store = Store(f"sqlite:///{tmp_path / 'knowledge.db'}")
-    store.migrate()
-    session = store.create_session(
-        exercise.id, exercise.title, snapshot(exercise), [t.id for t in exercise.teams], None
-    )
-    live = Live(store, ManualTime(), lambda sid, e, state: None)
-    actors = {"control": Actor("control", None, "White Cell")}
-    for key, (team, position, person) in SEATS.items():
-        pid = store.add_participant(session, "player", person, team, position, [])
-        actors[key] = Actor("player", pid, person, team, position)
-        payload = {"participant": pid, "kind": "player", "name": person, "team": team, "position": position}
-        live.record(session, NewEvent(PARTICIPANT_JOINED, payload, (team,), actor=pid))
-    return Game(store, live, live.time, session, actors)
+    return make_sponsor_game(tmp_path, script=path, seats=SEATS)
 
 
 @pytest.fixture(scope="module")
 def game(tmp_path_factory):
     game = make(tmp_path_factory.mktemp("knowledge"))
     game.do("control", "clock", action="start")
-    at(game, 150)
-    first = game.do("ir-irgcn", "send_message", channel="oman-line", text=FIRST).seq
-    at(game, 170)
-    game.do("om-col", "relay", message=first, action="forward")
-    at(game, 310)
-    game.do("us-gen", "decide", inject="options", option="restraint", rationale="Talk first")
-    at(game, 330)
-    second = game.do("ir-irgcn", "send_message", channel="oman-line", text=SECOND).seq
-    at(game, 340)
-    game.do("om-col", "relay", message=second, action="forward")
-    at(game, 560)
-    game.do("us-gen", "decide", inject="second-options", option="wait", rationale="Let Tehran answer")
+    for (sent, forwarded, decided), text, (inject, option, rationale) in (
+        ((150, 170, 310), FIRST, ("options", "restraint", "Talk first")),
+        ((330, 340, 560), SECOND, ("second-options", "wait", "Let Tehran answer")),
+    ):
+        at(game, sent)
+        seq = game.do("ir-irgcn", "send_message", channel="oman-line", text=text).seq
+        at(game, forwarded)
+        game.do("om-col", "relay", message=seq, action="forward")
+        at(game, decided)
+        game.do("us-gen", "decide", inject=inject, option=option, rationale=rationale)
     at(game, 600)
     game.do("control", "clock", action="end")
     yield game

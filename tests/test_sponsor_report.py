@@ -48,17 +48,18 @@ FINDINGS = (
 )
 
 
-def make(tmp_path: Path) -> Game:
+def make(tmp_path: Path, script: Path = SCRIPT, seats: dict[str, tuple[str, str, str]] = SEATS) -> Game:
+    """A game on `script` (tests/data/sponsor.yaml or a copy) with control and `seats` joined as players."""
     store = Store(f"sqlite:///{tmp_path / 'sponsor.db'}")
     store.migrate()
-    exercise = load_exercise(SCRIPT, library=DATA / "lib")
+    exercise = load_exercise(script, library=DATA / "lib")
     session = store.create_session(
         exercise.id, exercise.title, snapshot(exercise), [t.id for t in exercise.teams], None
     )
     time = ManualTime()
     live = Live(store, time, lambda sid, e, state: None)
     actors = {"control": Actor("control", None, "White Cell")}
-    for key, (team, position, person) in SEATS.items():
+    for key, (team, position, person) in seats.items():
         pid = store.add_participant(session, "player", person, team, position, [])
         actors[key] = Actor("player", pid, person, team, position)
         payload = {"participant": pid, "kind": "player", "name": person, "team": team, "position": position}
