@@ -48,7 +48,7 @@ def test_the_preview_says_where_a_mapping_option_places_the_level(client, app) -
     row = page[page.index('id="inject-sb-guidance"') :]
     row = row[: row.index("</tr>")]
     assert "Fire warning shots ahead of the closest boat</span> (at least 3)" in row
-    assert "Hold course and formation; keep warning on VHF 16 and by horn</span>," in row, "no change, no words"
+    assert "Hold course and formation; keep warning on VHF 16 and by horn</span> ·" in row, "no change, no words"
     boats = page[page.index('id="inject-sb-boats-close"') :]
     assert "Effects: escalation at least 1" in boats[: boats.index("</tr>")]
 

@@ -61,7 +61,10 @@ def refused(problem: str) -> tuple[str, int]:
     """The short page a link that `read_token` refused gets (never a traceback): 403 expired, 404 altered."""
     if problem == "expired":
         return gone("This link has expired", "Ask the facilitator who sent it for a new one.", 403)
-    return gone("This link is not valid", "Check that the whole link was copied.")
+    return gone(
+        "This link is not valid",
+        "Check that the whole link was copied, or ask the facilitator who sent it for a new one.",
+    )
 
 
 def gone(title: str, text: str, status: int = 404) -> tuple[str, int]:
