@@ -48,8 +48,10 @@ FINDINGS = (
 )
 
 
-def make(tmp_path: Path, script: Path = SCRIPT, seats: dict[str, tuple[str, str, str]] = SEATS) -> Game:
-    """A game on `script` (tests/data/sponsor.yaml or a copy) with control and `seats` joined as players."""
+def make(tmp_path: Path, script: Path | None = None, seats: dict[str, tuple[str, str, str]] = SEATS) -> Game:
+    """A game on `script` (by default the module's SCRIPT, read when called: tests monkeypatch it to an
+    edited copy of tests/data/sponsor.yaml) with control and `seats` joined as players."""
+    script = SCRIPT if script is None else script
     store = Store(f"sqlite:///{tmp_path / 'sponsor.db'}")
     store.migrate()
     exercise = load_exercise(script, library=DATA / "lib")
